@@ -1,0 +1,21 @@
+"""Domain errors of the core package (model, labels, checkpoint, inference, geometry)."""
+
+
+class MtlPerceptionError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class ModelConfigError(MtlPerceptionError, ValueError):
+    """A model was requested with an unknown name or inconsistent arguments."""
+
+
+class CheckpointError(MtlPerceptionError):
+    """A checkpoint file is missing, unreadable, or does not match the code that loads it."""
+
+
+class InputImageError(MtlPerceptionError, ValueError):
+    """An image handed to the predictor has the wrong shape, type or content."""
+
+
+class GeometryError(MtlPerceptionError, ValueError):
+    """Camera intrinsics or depth maps are inconsistent or degenerate."""

@@ -1,0 +1,110 @@
+"""Pinhole camera geometry: intrinsics and back-projection of depth maps, in torch.
+
+Points are in the camera's optical frame (REP 103): x right, y down, z forward along the
+optical axis. Pixel ``(u, v)`` is column ``u``, row ``v``, with integer coordinates at pixel
+centres, as in ``sensor_msgs/CameraInfo`` and Open3D.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from mtl_perception.errors import GeometryError
+
+
+@dataclass(frozen=True)
+class Intrinsics:
+    """Pinhole intrinsics of an image of ``width x height`` pixels."""
+
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+    width: int
+    height: int
+
+    def __post_init__(self) -> None:
+        values = (self.fx, self.fy, self.cx, self.cy)
+        if not all(math.isfinite(v) for v in values) or self.fx <= 0 or self.fy <= 0:
+            raise GeometryError(
+                f'degenerate intrinsics fx={self.fx}, fy={self.fy}, cx={self.cx}, '
+                f'cy={self.cy}: focal lengths must be finite and positive')
+        if self.width < 1 or self.height < 1:
+            raise GeometryError(f'image size must be positive, got {self.width}x{self.height}')
+
+    @classmethod
+    def from_matrix(cls, matrix: np.ndarray | list[float], width: int,
+                    height: int) -> Intrinsics:
+        """Build from a 3x3 camera matrix ``K`` (or its 9 row-major values)."""
+        k = np.asarray(matrix, dtype=np.float64).reshape(3, 3)
+        return cls(float(k[0, 0]), float(k[1, 1]), float(k[0, 2]), float(k[1, 2]),
+                   int(width), int(height))
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """The 3x3 camera matrix ``K``."""
+        return np.array([[self.fx, 0.0, self.cx], [0.0, self.fy, self.cy], [0.0, 0.0, 1.0]])
+
+    def scaled(self, width: int, height: int) -> Intrinsics:
+        """Intrinsics of the same camera after resizing its image to ``width x height``.
+
+        Pixel centres move with the resize: ``c' = (c + 0.5) * s - 0.5``.
+        """
+        sx, sy = width / self.width, height / self.height
+        return Intrinsics(self.fx * sx, self.fy * sy, (self.cx + 0.5) * sx - 0.5,
+                          (self.cy + 0.5) * sy - 0.5, int(width), int(height))
+
+
+def pixel_rays(intrinsics: Intrinsics, *, device: torch.device | str = 'cpu',
+               dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Return ``(H, W, 3)`` rays ``((u - cx) / fx, (v - cy) / fy, 1)`` for every pixel."""
+    u = torch.arange(intrinsics.width, device=device, dtype=torch.float64)
+    v = torch.arange(intrinsics.height, device=device, dtype=torch.float64)
+    x = ((u - intrinsics.cx) / intrinsics.fx).expand(intrinsics.height, -1)
+    y = ((v - intrinsics.cy) / intrinsics.fy).unsqueeze(1).expand(-1, intrinsics.width)
+    return torch.stack((x, y, torch.ones_like(x)), dim=-1).to(dtype)
+
+
+def backproject(depth: torch.Tensor, intrinsics: Intrinsics,
+                rays: torch.Tensor | None = None) -> torch.Tensor:
+    """Back-project a z-depth map into an organised point array.
+
+    Args:
+        depth: ``(H, W)`` metres along the optical axis; NaN (or any non-finite value) marks
+            invalid pixels and yields NaN points.
+        intrinsics: Intrinsics of exactly this ``H x W`` image.
+        rays: Pre-computed :func:`pixel_rays` for these intrinsics, to save the work per frame.
+
+    Returns:
+        ``(H, W, 3)`` points ``(x, y, z)`` in metres on ``depth``'s device.
+
+    Raises:
+        GeometryError: If the depth map's size differs from the intrinsics' image size.
+    """
+    if depth.ndim != 2 or tuple(depth.shape) != (intrinsics.height, intrinsics.width):
+        raise GeometryError(
+            f'depth map of shape {tuple(depth.shape)} does not match intrinsics for '
+            f'{intrinsics.width}x{intrinsics.height} images; rescale with Intrinsics.scaled')
+    if rays is None:
+        rays = pixel_rays(intrinsics, device=depth.device, dtype=depth.dtype)
+    return rays * depth.unsqueeze(-1)
+
+
+class BackProjector:
+    """Back-projects frames, keeping the pixel rays of the last intrinsics for reuse."""
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._rays: torch.Tensor | None = None
+
+    def __call__(self, depth: torch.Tensor, intrinsics: Intrinsics) -> torch.Tensor:
+        """Same as :func:`backproject`, with cached rays."""
+        key = (intrinsics, depth.device, depth.dtype)
+        if key != self._key:
+            self._rays = pixel_rays(intrinsics, device=depth.device, dtype=depth.dtype)
+            self._key = key
+        return backproject(depth, intrinsics, self._rays)

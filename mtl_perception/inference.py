@@ -1,0 +1,187 @@
+"""The public inference API: a uint8 image in, class ids and metric depth out.
+
+Everything per frame happens on the chosen device after one upload of the uint8 image:
+channel order, resize to the network input size, normalisation, forward pass, bilinear
+upsampling of logits and depth back to the input resolution, argmax and the depth-range mask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from mtl_perception.checkpoint import load_checkpoint, ModelMetadata
+from mtl_perception.errors import InputImageError, ModelConfigError
+
+
+@dataclass
+class DevicePrediction:
+    """Outputs still on the inference device, for consumers that keep working there.
+
+    Attributes:
+        labels: ``(H, W)`` uint8 class ids.
+        depth: ``(H, W)`` float32 metres, NaN where invalid.
+    """
+
+    labels: torch.Tensor
+    depth: torch.Tensor
+
+
+@dataclass
+class Prediction:
+    """Outputs at the input image's resolution, on the host.
+
+    Attributes:
+        labels: ``(H, W)`` class ids (uint8).
+        depth: ``(H, W)`` float32 metres, NaN where invalid.
+        class_names: Name of each class id.
+        palette: ``(num_classes, 3)`` uint8 colour of each class id.
+    """
+
+    labels: np.ndarray
+    depth: np.ndarray
+    class_names: tuple[str, ...]
+    palette: np.ndarray
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """Turn ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"`` into an available device.
+
+    Raises:
+        ModelConfigError: If CUDA is requested but not available, or the name is unknown.
+    """
+    if str(device) == 'auto':
+        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    try:
+        resolved = torch.device(device)
+    except RuntimeError:
+        raise ModelConfigError(
+            f'unknown device {device!r}; use "auto", "cpu", "cuda" or "cuda:N"') from None
+    if resolved.type == 'cuda' and not torch.cuda.is_available():
+        raise ModelConfigError(
+            f'device {device!r} requested but CUDA is not available on this machine; '
+            'use device "auto" or "cpu"')
+    if resolved.type not in ('cpu', 'cuda'):
+        raise ModelConfigError(f'unsupported device {device!r}; use "auto", "cpu" or "cuda"')
+    return resolved
+
+
+class Predictor:
+    """Runs a multi-task network on single RGB frames.
+
+    Args:
+        model: A network returning ``{"segmentation", "depth"}``.
+        metadata: The checkpoint metadata (classes, palette, normalisation, sizes).
+        device: ``"auto"`` (CUDA if present), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        half: Run in float16; ``None`` means on CUDA only. Not supported on the CPU.
+        input_size: ``(height, width)`` fed to the network; defaults to the trained size.
+    """
+
+    def __init__(self, model: nn.Module, metadata: ModelMetadata, *,
+                 device: str | torch.device = 'auto', half: bool | None = None,
+                 input_size: tuple[int, int] | None = None) -> None:
+        self.device = resolve_device(device)
+        self.half = self.device.type == 'cuda' if half is None else bool(half)
+        if self.half and self.device.type != 'cuda':
+            raise ModelConfigError('half precision (fp16) needs a CUDA device; use half=False')
+        self.metadata = metadata
+        self.input_size = tuple(input_size or metadata.input_size)
+        if len(self.input_size) != 2 or min(self.input_size) < 32:
+            raise ModelConfigError(
+                f'input_size must be (height, width) of at least 32 pixels, got {input_size}')
+        self.dtype = torch.float16 if self.half else torch.float32
+        self.model = model.eval().to(self.device, self.dtype)
+        std = torch.tensor(metadata.std, device=self.device).view(1, 3, 1, 1)
+        mean = torch.tensor(metadata.mean, device=self.device).view(1, 3, 1, 1)
+        self._scale = 1.0 / (255.0 * std)
+        self._shift = -mean / std
+        self._depth_min, self._depth_max = metadata.depth_range
+        self._palette = metadata.palette_array
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, device: str | torch.device = 'auto',
+                        half: bool | None = None,
+                        input_size: tuple[int, int] | None = None) -> Predictor:
+        """Load a checkpoint (validated, see ``load_checkpoint``) and wrap it."""
+        checkpoint = load_checkpoint(path)
+        return cls(checkpoint.model, checkpoint.metadata, device=device, half=half,
+                   input_size=input_size)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """Name of each class id."""
+        return self.metadata.class_names
+
+    @property
+    def palette(self) -> np.ndarray:
+        """``(num_classes, 3)`` uint8 colour of each class id."""
+        return self._palette
+
+    def upload(self, image: np.ndarray) -> torch.Tensor:
+        """Check an ``HxWx3`` uint8 image and copy it to the device as it is (one transfer)."""
+        _check_image(image)
+        host = torch.from_numpy(np.ascontiguousarray(image))
+        if self.device.type == 'cuda':
+            host = host.pin_memory()
+        return host.to(self.device, non_blocking=True)
+
+    def preprocess(self, image: torch.Tensor, *, bgr: bool = False) -> torch.Tensor:
+        """Turn an uploaded ``HxWx3`` uint8 tensor into the normalised network input."""
+        batch = image.permute(2, 0, 1).unsqueeze(0)
+        if bgr:
+            batch = batch.flip(1)
+        batch = batch.float()
+        if tuple(batch.shape[-2:]) != self.input_size:
+            batch = F.interpolate(batch, size=self.input_size, mode='bilinear',
+                                  align_corners=False, antialias=True)
+        return (batch * self._scale + self._shift).to(self.dtype)
+
+    def postprocess(self, outputs: dict[str, torch.Tensor],
+                    size: tuple[int, int]) -> DevicePrediction:
+        """Upsample logits and depth bilinearly to ``size``, take the argmax, mask depth."""
+        logits = F.interpolate(outputs['segmentation'], size=size, mode='bilinear',
+                               align_corners=False)
+        labels = logits.argmax(1)[0].to(torch.uint8)
+        depth = F.interpolate(outputs['depth'].float(), size=size, mode='bilinear',
+                              align_corners=False)[0, 0]
+        valid = (depth >= self._depth_min) & (depth <= self._depth_max)
+        depth = depth.masked_fill(~valid, float('nan'))
+        return DevicePrediction(labels=labels, depth=depth)
+
+    @torch.inference_mode()
+    def infer(self, image: np.ndarray, *, bgr: bool = False) -> DevicePrediction:
+        """Predict one frame and keep the results on the device.
+
+        Args:
+            image: ``HxWx3`` uint8 RGB (or BGR with ``bgr=True``).
+            bgr: The image's channels are blue, green, red.
+
+        Raises:
+            InputImageError: If the image is not a non-empty ``HxWx3`` uint8 array.
+        """
+        uploaded = self.upload(image)
+        outputs = self.model(self.preprocess(uploaded, bgr=bgr))
+        return self.postprocess(outputs, tuple(image.shape[:2]))
+
+    def predict(self, image: np.ndarray, *, bgr: bool = False) -> Prediction:
+        """Predict one frame; see :meth:`infer`. Results are numpy arrays on the host."""
+        result = self.infer(image, bgr=bgr)
+        return Prediction(labels=result.labels.cpu().numpy(),
+                          depth=result.depth.cpu().numpy(),
+                          class_names=self.class_names, palette=self._palette)
+
+
+def _check_image(image: object) -> None:
+    if not isinstance(image, np.ndarray):
+        raise InputImageError(f'expected a numpy array, got {type(image).__name__}')
+    if image.dtype != np.uint8:
+        raise InputImageError(f'expected a uint8 image, got dtype {image.dtype}')
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise InputImageError(f'expected an HxWx3 image, got shape {image.shape}')
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise InputImageError(f'image is empty: shape {image.shape}')

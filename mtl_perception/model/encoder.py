@@ -1,0 +1,112 @@
+"""MobileNetV2 encoder that exposes its intermediate feature maps ("taps")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from torchvision.models import mobilenet_v2
+from torchvision.models.mobilenetv2 import InvertedResidual
+
+from mtl_perception.errors import ModelConfigError
+
+#: Output strides whose feature maps the decoder consumes.
+TAP_STRIDES = (4, 8, 16, 32)
+
+
+@dataclass(frozen=True)
+class Tap:
+    """A feature map taken from the encoder: after block ``index``, at ``stride``."""
+
+    index: int
+    stride: int
+    channels: int
+
+
+def _block_stride_and_channels(block: nn.Module) -> tuple[int, int]:
+    """Read a block's spatial stride and output width from the convolutions it contains."""
+    convs = [m for m in block.modules() if isinstance(m, nn.Conv2d)]
+    stride = 1
+    for conv in convs:
+        stride *= conv.stride[0]
+    return stride, convs[-1].out_channels
+
+
+def find_taps(blocks: nn.Sequential, strides: tuple[int, ...] = TAP_STRIDES) -> list[Tap]:
+    """Find the last inverted residual of every (stride, width) group at ``strides``.
+
+    MobileNetV2 has two width groups at strides 16 (64, 96) and 32 (160, 320); the decoder
+    sums the taps of equal stride, as in Light-Weight RefineNet. The stem and the final
+    1x1 expansion to 1280 channels (a classifier feature) are never tapped.
+    """
+    taps: list[Tap] = []
+    stride = 1
+    for index, block in enumerate(blocks):
+        block_stride, channels = _block_stride_and_channels(block)
+        stride *= block_stride
+        if not isinstance(block, InvertedResidual) or stride not in strides:
+            continue
+        if taps and taps[-1].stride == stride and taps[-1].channels == channels:
+            taps[-1] = Tap(index, stride, channels)
+        else:
+            taps.append(Tap(index, stride, channels))
+    return taps
+
+
+def _load_backbone_weights(path: str | Path) -> dict[str, torch.Tensor]:
+    path = Path(path)
+    if not path.is_file():
+        raise ModelConfigError(
+            f'backbone weights {str(path)!r} not found; pass the path of a torchvision '
+            'mobilenet_v2 ImageNet state dict (e.g. mobilenet_v2-b0353104.pth) or None')
+    try:
+        state = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as error:  # torch raises several unrelated types for bad files
+        raise ModelConfigError(
+            f'backbone weights {str(path)!r} could not be read: {error}') from None
+    if not isinstance(state, dict):
+        raise ModelConfigError(f'backbone weights {str(path)!r} hold no state dict')
+    return state
+
+
+class MobileNetV2Encoder(nn.Module):
+    """torchvision MobileNetV2 features up to the last inverted residual (320 channels).
+
+    The final 1x1 convolution to 1280 channels serves classification only and is dropped.
+    """
+
+    def __init__(self, *, backbone_weights: str | Path | None = None) -> None:
+        super().__init__()
+        network = mobilenet_v2(weights=None)
+        if backbone_weights is not None:
+            try:
+                network.load_state_dict(_load_backbone_weights(backbone_weights), strict=True)
+            except RuntimeError as error:
+                raise ModelConfigError(
+                    f'backbone weights {str(backbone_weights)!r} do not fit torchvision '
+                    f'mobilenet_v2: {error}') from None
+        taps = find_taps(network.features)
+        self.blocks = network.features[:taps[-1].index + 1]
+        self.taps = taps
+
+    @property
+    def out_channels(self) -> list[int]:
+        """Width of each tap, in the order ``forward`` returns them."""
+        return [tap.channels for tap in self.taps]
+
+    @property
+    def out_strides(self) -> list[int]:
+        """Output stride of each tap, in the order ``forward`` returns them."""
+        return [tap.stride for tap in self.taps]
+
+    def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
+        """Return the tapped feature maps, finest first."""
+        tap_indices = {tap.index for tap in self.taps}
+        features = []
+        for index, block in enumerate(self.blocks):
+            image = block(image)
+            if index in tap_indices:
+                features.append(image)
+        return features

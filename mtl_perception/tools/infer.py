@@ -1,0 +1,225 @@
+"""``mtl_infer``: offline inference on images, folders of images and videos.
+
+For every frame it writes the colour segmentation, the class-id image, a depth colour map, a
+side-by-side mosaic and, with ``--ply``, a semantic point cloud.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from mtl_perception.checkpoint import ModelMetadata
+from mtl_perception.errors import MtlPerceptionError
+from mtl_perception.geometry import backproject, Intrinsics
+from mtl_perception.inference import Prediction, Predictor
+from mtl_perception.labels import get_class_set
+from mtl_perception.model import build_model
+from mtl_perception.tools.ply import write_semantic_ply
+from mtl_perception.visualize import colourise_depth, colourise_labels, mosaic
+
+IMAGE_SUFFIXES = frozenset({'.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.ppm', '.pgm'})
+VIDEO_SUFFIXES = frozenset({'.mp4', '.avi', '.mkv', '.mov', '.webm', '.mpg', '.mpeg'})
+UNTRAINED_INPUT_SIZE = (192, 640)
+UNTRAINED_DEPTH_RANGE = (0.5, 80.0)
+
+log = logging.getLogger('mtl_infer')
+
+
+class UnreadableInputError(MtlPerceptionError):
+    """An input file exists but cannot be decoded as an image or video."""
+
+
+def untrained_predictor(device: str) -> Predictor:
+    """A randomly initialised network (seed 0) on the synthetic class set, for smoke runs."""
+    classes = get_class_set('synthetic')
+    torch.manual_seed(0)
+    model = build_model('mbv2_lwrefinenet', num_classes=classes.num_classes)
+    metadata = ModelMetadata(
+        arch='mbv2_lwrefinenet', num_classes=classes.num_classes, class_names=classes.names,
+        palette=classes.colours, input_size=UNTRAINED_INPUT_SIZE,
+        depth_range=UNTRAINED_DEPTH_RANGE, dataset='none (random initialisation)')
+    return Predictor(model, metadata, device=device)
+
+
+def collect_inputs(paths: list[Path]) -> list[Path]:
+    """Expand folders to their images (sorted) and check that every input exists.
+
+    Raises:
+        FileNotFoundError: If an input does not exist.
+        ValueError: If a file's type is not a known image or video suffix.
+    """
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir()
+                                if p.suffix.lower() in IMAGE_SUFFIXES))
+        elif not path.exists():
+            raise FileNotFoundError(f'input {str(path)!r} does not exist')
+        elif path.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
+            files.append(path)
+        else:
+            raise ValueError(
+                f'input {str(path)!r} is neither an image ({sorted(IMAGE_SUFFIXES)}) nor a '
+                f'video ({sorted(VIDEO_SUFFIXES)})')
+    return files
+
+
+def count_frames(path: Path) -> int:
+    """Frames an input will yield: 1 for an image, the container's count for a video."""
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return 1
+    capture = cv2.VideoCapture(str(path))
+    try:
+        return max(int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
+    finally:
+        capture.release()
+
+
+def read_frames(path: Path) -> Iterator[tuple[str, np.ndarray]]:
+    """Yield ``(name, BGR image)`` for an image file or for every frame of a video.
+
+    Raises:
+        UnreadableInputError: If the file cannot be decoded.
+    """
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise UnreadableInputError(f'{path}: cannot be decoded as an image')
+        yield path.stem, image
+        return
+    capture = cv2.VideoCapture(str(path))
+    try:
+        if not capture.isOpened():
+            raise UnreadableInputError(f'{path}: cannot be opened as a video')
+        index = 0
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            yield f'{path.stem}_{index:06d}', frame
+            index += 1
+        if index == 0:
+            raise UnreadableInputError(f'{path}: video holds no decodable frame')
+    finally:
+        capture.release()
+
+
+def intrinsics_for(width: int, height: int, values: list[float] | None,
+                   hfov_degrees: float) -> Intrinsics:
+    """Intrinsics from ``--intrinsics FX FY CX CY`` or from a horizontal field of view."""
+    if values is not None:
+        return Intrinsics(*values, width=width, height=height)
+    focal = (width / 2.0) / math.tan(math.radians(hfov_degrees) / 2.0)
+    return Intrinsics(focal, focal, (width - 1) / 2.0, (height - 1) / 2.0, width, height)
+
+
+def write_outputs(name: str, bgr: np.ndarray, prediction: Prediction, output: Path,
+                  depth_range: tuple[float, float]) -> None:
+    """Write the per-frame PNGs: colour segmentation, class ids, depth colours, mosaic."""
+    segmentation = colourise_labels(prediction.labels, prediction.palette)
+    depth = colourise_depth(prediction.depth, depth_range)
+    rgb = bgr[..., ::-1]
+    pictures = {
+        'segmentation': segmentation,
+        'depth': depth,
+        'mosaic': mosaic(rgb, segmentation, depth),
+    }
+    for kind, picture in pictures.items():
+        cv2.imwrite(str(output / f'{name}_{kind}.png'), np.ascontiguousarray(picture[..., ::-1]))
+    cv2.imwrite(str(output / f'{name}_labels.png'), prediction.labels)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Command-line interface of ``mtl_infer``."""
+    parser = argparse.ArgumentParser(
+        prog='mtl_infer',
+        description='Run the segmentation + depth network on images, image folders or videos '
+                    'and write, per frame: NAME_segmentation.png (palette colours), '
+                    'NAME_labels.png (class ids), NAME_depth.png (turbo colour map, near = '
+                    'red), NAME_mosaic.png (input | segmentation | depth) and, with --ply, '
+                    'NAME.ply (points with colour and class label).')
+    parser.add_argument('inputs', nargs='+', type=Path, metavar='INPUT',
+                        help='image files, folders of images, or video files')
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument('--model', type=Path, help='checkpoint file (.pt) to run')
+    source.add_argument('--random-init', action='store_true',
+                        help='use an UNTRAINED, randomly initialised network (synthetic '
+                             'classes); its outputs are meaningless - for smoke tests only')
+    parser.add_argument('--output', type=Path, default=Path('infer_output'),
+                        help='folder for the results (created; default: %(default)s)')
+    parser.add_argument('--device', default='auto',
+                        help='auto, cpu, cuda or cuda:N (default: %(default)s)')
+    parser.add_argument('--half', action=argparse.BooleanOptionalAction, default=None,
+                        help='float16 inference (default: on CUDA only)')
+    parser.add_argument('--ply', action='store_true',
+                        help='also write a semantic point cloud per frame')
+    parser.add_argument('--intrinsics', type=float, nargs=4, metavar=('FX', 'FY', 'CX', 'CY'),
+                        help='pinhole intrinsics of the input images, in pixels, for --ply')
+    parser.add_argument('--hfov', type=float, default=80.0,
+                        help='horizontal field of view in degrees, used for --ply when '
+                             '--intrinsics is not given (default: %(default)s)')
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code (0 ok, 1 some frames failed, 2 bad usage)."""
+    logging.basicConfig(level=logging.INFO, format='%(name)s: %(levelname)s: %(message)s')
+    args = build_parser().parse_args(argv)
+    try:
+        files = collect_inputs(args.inputs)
+        predictor = (untrained_predictor(args.device) if args.random_init else
+                     Predictor.from_checkpoint(args.model, device=args.device, half=args.half))
+    except (OSError, ValueError, MtlPerceptionError) as error:
+        log.error('%s', error)
+        return 2
+    if not files:
+        log.error('no image or video found in %s', ', '.join(map(str, args.inputs)))
+        return 2
+    if args.random_init:
+        log.warning('the network is UNTRAINED (random weights): outputs show the pipeline '
+                    'working, not a meaningful segmentation or depth')
+    args.output.mkdir(parents=True, exist_ok=True)
+    depth_range = predictor.metadata.depth_range
+    failures = written = 0
+    with tqdm(total=sum(count_frames(f) for f in files), unit='frame',
+              disable=None) as progress:
+        for path in files:
+            try:
+                for name, bgr in read_frames(path):
+                    prediction = predictor.predict(bgr, bgr=True)
+                    write_outputs(name, bgr, prediction, args.output, depth_range)
+                    if args.ply:
+                        write_frame_cloud(name, bgr, prediction, args)
+                    written += 1
+                    progress.update()
+            except UnreadableInputError as error:
+                log.error('%s', error)
+                failures += 1
+    log.info('wrote %d frame(s) to %s', written, args.output)
+    return 1 if failures else 0
+
+
+def write_frame_cloud(name: str, bgr: np.ndarray, prediction: Prediction,
+                      args: argparse.Namespace) -> None:
+    """Back-project one frame's depth and write its valid points as a semantic PLY."""
+    height, width = prediction.depth.shape
+    intrinsics = intrinsics_for(width, height, args.intrinsics, args.hfov)
+    points = backproject(torch.from_numpy(prediction.depth), intrinsics).numpy()
+    valid = np.isfinite(prediction.depth)
+    write_semantic_ply(args.output / f'{name}.ply', points[valid],
+                       colourise_labels(prediction.labels, prediction.palette)[valid],
+                       prediction.labels[valid])
+
+
+if __name__ == '__main__':
+    sys.exit(main())

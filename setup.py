@@ -1,0 +1,65 @@
+"""Build script of the ament_python package mtl_perception (also pip-installable)."""
+
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE = 'mtl_perception'
+
+RUNTIME = [
+    'numpy',
+    'opencv-python-headless',
+    'open3d',
+    'pyyaml',
+    'torch',
+    'torchvision',
+    'tqdm',
+]
+ROS_FROM_PYPI = [
+    'ros-rclpy[fastrtps]',
+    'ros-std-msgs',
+    'ros-sensor-msgs',
+    'ros-geometry-msgs',
+    'ros-diagnostic-msgs',
+]
+TEST = [
+    'pytest',
+    'flake8',
+    'flake8-builtins',
+    'flake8-comprehensions',
+    'flake8-docstrings',
+    'flake8-import-order',
+    'flake8-quotes',
+    'pydocstyle',
+    'ros-ament-flake8',
+    'ros-ament-pep257',
+]
+
+setup(
+    name=PACKAGE,
+    version='0.1.0',
+    packages=find_packages(exclude=['test', 'test.*']),
+    data_files=[
+        ('share/ament_index/resource_index/packages', [f'resource/{PACKAGE}']),
+        (f'share/{PACKAGE}', ['package.xml']),
+        (f'share/{PACKAGE}/launch', glob('launch/*.py')),
+        (f'share/{PACKAGE}/config', glob('config/*')),
+        (f'share/{PACKAGE}/models', glob('models/*')),
+    ],
+    # Runtime dependencies come from rosdep (package.xml) in a ROS workspace and from the
+    # extras below in a plain virtual environment; pinning them here would make the console
+    # scripts of older setuptools refuse to start when apt provides the same modules.
+    install_requires=['setuptools'],
+    extras_require={'runtime': RUNTIME, 'ros': ROS_FROM_PYPI, 'test': TEST},
+    zip_safe=True,
+    maintainer='mtl_perception maintainers',
+    maintainer_email='maintainers@mtl-perception.invalid',
+    description='Real-time joint semantic segmentation and depth for ROS 2.',
+    license='MIT',
+    python_requires='>=3.10',
+    entry_points={
+        'console_scripts': [
+            'mtl_infer = mtl_perception.tools.infer:main',
+        ],
+    },
+)
