@@ -11,18 +11,17 @@ and depth range from the metadata and nowhere else.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
+import os
 from pathlib import Path
+import tempfile
 from typing import Any
-
-import numpy as np
-import torch
-from torch import nn
 
 from mtl_perception.errors import CheckpointError, ModelConfigError
 from mtl_perception.model import available_models, build_model
+import numpy as np
+import torch
+from torch import nn
 
 FORMAT_VERSION = 1
 IMAGENET_MEAN = (0.485, 0.456, 0.406)

@@ -7,13 +7,12 @@ centres, as in ``sensor_msgs/CameraInfo`` and Open3D.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-
-import numpy as np
-import torch
+import math
 
 from mtl_perception.errors import GeometryError
+import numpy as np
+import torch
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,7 @@ class BackProjector:
         self._rays: torch.Tensor | None = None
 
     def __call__(self, depth: torch.Tensor, intrinsics: Intrinsics) -> torch.Tensor:
-        """Same as :func:`backproject`, with cached rays."""
+        """Back-project like :func:`backproject`, reusing the cached rays."""
         key = (intrinsics, depth.device, depth.dtype)
         if key != self._key:
             self._rays = pixel_rays(intrinsics, device=depth.device, dtype=depth.dtype)

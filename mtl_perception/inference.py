@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from mtl_perception.checkpoint import load_checkpoint, ModelMetadata
+from mtl_perception.errors import InputImageError, ModelConfigError
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
-
-from mtl_perception.checkpoint import load_checkpoint, ModelMetadata
-from mtl_perception.errors import InputImageError, ModelConfigError
 
 
 @dataclass

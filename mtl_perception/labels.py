@@ -11,9 +11,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from mtl_perception.errors import ModelConfigError
+import numpy as np
 
 IGNORE_ID = 255
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from mtl_perception.errors import ModelConfigError
 import torch
 from torch import nn
 from torchvision.models import mobilenet_v2
 from torchvision.models.mobilenetv2 import InvertedResidual
-
-from mtl_perception.errors import ModelConfigError
 
 #: Output strides whose feature maps the decoder consumes.
 TAP_STRIDES = (4, 8, 16, 32)

@@ -6,14 +6,13 @@ import inspect
 from pathlib import Path
 from typing import Callable
 
-import torch
-from torch import nn
-from torch.nn import functional as F
-
 from mtl_perception.errors import ModelConfigError
 from mtl_perception.model.decoder import LightWeightRefineNet
 from mtl_perception.model.encoder import MobileNetV2Encoder
 from mtl_perception.model.heads import DepthHead, SegmentationHead
+import torch
+from torch import nn
+from torch.nn import functional as F
 
 
 class HydraNet(nn.Module):

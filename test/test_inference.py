@@ -1,0 +1,117 @@
+"""Tests of the Predictor on the CPU through a real checkpoint."""
+
+from conftest import make_metadata
+from mtl_perception.errors import CheckpointError, InputImageError, ModelConfigError
+from mtl_perception.inference import Predictor, resolve_device
+import numpy as np
+import pytest
+import torch
+from torch.nn import functional as F
+
+
+@pytest.fixture(scope='module')
+def predictor(request):
+    return Predictor.from_checkpoint(request.getfixturevalue('checkpoint_path'), device='cpu')
+
+
+def test_outputs_are_at_the_input_resolution_with_the_checkpoint_metadata(predictor,
+                                                                          street_image):
+    prediction = predictor.predict(street_image)
+    assert prediction.labels.shape == (50, 70)
+    assert prediction.labels.dtype == np.uint8
+    assert prediction.depth.shape == (50, 70)
+    assert prediction.depth.dtype == np.float32
+    assert prediction.labels.max() < 8
+    assert prediction.class_names == make_metadata().class_names
+    np.testing.assert_array_equal(prediction.palette, make_metadata().palette_array)
+
+
+def test_labels_are_the_argmax_of_bilinearly_upsampled_logits(predictor, small_model,
+                                                              street_image):
+    metadata = make_metadata()
+    batch = torch.from_numpy(street_image).permute(2, 0, 1)[None].float()
+    batch = F.interpolate(batch, size=metadata.input_size, mode='bilinear',
+                          align_corners=False, antialias=True) / 255.0
+    mean = torch.tensor(metadata.mean).view(1, 3, 1, 1)
+    std = torch.tensor(metadata.std).view(1, 3, 1, 1)
+    with torch.no_grad():
+        outputs = small_model((batch - mean) / std)
+    logits = F.interpolate(outputs['segmentation'], size=(50, 70), mode='bilinear',
+                           align_corners=False)
+    depth = F.interpolate(outputs['depth'], size=(50, 70), mode='bilinear',
+                          align_corners=False)[0, 0]
+    prediction = predictor.predict(street_image)
+    agreement = (prediction.labels == logits.argmax(1)[0].numpy()).mean()
+    assert agreement > 0.999
+    np.testing.assert_allclose(prediction.depth, depth.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_bgr_input_gives_the_same_result_as_rgb(predictor, street_image):
+    rgb = predictor.predict(street_image)
+    bgr = predictor.predict(np.ascontiguousarray(street_image[..., ::-1]), bgr=True)
+    np.testing.assert_array_equal(rgb.labels, bgr.labels)
+    np.testing.assert_allclose(rgb.depth, bgr.depth, rtol=1e-6)
+
+
+def test_depth_outside_the_checkpoint_range_is_nan(small_model, street_image):
+    reference = Predictor(small_model, make_metadata(), device='cpu').predict(street_image)
+    low, high = np.nanpercentile(reference.depth, [25, 75])
+    narrow = Predictor(small_model, make_metadata(depth_range=(float(low), float(high))),
+                       device='cpu').predict(street_image)
+    outside = (reference.depth < low) | (reference.depth > high)
+    assert outside.any()
+    assert np.isnan(narrow.depth[outside]).all()
+    np.testing.assert_array_equal(narrow.depth[~outside], reference.depth[~outside])
+
+
+def test_input_size_can_be_overridden(small_model, street_image):
+    predictor = Predictor(small_model, make_metadata(), device='cpu', input_size=(128, 160))
+    assert predictor.input_size == (128, 160)
+    assert predictor.predict(street_image).labels.shape == (50, 70)
+
+
+def test_infer_keeps_results_on_the_device(predictor, street_image):
+    result = predictor.infer(street_image)
+    assert result.labels.device.type == 'cpu'
+    assert result.labels.dtype == torch.uint8
+    assert result.depth.dtype == torch.float32
+
+
+@pytest.mark.parametrize(('image', 'message'), [
+    (np.zeros((10, 10, 3), dtype=np.float32), 'expected a uint8 image, got dtype float32'),
+    (np.zeros((10, 10), dtype=np.uint8), r'expected an HxWx3 image, got shape \(10, 10\)'),
+    (np.zeros((10, 10, 4), dtype=np.uint8), r'got shape \(10, 10, 4\)'),
+    (np.zeros((0, 10, 3), dtype=np.uint8), 'image is empty'),
+    ([[1, 2, 3]], 'expected a numpy array, got list'),
+])
+def test_bad_images_are_rejected_with_what_is_wrong(predictor, image, message):
+    with pytest.raises(InputImageError, match=message):
+        predictor.predict(image)
+
+
+def test_half_precision_on_the_cpu_is_refused(small_model):
+    with pytest.raises(ModelConfigError, match='half precision .* needs a CUDA device'):
+        Predictor(small_model, make_metadata(), device='cpu', half=True)
+
+
+def test_cpu_predictor_defaults_to_float32(predictor):
+    assert predictor.half is False
+    assert next(predictor.model.parameters()).dtype == torch.float32
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the message shown without CUDA')
+def test_cuda_request_without_cuda_is_explained():
+    with pytest.raises(ModelConfigError, match="device 'cuda' requested but CUDA is not "
+                                               'available'):
+        resolve_device('cuda')
+    assert resolve_device('auto').type == 'cpu'
+
+
+def test_unknown_device_name_is_explained():
+    with pytest.raises(ModelConfigError, match="unknown device 'gpu0'"):
+        resolve_device('gpu0')
+
+
+def test_from_checkpoint_propagates_checkpoint_errors(tmp_path):
+    with pytest.raises(CheckpointError, match='checkpoint file not found'):
+        Predictor.from_checkpoint(tmp_path / 'none.pt', device='cpu')

@@ -1,0 +1,110 @@
+"""Tests of the mtl_infer command, run as a real process on real files."""
+
+import subprocess
+import sys
+
+import cv2
+from mtl_perception.inference import Predictor
+import numpy as np
+import open3d as o3d
+import pytest
+
+
+def run_infer(*args):
+    return subprocess.run([sys.executable, '-m', 'mtl_perception.tools.infer', *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def image_folder(tmp_path, street_image):
+    folder = tmp_path / 'images'
+    folder.mkdir()
+    cv2.imwrite(str(folder / 'frame_a.png'), street_image[..., ::-1])
+    cv2.imwrite(str(folder / 'frame_b.jpg'), street_image[::-1, :, ::-1])
+    (folder / 'notes.txt').write_text('not an image')
+    return folder
+
+
+def test_folder_of_images_gives_every_picture_and_matches_the_predictor(
+        tmp_path, image_folder, checkpoint_path, street_image):
+    output = tmp_path / 'out'
+    result = run_infer(image_folder, '--model', checkpoint_path, '--output', output,
+                       '--device', 'cpu')
+    assert result.returncode == 0, result.stderr
+    for stem in ('frame_a', 'frame_b'):
+        for kind in ('segmentation', 'labels', 'depth', 'mosaic'):
+            assert (output / f'{stem}_{kind}.png').is_file()
+    mosaic = cv2.imread(str(output / 'frame_a_mosaic.png'))
+    assert mosaic.shape == (50, 210, 3)
+    labels = cv2.imread(str(output / 'frame_a_labels.png'), cv2.IMREAD_UNCHANGED)
+    expected = Predictor.from_checkpoint(checkpoint_path, device='cpu').predict(street_image)
+    np.testing.assert_array_equal(labels, expected.labels)
+    assert 'wrote 2 frame(s)' in result.stderr
+
+
+def test_ply_holds_the_valid_points_with_colours_and_labels(tmp_path, image_folder,
+                                                            checkpoint_path, street_image):
+    output = tmp_path / 'out'
+    result = run_infer(image_folder / 'frame_a.png', '--model', checkpoint_path, '--ply',
+                       '--output', output, '--intrinsics', 60, 60, 34.5, 24.5)
+    assert result.returncode == 0, result.stderr
+    cloud = o3d.t.io.read_point_cloud(str(output / 'frame_a.ply'))
+    expected = Predictor.from_checkpoint(checkpoint_path, device='cpu').predict(street_image)
+    valid = np.isfinite(expected.depth)
+    positions = cloud.point.positions.numpy()
+    assert positions.shape == (valid.sum(), 3)
+    np.testing.assert_allclose(positions[:, 2], expected.depth[valid], rtol=1e-5)
+    np.testing.assert_array_equal(cloud.point.label.numpy().ravel(), expected.labels[valid])
+    colours = cloud.point.colors.numpy()
+    np.testing.assert_array_equal(colours, expected.palette[expected.labels[valid]])
+
+
+def test_video_frames_are_processed_one_by_one(tmp_path, checkpoint_path, street_image):
+    video = tmp_path / 'clip.avi'
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'MJPG'), 10, (70, 50))
+    for _ in range(3):
+        writer.write(np.ascontiguousarray(street_image[..., ::-1]))
+    writer.release()
+    output = tmp_path / 'out'
+    result = run_infer(video, '--model', checkpoint_path, '--output', output)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in output.glob('*_mosaic.png')) == [
+        'clip_000000_mosaic.png', 'clip_000001_mosaic.png', 'clip_000002_mosaic.png']
+
+
+def test_unreadable_image_is_named_skipped_and_makes_the_exit_code_1(tmp_path, image_folder,
+                                                                     checkpoint_path):
+    (image_folder / 'broken.png').write_bytes(b'\x89PNG truncated')
+    output = tmp_path / 'out'
+    result = run_infer(image_folder, '--model', checkpoint_path, '--output', output)
+    assert result.returncode == 1
+    assert 'broken.png: cannot be decoded as an image' in result.stderr
+    assert (output / 'frame_a_mosaic.png').is_file()
+
+
+def test_missing_input_is_a_usage_error(tmp_path, checkpoint_path):
+    result = run_infer(tmp_path / 'absent.png', '--model', checkpoint_path)
+    assert result.returncode == 2
+    assert "input '" in result.stderr and "absent.png' does not exist" in result.stderr
+
+
+def test_bad_checkpoint_is_a_usage_error_naming_the_file(tmp_path, image_folder):
+    bad = tmp_path / 'bad.pt'
+    bad.write_bytes(b'not a checkpoint')
+    result = run_infer(image_folder, '--model', bad)
+    assert result.returncode == 2
+    assert 'bad.pt: not a readable checkpoint' in result.stderr
+
+
+def test_random_init_warns_that_the_network_is_untrained(tmp_path, image_folder):
+    result = run_infer(image_folder / 'frame_a.png', '--random-init', '--output',
+                       tmp_path / 'out')
+    assert result.returncode == 0, result.stderr
+    assert 'UNTRAINED' in result.stderr
+
+
+def test_help_describes_every_output():
+    result = run_infer('--help')
+    assert result.returncode == 0
+    for name in ('_segmentation.png', '_labels.png', '_depth.png', '_mosaic.png', '.ply'):
+        assert name in result.stdout
