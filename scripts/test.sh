@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Run the whole test suite: sets up the environment first (idempotent), then builds the
-# package with colcon and runs its tests (pytest, including the ament lint checks).
-# Exits non-zero when any test fails. Extra arguments go to pytest, e.g. -k checkpoint.
+# Run the whole test suite the way a ROS workspace does: set up the environment (idempotent),
+# `colcon build` this package, `colcon test` it (pytest, ament lint included) with pytest's
+# output on the console, then `colcon test-result`. Exits non-zero when any test fails.
+# Extra arguments go to pytest, e.g.: scripts/test.sh -k checkpoint
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=setup_env.sh
 . "$repo_root/scripts/setup_env.sh"
 cd "$repo_root"
-exec python -m pytest test -p no:cacheprovider "$@"
+touch "$VIRTUAL_ENV/COLCON_IGNORE"
+colcon build --base-paths . --event-handlers console_cohesion- >/dev/null
+colcon test --base-paths . --event-handlers console_direct+ --return-code-on-test-failure \
+  --pytest-args -p no:cacheprovider "$@"
+colcon test-result --verbose

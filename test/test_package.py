@@ -1,0 +1,61 @@
+"""Tests of the package as ROS and pip see it: layout, manifest, versions, executables."""
+
+from importlib.metadata import entry_points
+from pathlib import Path
+import re
+import xml.etree.ElementTree as ElementTree
+
+import mtl_perception
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUIRED_ENTRIES = ('mtl_perception', 'launch', 'config', 'models', 'test', 'package.xml',
+                    'setup.py', 'setup.cfg', 'README.md', 'resource')
+
+
+def _manifest():
+    return ElementTree.parse(ROOT / 'package.xml').getroot()
+
+
+def test_repository_root_is_an_ament_python_package_with_the_expected_layout():
+    for entry in REQUIRED_ENTRIES:
+        assert (ROOT / entry).exists(), entry
+    assert (ROOT / 'resource' / 'mtl_perception').is_file()
+    manifest = _manifest()
+    assert manifest.get('format') == '3'
+    assert manifest.findtext('name') == 'mtl_perception'
+    assert manifest.findtext('export/build_type') == 'ament_python'
+
+
+def test_versions_agree_between_package_xml_setup_py_and_the_module():
+    setup_version = re.search(r"version='([^']+)'", (ROOT / 'setup.py').read_text()).group(1)
+    assert _manifest().findtext('version') == setup_version == mtl_perception.__version__
+
+
+def test_runtime_and_interoperability_dependencies_are_declared_for_rosdep():
+    manifest = _manifest()
+    runtime = {element.text for element in manifest.findall('exec_depend')}
+    tests = {element.text for element in manifest.findall('test_depend')}
+    assert {'rclpy', 'sensor_msgs', 'python3-torch', 'python3-torchvision',
+            'python3-opencv', 'python3-numpy'} <= runtime
+    assert {'cv_bridge', 'sensor_msgs_py', 'ament_flake8', 'ament_pep257'} <= tests
+
+
+def test_scripts_install_where_ros2_run_finds_them():
+    setup_cfg = (ROOT / 'setup.cfg').read_text()
+    assert 'install_scripts=$base/lib/mtl_perception' in setup_cfg
+    assert 'script_dir=$base/lib/mtl_perception' in setup_cfg
+
+
+def test_every_console_script_resolves_to_a_callable_main():
+    scripts = {ep.name: ep for ep in entry_points(group='console_scripts')
+               if ep.value.startswith('mtl_perception.')}
+    assert 'mtl_infer' in scripts
+    for entry_point in scripts.values():
+        assert callable(entry_point.load())
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (ROOT / 'README.md').read_text()
+    ci_script = (ROOT / '.ci' / 'run').read_text()
+    assert './scripts/test.sh' in readme
+    assert 'exec ./scripts/test.sh' in ci_script
