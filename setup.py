@@ -23,6 +23,7 @@ ROS_FROM_PYPI = [
     'ros-diagnostic-msgs',
 ]
 TEST = [
+    'colcon-common-extensions',
     'pytest',
     'flake8',
     'flake8-builtins',
@@ -32,6 +33,7 @@ TEST = [
     'flake8-quotes',
     'pydocstyle',
     'ros-ament-flake8',
+    'ros-ament-package',
     'ros-ament-pep257',
 ]
 
