@@ -224,8 +224,8 @@ def _validate_metadata(metadata: ModelMetadata, path: Path) -> None:
         problems.append(f'palette must hold {metadata.num_classes} (r, g, b) colours in 0..255')
     if len(metadata.input_size) != 2 or min(metadata.input_size) < 1:
         problems.append(f'input_size must be (height, width) > 0, got {metadata.input_size}')
-    low, high = (tuple(metadata.depth_range) + (0.0, 0.0))[:2]
-    if len(metadata.depth_range) != 2 or not 0 <= low < high:
+    depth_range = metadata.depth_range
+    if len(depth_range) != 2 or not 0 <= depth_range[0] < depth_range[1]:
         problems.append(f'depth_range must be (min, max) with 0 <= min < max, '
                         f'got {metadata.depth_range}')
     if len(metadata.mean) != 3 or len(metadata.std) != 3 or min(metadata.std) <= 0:

@@ -101,6 +101,8 @@ class Predictor:
         self._shift = -mean / std
         self._depth_min, self._depth_max = metadata.depth_range
         self._palette = metadata.palette_array
+        self._staging: torch.Tensor | None = None
+        self._staging_free: torch.cuda.Event | None = None
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = 'auto',
@@ -122,12 +124,25 @@ class Predictor:
         return self._palette
 
     def upload(self, image: np.ndarray) -> torch.Tensor:
-        """Check an ``HxWx3`` uint8 image and copy it to the device as it is (one transfer)."""
+        """Check an ``HxWx3`` uint8 image and copy it to the device as it is (one transfer).
+
+        On CUDA the image goes through a pinned staging buffer that is reused across frames
+        of the same size (allocating pinned memory per frame would cost more than the copy);
+        an event makes sure the previous asynchronous copy has left the buffer first.
+        """
         _check_image(image)
         host = torch.from_numpy(np.ascontiguousarray(image))
-        if self.device.type == 'cuda':
-            host = host.pin_memory()
-        return host.to(self.device, non_blocking=True)
+        if self.device.type != 'cuda':
+            return host
+        if self._staging is None or self._staging.shape != host.shape:
+            self._staging = torch.empty(host.shape, dtype=torch.uint8, pin_memory=True)
+            self._staging_free = torch.cuda.Event()
+        else:
+            self._staging_free.synchronize()
+        self._staging.copy_(host)
+        uploaded = self._staging.to(self.device, non_blocking=True)
+        self._staging_free.record()
+        return uploaded
 
     def preprocess(self, image: torch.Tensor, *, bgr: bool = False) -> torch.Tensor:
         """Turn an uploaded ``HxWx3`` uint8 tensor into the normalised network input."""

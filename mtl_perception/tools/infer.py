@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                     prediction = predictor.predict(bgr, bgr=True)
                     write_outputs(name, bgr, prediction, args.output, depth_range)
                     if args.ply:
-                        write_frame_cloud(name, bgr, prediction, args)
+                        write_frame_cloud(name, prediction, args)
                     written += 1
                     progress.update()
             except UnreadableInputError as error:
@@ -208,8 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failures else 0
 
 
-def write_frame_cloud(name: str, bgr: np.ndarray, prediction: Prediction,
-                      args: argparse.Namespace) -> None:
+def write_frame_cloud(name: str, prediction: Prediction, args: argparse.Namespace) -> None:
     """Back-project one frame's depth and write its valid points as a semantic PLY."""
     height, width = prediction.depth.shape
     intrinsics = intrinsics_for(width, height, args.intrinsics, args.hfov)
