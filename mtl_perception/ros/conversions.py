@@ -1,0 +1,225 @@
+"""sensor_msgs Image, CameraInfo and PointCloud2 <-> numpy, without cv_bridge or sensor_msgs_py.
+
+Decoding returns views of the message buffer wherever the layout allows (no copy); encoding
+fills ``array.array('B')`` buffers from memoryviews, the fast path of rclpy's setters.
+"""
+
+from __future__ import annotations
+
+import array
+from dataclasses import dataclass
+
+from mtl_perception.errors import GeometryError
+from mtl_perception.geometry import Intrinsics
+from mtl_perception.ros.errors import ConversionError
+import numpy as np
+from sensor_msgs.msg import CameraInfo, Image, PointCloud2, PointField
+from std_msgs.msg import Header
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """Memory layout of one ``sensor_msgs/Image`` encoding."""
+
+    dtype: np.dtype
+    channels: int
+
+
+ENCODINGS: dict[str, Encoding] = {
+    'rgb8': Encoding(np.dtype(np.uint8), 3),
+    'bgr8': Encoding(np.dtype(np.uint8), 3),
+    'rgba8': Encoding(np.dtype(np.uint8), 4),
+    'bgra8': Encoding(np.dtype(np.uint8), 4),
+    'mono8': Encoding(np.dtype(np.uint8), 1),
+    '8UC1': Encoding(np.dtype(np.uint8), 1),
+    'mono16': Encoding(np.dtype(np.uint16), 1),
+    '16UC1': Encoding(np.dtype(np.uint16), 1),
+    '32FC1': Encoding(np.dtype(np.float32), 1),
+}
+
+CLOUD_FIELDS = (
+    ('x', PointField.FLOAT32, np.float32),
+    ('y', PointField.FLOAT32, np.float32),
+    ('z', PointField.FLOAT32, np.float32),
+    ('rgb', PointField.FLOAT32, np.float32),
+    ('label', PointField.UINT32, np.uint32),
+)
+CLOUD_DTYPE = np.dtype([(name, dtype) for name, _, dtype in CLOUD_FIELDS])
+_POINT_FIELD_DTYPES = {
+    PointField.INT8: np.int8, PointField.UINT8: np.uint8, PointField.INT16: np.int16,
+    PointField.UINT16: np.uint16, PointField.INT32: np.int32, PointField.UINT32: np.uint32,
+    PointField.FLOAT32: np.float32, PointField.FLOAT64: np.float64,
+}
+
+
+def _encoding(name: str) -> Encoding:
+    try:
+        return ENCODINGS[name]
+    except KeyError:
+        raise ConversionError(
+            f'unsupported image encoding {name!r}; supported: {sorted(ENCODINGS)}') from None
+
+
+def image_to_array(msg: Image) -> np.ndarray:
+    """Decode an Image into ``HxW`` (one channel) or ``HxWxC`` numpy, a view where possible.
+
+    Row padding (``step`` larger than a row) is skipped by striding, and big-endian data of
+    multi-byte encodings is byte-swapped into native order (the only case that copies).
+
+    Raises:
+        ConversionError: Unknown encoding, zero size, a ``step`` shorter than a row, or
+            ``data`` shorter than ``height * step``; the message names the field.
+    """
+    layout = _encoding(msg.encoding)
+    height, width, step = int(msg.height), int(msg.width), int(msg.step)
+    if height == 0 or width == 0:
+        raise ConversionError(f'image has zero size: height={height}, width={width}')
+    row_bytes = width * layout.channels * layout.dtype.itemsize
+    if step < row_bytes:
+        raise ConversionError(
+            f'image step {step} is shorter than a row of {width} {msg.encoding} pixels '
+            f'({row_bytes} bytes)')
+    buffer = np.frombuffer(msg.data, dtype=np.uint8)
+    needed = height * step
+    if buffer.size < needed:
+        raise ConversionError(
+            f'image data holds {buffer.size} bytes, fewer than height * step = '
+            f'{height} * {step} = {needed} (truncated message?)')
+    rows = buffer[:needed].reshape(height, step)[:, :row_bytes]
+    dtype = layout.dtype.newbyteorder('>' if msg.is_bigendian else '<')
+    pixels = rows.view(dtype) if rows.flags.c_contiguous or layout.dtype.itemsize == 1 else (
+        np.ascontiguousarray(rows).view(dtype))
+    if not dtype.isnative:
+        pixels = pixels.astype(layout.dtype)
+    shape = (height, width) if layout.channels == 1 else (height, width, layout.channels)
+    return pixels.reshape(shape)
+
+
+def image_to_rgb(msg: Image) -> np.ndarray:
+    """Decode an 8-bit colour or mono Image to ``HxWx3`` RGB uint8 (what the network eats)."""
+    pixels = image_to_array(msg)
+    encoding = msg.encoding
+    if encoding == 'rgb8':
+        return pixels
+    if encoding == 'bgr8':
+        return pixels[..., ::-1]
+    if encoding == 'rgba8':
+        return pixels[..., :3]
+    if encoding == 'bgra8':
+        return pixels[..., 2::-1]
+    if encoding in ('mono8', '8UC1'):
+        return np.repeat(pixels[..., None], 3, axis=2)
+    raise ConversionError(
+        f'image encoding {encoding!r} is not a colour or 8-bit mono image; the network needs '
+        'rgb8, bgr8, rgba8, bgra8 or mono8')
+
+
+def _byte_buffer(values: np.ndarray) -> array.array:
+    buffer = array.array('B')
+    buffer.frombytes(memoryview(np.ascontiguousarray(values)).cast('B'))
+    return buffer
+
+
+def array_to_image(pixels: np.ndarray, encoding: str, header: Header) -> Image:
+    """Encode ``HxW``/``HxWxC`` numpy as an Image with the given header (native byte order).
+
+    Raises:
+        ConversionError: Unknown encoding, or a dtype/shape that does not fit it.
+    """
+    layout = _encoding(encoding)
+    expected_ndim = 2 if layout.channels == 1 else 3
+    if (pixels.dtype != layout.dtype or pixels.ndim != expected_ndim
+            or (layout.channels > 1 and pixels.shape[2] != layout.channels)):
+        raise ConversionError(
+            f'array of dtype {pixels.dtype} and shape {pixels.shape} does not fit encoding '
+            f'{encoding!r} ({layout.channels} channel(s) of {layout.dtype})')
+    msg = Image()
+    msg.header = header
+    msg.height, msg.width = int(pixels.shape[0]), int(pixels.shape[1])
+    msg.encoding = encoding
+    msg.is_bigendian = int(np.little_endian is False)
+    msg.step = msg.width * layout.channels * layout.dtype.itemsize
+    msg.data = _byte_buffer(pixels)
+    return msg
+
+
+def camera_info_to_intrinsics(msg: CameraInfo) -> Intrinsics:
+    """Read the pinhole intrinsics ``K`` of a CameraInfo for its ``width x height`` images.
+
+    Raises:
+        ConversionError: Zero image size or a degenerate ``K`` (e.g. all zeros, uncalibrated).
+    """
+    if msg.width == 0 or msg.height == 0:
+        raise ConversionError(
+            f'camera_info has zero image size: width={msg.width}, height={msg.height}')
+    try:
+        return Intrinsics.from_matrix(list(msg.k), msg.width, msg.height)
+    except GeometryError as error:
+        raise ConversionError(f'camera_info K is unusable: {error}') from None
+
+
+def pack_rgb(colours: np.ndarray) -> np.ndarray:
+    """Pack ``(..., 3)`` uint8 RGB into the float32 ``rgb`` field read by rviz2 (RGB8)."""
+    colours = colours.astype(np.uint32)
+    packed = (colours[..., 0] << 16) | (colours[..., 1] << 8) | colours[..., 2]
+    return packed.view(np.float32)
+
+
+def semantic_cloud_array(points: np.ndarray, colours: np.ndarray,
+                         labels: np.ndarray) -> np.ndarray:
+    """Assemble ``(H, W)`` structured points ``x, y, z, rgb, label`` from per-pixel arrays."""
+    cloud = np.empty(points.shape[:2], dtype=CLOUD_DTYPE)
+    cloud['x'] = points[..., 0]
+    cloud['y'] = points[..., 1]
+    cloud['z'] = points[..., 2]
+    cloud['rgb'] = pack_rgb(colours)
+    cloud['label'] = labels
+    return cloud
+
+
+def cloud_to_pointcloud2(cloud: np.ndarray, header: Header) -> PointCloud2:
+    """Encode an ``(H, W)`` (organised) or ``(N,)`` structured array as PointCloud2.
+
+    ``is_dense`` is true only when no point has a NaN coordinate.
+    """
+    if cloud.dtype != CLOUD_DTYPE:
+        raise ConversionError(f'cloud dtype {cloud.dtype} is not {CLOUD_DTYPE}')
+    organised = cloud.ndim == 2
+    msg = PointCloud2()
+    msg.header = header
+    msg.height = int(cloud.shape[0]) if organised else 1
+    msg.width = int(cloud.shape[1]) if organised else int(cloud.shape[0])
+    msg.fields = [PointField(name=name, offset=CLOUD_DTYPE.fields[name][1], datatype=kind,
+                             count=1) for name, kind, _ in CLOUD_FIELDS]
+    msg.is_bigendian = not np.little_endian
+    msg.point_step = CLOUD_DTYPE.itemsize
+    msg.row_step = msg.point_step * msg.width
+    msg.is_dense = not bool(np.isnan(cloud['z']).any())
+    msg.data = _byte_buffer(cloud)
+    return msg
+
+
+def pointcloud2_to_array(msg: PointCloud2) -> np.ndarray:
+    """Decode a PointCloud2 into an ``(height, width)`` structured array view of its fields.
+
+    Raises:
+        ConversionError: Unknown field datatype, or data shorter than ``height * row_step``.
+    """
+    try:
+        dtype = np.dtype({
+            'names': [field.name for field in msg.fields],
+            'formats': [np.dtype(_POINT_FIELD_DTYPES[field.datatype]).newbyteorder(
+                '>' if msg.is_bigendian else '<') for field in msg.fields],
+            'offsets': [field.offset for field in msg.fields],
+            'itemsize': msg.point_step,
+        })
+    except KeyError as error:
+        raise ConversionError(f'PointCloud2 field has unknown datatype {error}') from None
+    buffer = np.frombuffer(msg.data, dtype=np.uint8)
+    needed = msg.height * msg.row_step
+    if buffer.size < needed:
+        raise ConversionError(
+            f'PointCloud2 data holds {buffer.size} bytes, fewer than height * row_step = '
+            f'{needed}')
+    rows = buffer[:needed].reshape(msg.height, msg.row_step)[:, :msg.width * msg.point_step]
+    return np.ascontiguousarray(rows).view(dtype).reshape(msg.height, msg.width)

@@ -1,0 +1,7 @@
+"""Domain errors of the ROS layer."""
+
+from mtl_perception.errors import MtlPerceptionError
+
+
+class ConversionError(MtlPerceptionError, ValueError):
+    """A ROS message cannot be converted: the message names the field or encoding at fault."""

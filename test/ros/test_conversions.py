@@ -1,0 +1,199 @@
+"""Tests of the numpy <-> sensor_msgs conversions."""
+
+import importlib.util
+
+from mtl_perception.ros.conversions import (
+    array_to_image, camera_info_to_intrinsics, cloud_to_pointcloud2, image_to_array, image_to_rgb,
+    pack_rgb, pointcloud2_to_array, semantic_cloud_array
+)
+from mtl_perception.ros.errors import ConversionError
+import numpy as np
+import pytest
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header
+
+HEADER = Header(frame_id='camera_optical_frame')
+HAS_CV_BRIDGE = importlib.util.find_spec('cv_bridge') is not None
+HAS_SENSOR_MSGS_PY = importlib.util.find_spec('sensor_msgs_py') is not None
+
+
+def _raw_image(encoding, pixels, *, padding=0, bigendian=False):
+    msg = Image(height=pixels.shape[0], width=pixels.shape[1], encoding=encoding)
+    rows = pixels.astype(pixels.dtype.newbyteorder('>' if bigendian else '<'))
+    rows = rows.reshape(pixels.shape[0], -1).view(np.uint8)
+    padded = np.zeros((rows.shape[0], rows.shape[1] + padding), dtype=np.uint8)
+    padded[:, :rows.shape[1]] = rows
+    msg.step = padded.shape[1]
+    msg.is_bigendian = int(bigendian)
+    msg.data = padded.tobytes()
+    return msg
+
+
+@pytest.mark.parametrize(('encoding', 'dtype', 'channels'), [
+    ('rgb8', np.uint8, 3), ('bgr8', np.uint8, 3), ('rgba8', np.uint8, 4),
+    ('bgra8', np.uint8, 4), ('mono8', np.uint8, 1), ('mono16', np.uint16, 1),
+    ('16UC1', np.uint16, 1), ('32FC1', np.float32, 1)])
+def test_every_encoding_round_trips_bit_exactly(encoding, dtype, channels):
+    rng = np.random.default_rng(0)
+    shape = (5, 7) if channels == 1 else (5, 7, channels)
+    pixels = (rng.random(shape) * 1000).astype(dtype)
+    msg = array_to_image(pixels, encoding, HEADER)
+    assert (msg.height, msg.width, msg.encoding) == (5, 7, encoding)
+    assert msg.step == 7 * channels * np.dtype(dtype).itemsize
+    assert msg.header.frame_id == 'camera_optical_frame'
+    np.testing.assert_array_equal(image_to_array(msg), pixels)
+
+
+def test_row_padding_is_skipped_without_copying():
+    pixels = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)
+    msg = _raw_image('rgb8', pixels, padding=14)
+    decoded = image_to_array(msg)
+    np.testing.assert_array_equal(decoded, pixels)
+    assert not decoded.flags.owndata
+
+
+def test_big_endian_depth_is_converted_to_native_order():
+    depth = np.array([[1.5, 2.25], [np.nan, 80.0]], dtype=np.float32)
+    decoded = image_to_array(_raw_image('32FC1', depth, bigendian=True))
+    assert decoded.dtype.isnative
+    np.testing.assert_array_equal(decoded, depth)
+
+
+@pytest.mark.parametrize('encoding', ['rgb8', 'bgr8', 'rgba8', 'bgra8', 'mono8'])
+def test_colour_and_mono_images_become_rgb_for_the_network(encoding):
+    rgb = np.array([[[10, 20, 30], [40, 50, 60]]], dtype=np.uint8)
+    source = {
+        'rgb8': rgb, 'bgr8': rgb[..., ::-1],
+        'rgba8': np.concatenate([rgb, np.full((1, 2, 1), 255, np.uint8)], axis=2),
+        'bgra8': np.concatenate([rgb[..., ::-1], np.full((1, 2, 1), 255, np.uint8)], axis=2),
+        'mono8': rgb[..., 0],
+    }[encoding]
+    decoded = image_to_rgb(array_to_image(np.ascontiguousarray(source), encoding, HEADER))
+    expected = np.repeat(rgb[..., :1], 3, axis=2) if encoding == 'mono8' else rgb
+    np.testing.assert_array_equal(decoded, expected)
+
+
+def test_depth_image_is_not_fed_to_the_network_as_colour():
+    msg = array_to_image(np.ones((2, 2), np.float32), '32FC1', HEADER)
+    with pytest.raises(ConversionError, match="'32FC1' is not a colour or 8-bit mono image"):
+        image_to_rgb(msg)
+
+
+def test_unknown_encoding_is_named_with_the_supported_ones():
+    msg = Image(height=1, width=1, encoding='yuv422', step=2, data=b'\x00\x00')
+    with pytest.raises(ConversionError, match=r"unsupported image encoding 'yuv422'; "
+                                              r"supported: \['16UC1'"):
+        image_to_array(msg)
+
+
+def test_truncated_data_names_height_and_step():
+    msg = _raw_image('rgb8', np.zeros((4, 4, 3), np.uint8))
+    msg.data = bytes(msg.data)[:40]
+    with pytest.raises(ConversionError, match=r'data holds 40 bytes, fewer than height \* step '
+                                              r'= 4 \* 12 = 48'):
+        image_to_array(msg)
+
+
+def test_step_shorter_than_a_row_is_named():
+    msg = _raw_image('rgb8', np.zeros((2, 4, 3), np.uint8))
+    msg.step = 10
+    with pytest.raises(ConversionError, match='step 10 is shorter than a row of 4 rgb8 pixels '
+                                              r'\(12 bytes\)'):
+        image_to_array(msg)
+
+
+def test_zero_size_image_is_rejected():
+    with pytest.raises(ConversionError, match='zero size: height=0, width=4'):
+        image_to_array(Image(height=0, width=4, encoding='rgb8', step=12))
+
+
+def test_array_that_does_not_fit_the_encoding_is_rejected():
+    with pytest.raises(ConversionError, match="does not fit encoding 'rgb8'"):
+        array_to_image(np.zeros((2, 2), np.uint8), 'rgb8', HEADER)
+
+
+def test_camera_info_gives_intrinsics_for_its_size():
+    info = CameraInfo(width=640, height=480,
+                      k=[500.0, 0.0, 319.5, 0.0, 505.0, 239.5, 0.0, 0.0, 1.0])
+    intrinsics = camera_info_to_intrinsics(info)
+    assert (intrinsics.fx, intrinsics.fy, intrinsics.cx, intrinsics.cy) == (
+        500.0, 505.0, 319.5, 239.5)
+    assert (intrinsics.width, intrinsics.height) == (640, 480)
+
+
+def test_uncalibrated_camera_info_is_rejected():
+    with pytest.raises(ConversionError, match='camera_info K is unusable: degenerate'):
+        camera_info_to_intrinsics(CameraInfo(width=640, height=480))
+    with pytest.raises(ConversionError, match='camera_info has zero image size'):
+        camera_info_to_intrinsics(CameraInfo(k=[1.0, 0, 0, 0, 1.0, 0, 0, 0, 1.0]))
+
+
+def test_rgb_packing_matches_the_rviz_layout():
+    packed = pack_rgb(np.array([[255, 128, 1]], dtype=np.uint8))
+    assert packed.view(np.uint32)[0] == 0xFF8001
+
+
+def _cloud(height=3, width=4):
+    rng = np.random.default_rng(1)
+    points = rng.normal(size=(height, width, 3)).astype(np.float32)
+    colours = rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+    labels = rng.integers(0, 8, size=(height, width)).astype(np.uint8)
+    return points, colours, labels
+
+
+def test_organised_cloud_round_trips_with_its_fields():
+    points, colours, labels = _cloud()
+    msg = cloud_to_pointcloud2(semantic_cloud_array(points, colours, labels), HEADER)
+    assert (msg.height, msg.width, msg.point_step, msg.row_step) == (3, 4, 20, 80)
+    assert [f.name for f in msg.fields] == ['x', 'y', 'z', 'rgb', 'label']
+    assert [f.offset for f in msg.fields] == [0, 4, 8, 12, 16]
+    assert msg.is_dense
+    decoded = pointcloud2_to_array(msg)
+    np.testing.assert_array_equal(decoded['x'], points[..., 0])
+    np.testing.assert_array_equal(decoded['z'], points[..., 2])
+    np.testing.assert_array_equal(decoded['label'], labels)
+    np.testing.assert_array_equal(decoded['rgb'].view(np.uint32) >> 16, colours[..., 0])
+
+
+def test_cloud_with_nan_points_is_not_dense_and_unorganised_clouds_have_height_one():
+    points, colours, labels = _cloud()
+    points[1, 2] = np.nan
+    cloud = semantic_cloud_array(points, colours, labels)
+    assert not cloud_to_pointcloud2(cloud, HEADER).is_dense
+    flat = cloud_to_pointcloud2(cloud.reshape(-1), HEADER)
+    assert (flat.height, flat.width) == (1, 12)
+
+
+def test_truncated_cloud_data_is_reported():
+    points, colours, labels = _cloud()
+    msg = cloud_to_pointcloud2(semantic_cloud_array(points, colours, labels), HEADER)
+    msg.data = bytes(msg.data)[:100]
+    with pytest.raises(ConversionError, match='PointCloud2 data holds 100 bytes, fewer than '
+                                              r'height \* row_step = 240'):
+        pointcloud2_to_array(msg)
+
+
+@pytest.mark.skipif(not HAS_CV_BRIDGE, reason='cv_bridge is a ROS distro package; not '
+                                              'installable from PyPI')
+def test_cv_bridge_decodes_our_images_identically():
+    from cv_bridge import CvBridge
+    bridge = CvBridge()
+    for encoding, pixels in (('rgb8', np.arange(60, dtype=np.uint8).reshape(4, 5, 3)),
+                             ('32FC1', np.linspace(0, 9, 20, dtype=np.float32).reshape(4, 5))):
+        msg = array_to_image(pixels, encoding, HEADER)
+        np.testing.assert_array_equal(bridge.imgmsg_to_cv2(msg), pixels)
+        np.testing.assert_array_equal(image_to_array(bridge.cv2_to_imgmsg(pixels, encoding)),
+                                      pixels)
+
+
+@pytest.mark.skipif(not HAS_SENSOR_MSGS_PY, reason='sensor_msgs_py is a ROS distro package; '
+                                                   'not installable from PyPI')
+def test_sensor_msgs_py_reads_our_clouds_identically():
+    from sensor_msgs_py import point_cloud2
+    points, colours, labels = _cloud()
+    points[0, 0] = np.nan
+    msg = cloud_to_pointcloud2(semantic_cloud_array(points, colours, labels), HEADER)
+    theirs = point_cloud2.read_points(msg, skip_nans=False)
+    ours = pointcloud2_to_array(msg).reshape(-1)
+    for name in ('x', 'y', 'z', 'label'):
+        np.testing.assert_array_equal(np.asarray(theirs[name]).reshape(-1), ours[name])
