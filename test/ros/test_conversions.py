@@ -52,6 +52,11 @@ def test_row_padding_is_skipped_without_copying():
     assert not decoded.flags.owndata
 
 
+def test_padded_rows_of_multi_byte_pixels_decode_correctly():
+    depth = np.linspace(0.5, 80.0, 3 * 5, dtype=np.float32).reshape(3, 5)
+    np.testing.assert_array_equal(image_to_array(_raw_image('32FC1', depth, padding=6)), depth)
+
+
 def test_big_endian_depth_is_converted_to_native_order():
     depth = np.array([[1.5, 2.25], [np.nan, 80.0]], dtype=np.float32)
     decoded = image_to_array(_raw_image('32FC1', depth, bigendian=True))
