@@ -62,7 +62,7 @@ class LightWeightRefineNet(nn.Module):
         previous: torch.Tensor | None = None
         for level, stride in enumerate(self.levels):
             same_stride = [p for p, s in zip(projected, self.in_strides) if s == stride]
-            total = torch.stack(same_stride).sum(0) if len(same_stride) > 1 else same_stride[0]
+            total = sum(same_stride[1:], same_stride[0])
             if previous is not None:
                 previous = F.interpolate(previous, size=total.shape[-2:], mode='bilinear',
                                          align_corners=False)

@@ -89,6 +89,7 @@ class MobileNetV2Encoder(nn.Module):
         taps = find_taps(network.features)
         self.blocks = network.features[:taps[-1].index + 1]
         self.taps = taps
+        self._tap_indices = frozenset(tap.index for tap in taps)
 
     @property
     def out_channels(self) -> list[int]:
@@ -102,10 +103,9 @@ class MobileNetV2Encoder(nn.Module):
 
     def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
         """Return the tapped feature maps, finest first."""
-        tap_indices = {tap.index for tap in self.taps}
         features = []
         for index, block in enumerate(self.blocks):
             image = block(image)
-            if index in tap_indices:
+            if index in self._tap_indices:
                 features.append(image)
         return features
