@@ -87,8 +87,7 @@ def image_to_array(msg: Image) -> np.ndarray:
             f'{height} * {step} = {needed} (truncated message?)')
     rows = buffer[:needed].reshape(height, step)[:, :row_bytes]
     dtype = layout.dtype.newbyteorder('>' if msg.is_bigendian else '<')
-    pixels = rows.view(dtype) if rows.flags.c_contiguous or layout.dtype.itemsize == 1 else (
-        np.ascontiguousarray(rows).view(dtype))
+    pixels = rows.view(dtype)
     if not dtype.isnative:
         pixels = pixels.astype(layout.dtype)
     shape = (height, width) if layout.channels == 1 else (height, width, layout.channels)
@@ -222,4 +221,4 @@ def pointcloud2_to_array(msg: PointCloud2) -> np.ndarray:
             f'PointCloud2 data holds {buffer.size} bytes, fewer than height * row_step = '
             f'{needed}')
     rows = buffer[:needed].reshape(msg.height, msg.row_step)[:, :msg.width * msg.point_step]
-    return np.ascontiguousarray(rows).view(dtype).reshape(msg.height, msg.width)
+    return rows.view(dtype).reshape(msg.height, msg.width)

@@ -54,7 +54,9 @@ def test_row_padding_is_skipped_without_copying():
 
 def test_padded_rows_of_multi_byte_pixels_decode_correctly():
     depth = np.linspace(0.5, 80.0, 3 * 5, dtype=np.float32).reshape(3, 5)
-    np.testing.assert_array_equal(image_to_array(_raw_image('32FC1', depth, padding=6)), depth)
+    decoded = image_to_array(_raw_image('32FC1', depth, padding=6))
+    np.testing.assert_array_equal(decoded, depth)
+    assert not decoded.flags.owndata
 
 
 def test_big_endian_depth_is_converted_to_native_order():
