@@ -40,10 +40,10 @@ def complexity_table(num_classes: int = 40) -> str:
         counts = count_multiply_adds(model, height, width)
         convolution = counts['convolution']
         total = convolution + counts['max_pool']
-        paper = f'{PAPER_MULTIPLY_ADDS / 1e9:.1f} G' if (height, width) == (480, 640) else '-'
-        convolution_diff = (_relative(convolution, PAPER_MULTIPLY_ADDS)
-                            if paper != '-' else '-')
-        total_diff = _relative(total, PAPER_MULTIPLY_ADDS) if paper != '-' else '-'
+        is_reference = (height, width) == (480, 640)
+        paper = f'{PAPER_MULTIPLY_ADDS / 1e9:.1f} G' if is_reference else '-'
+        convolution_diff = _relative(convolution, PAPER_MULTIPLY_ADDS) if is_reference else '-'
+        total_diff = _relative(total, PAPER_MULTIPLY_ADDS) if is_reference else '-'
         lines.append(f'| convolution multiply-adds, {width}x{height} ({purpose}) | '
                      f'{convolution / 1e9:.2f} G | {paper} | {convolution_diff} |')
         lines.append(f'| + CRP max-pool window ops, {width}x{height} | {total / 1e9:.2f} G | '
