@@ -1,0 +1,79 @@
+"""Procedural street scenes: the embedded default data for training, tests and the demo.
+
+``render_frame(seed)`` gives one random frame; ``render_drive(seed, frames)`` a forward drive
+at 10 Hz through one street (KITTI's camera rate). Labels use the ``synthetic`` class set of
+:mod:`mtl_perception.labels` (Cityscapes names and colours); depth is metric z-depth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mtl_perception.geometry import Intrinsics
+from mtl_perception.synthetic.renderer import CameraPose, render, SyntheticFrame
+from mtl_perception.synthetic.scene import CLASS_SET, generate_street, StreetScene
+import numpy as np
+
+DEFAULT_SIZE = (192, 640)
+FRAME_RATE_HZ = 10.0
+
+__all__ = ['CLASS_SET', 'CameraPose', 'DEFAULT_SIZE', 'FRAME_RATE_HZ', 'StreetScene',
+           'SyntheticFrame', 'generate_street', 'kitti_like_intrinsics', 'render',
+           'render_drive', 'render_frame']
+
+
+def kitti_like_intrinsics(width: int = DEFAULT_SIZE[1], height: int = DEFAULT_SIZE[0]
+                          ) -> Intrinsics:
+    """Intrinsics with the KITTI colour cameras' field of view, for any image size.
+
+    KITTI's rectified cameras have ``fx = fy ~ 721 px`` at 1242 px width (81 degrees
+    horizontal); the principal point sits at 50 % of the width and 46 % of the height.
+    """
+    focal = 0.581 * width
+    return Intrinsics(focal, focal, (width - 1) / 2, 0.46 * height, width, height)
+
+
+def _random_pose(rng: np.random.Generator, scene: StreetScene, z: float) -> CameraPose:
+    return CameraPose(
+        x=scene.ego_x + rng.uniform(-0.5, 0.5), height=rng.uniform(1.4, 1.9), z=z,
+        yaw=rng.uniform(-0.06, 0.06), pitch=rng.uniform(-0.04, 0.06),
+        roll=rng.uniform(-0.02, 0.02))
+
+
+def render_frame(seed: int, *, width: int = DEFAULT_SIZE[1], height: int = DEFAULT_SIZE[0],
+                 intrinsics: Intrinsics | None = None, max_depth: float = 80.0
+                 ) -> SyntheticFrame:
+    """Render one frame of a random street, identical for the same arguments.
+
+    Args:
+        seed: Chooses the street, the camera placement and the sensor noise.
+        width: Image width in pixels (ignored when ``intrinsics`` is given).
+        height: Image height in pixels (ignored when ``intrinsics`` is given).
+        intrinsics: Camera; KITTI-like for the image size by default.
+        max_depth: Depth beyond this is marked invalid.
+    """
+    intrinsics = intrinsics or kitti_like_intrinsics(width, height)
+    scene = generate_street(seed)
+    pose = _random_pose(np.random.default_rng([seed, 1]), scene, 0.0)
+    return render(scene, pose, intrinsics, max_depth=max_depth, noise_seed=seed)
+
+
+def render_drive(seed: int, frames: int, *, speed: float = 8.0,
+                 width: int = DEFAULT_SIZE[1], height: int = DEFAULT_SIZE[0],
+                 intrinsics: Intrinsics | None = None, max_depth: float = 80.0
+                 ) -> Iterator[SyntheticFrame]:
+    """Yield ``frames`` frames of a drive down one street at ``FRAME_RATE_HZ``.
+
+    The camera keeps its mounting (height, pitch, roll) and drives straight ahead at
+    ``speed`` metres per second with a slight steering sway, as a car-mounted camera does.
+    """
+    intrinsics = intrinsics or kitti_like_intrinsics(width, height)
+    step = speed / FRAME_RATE_HZ
+    scene = generate_street(seed, drive_length=step * frames)
+    mounting = _random_pose(np.random.default_rng([seed, 1]), scene, 0.0)
+    for index in range(frames):
+        sway = 0.2 * np.sin(index * 0.15)
+        pose = CameraPose(x=mounting.x + sway, height=mounting.height, z=index * step,
+                          yaw=mounting.yaw * 0.3 - 0.03 * np.cos(index * 0.15),
+                          pitch=mounting.pitch, roll=mounting.roll)
+        yield render(scene, pose, intrinsics, max_depth=max_depth, noise_seed=seed * 100003 + index)
