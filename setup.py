@@ -14,6 +14,8 @@ RUNTIME = [
     'torch',
     'torchvision',
     'tqdm',
+    'matplotlib',
+    'tensorboard',
 ]
 ROS_FROM_PYPI = [
     'ros-rclpy[fastrtps]',
@@ -62,6 +64,8 @@ setup(
     entry_points={
         'console_scripts': [
             'mtl_infer = mtl_perception.tools.infer:main',
+            'mtl_train = mtl_perception.training.train:main',
+            'mtl_eval = mtl_perception.training.evaluate:main',
         ],
     },
 )

@@ -38,6 +38,14 @@ _CITYSCAPES_COLOURS: dict[str, tuple[int, int, int]] = {
     'bicycle': (119, 11, 32),
 }
 
+CITYSCAPES_LABEL_IDS: dict[int, str] = {
+    7: 'road', 8: 'sidewalk', 11: 'building', 12: 'wall', 13: 'fence', 17: 'pole',
+    19: 'traffic light', 20: 'traffic sign', 21: 'vegetation', 22: 'terrain', 23: 'sky',
+    24: 'person', 25: 'rider', 26: 'car', 27: 'truck', 28: 'bus', 31: 'train',
+    32: 'motorcycle', 33: 'bicycle',
+}
+"""Cityscapes ``labelIds`` (as stored by KITTI semantics) of the 19 evaluated classes."""
+
 _NYU40_NAMES = (
     'wall', 'floor', 'cabinet', 'bed', 'chair', 'sofa', 'table', 'door', 'window',
     'bookshelf', 'picture', 'counter', 'blinds', 'desk', 'shelves', 'curtain', 'dresser',
@@ -137,3 +145,16 @@ def write_palette_csv(names: tuple[str, ...] | list[str], palette: np.ndarray,
         for class_id, (name, colour) in enumerate(zip(names, palette)):
             writer.writerow((name, *(int(c) for c in colour), 255, class_id))
     return path
+
+
+def cityscapes_lookup(class_set: ClassSet) -> np.ndarray:
+    """256-entry table from Cityscapes label ids to ``class_set`` ids by class name.
+
+    Classes the set does not name map to ``IGNORE_ID``, so they are left out of training
+    and evaluation rather than counted as something they are not.
+    """
+    table = np.full(256, IGNORE_ID, dtype=np.uint8)
+    for label_id, name in CITYSCAPES_LABEL_IDS.items():
+        if name in class_set.names:
+            table[label_id] = class_set.names.index(name)
+    return table

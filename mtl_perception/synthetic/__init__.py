@@ -76,4 +76,5 @@ def render_drive(seed: int, frames: int, *, speed: float = 8.0,
         pose = CameraPose(x=mounting.x + sway, height=mounting.height, z=index * step,
                           yaw=mounting.yaw * 0.3 - 0.03 * np.cos(index * 0.15),
                           pitch=mounting.pitch, roll=mounting.roll)
-        yield render(scene, pose, intrinsics, max_depth=max_depth, noise_seed=seed * 100003 + index)
+        yield render(scene, pose, intrinsics, max_depth=max_depth,
+                     noise_seed=seed * 100003 + index)

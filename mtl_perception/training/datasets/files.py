@@ -1,0 +1,64 @@
+"""Reading and writing dataset image files with errors that name the file at fault."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+import tempfile
+
+import cv2
+from mtl_perception.training.errors import DatasetError
+import numpy as np
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """Read a colour image as ``HxWx3`` uint8 RGB."""
+    image = _read(path, cv2.IMREAD_COLOR)
+    return np.ascontiguousarray(image[:, :, ::-1])
+
+
+def read_mask(path: Path) -> np.ndarray:
+    """Read a single-channel 8-bit image (class ids) as ``HxW`` uint8."""
+    image = _read(path, cv2.IMREAD_UNCHANGED)
+    if image.ndim != 2 or image.dtype != np.uint8:
+        raise DatasetError(f'{path}: expected a single-channel 8-bit PNG of class ids, '
+                           f'got shape {image.shape} dtype {image.dtype}')
+    return image
+
+
+def read_depth(path: Path, scale: float) -> np.ndarray:
+    """Read a uint16 depth PNG as float32 metres (``value / scale``; 0 stays invalid)."""
+    image = _read(path, cv2.IMREAD_UNCHANGED)
+    if image.ndim != 2 or image.dtype != np.uint16:
+        raise DatasetError(f'{path}: expected a single-channel 16-bit depth PNG, '
+                           f'got shape {image.shape} dtype {image.dtype}')
+    return image.astype(np.float32) / scale
+
+
+def write_png(path: Path, image: np.ndarray) -> None:
+    """Write ``image`` (RGB, or one channel of uint8/uint16) atomically as PNG."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = image[:, :, ::-1] if image.ndim == 3 else image
+    ok, encoded = cv2.imencode('.png', np.ascontiguousarray(pixels))
+    if not ok:
+        raise DatasetError(f'{path}: PNG encoding failed for shape {image.shape}')
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix='.png.tmp')
+    with os.fdopen(handle, 'wb') as stream:
+        stream.write(encoded.tobytes())
+    os.replace(temporary, path)
+
+
+def depth_to_png(depth: np.ndarray, scale: float) -> np.ndarray:
+    """Encode metres as uint16 ``round(depth * scale)``; NaN, inf and out-of-range become 0."""
+    scaled = np.nan_to_num(depth.astype(np.float64) * scale, nan=0.0, posinf=0.0, neginf=0.0)
+    scaled[(scaled < 0) | (scaled > 65535)] = 0
+    return np.round(scaled).astype(np.uint16)
+
+
+def _read(path: Path, flags: int) -> np.ndarray:
+    if not path.is_file():
+        raise DatasetError(f'missing file {path}')
+    image = cv2.imread(str(path), flags)
+    if image is None:
+        raise DatasetError(f'{path}: not a readable image (corrupt or not a PNG/JPEG)')
+    return image

@@ -1,0 +1,153 @@
+"""``mtl_eval``: segmentation and depth metrics of a checkpoint, through the Predictor.
+
+Frames go through exactly what the node runs (resize to the trained input size, forward,
+bilinear upsampling to the frame, argmax, depth-range mask), so the figures describe what a
+user gets, at the frame's own resolution.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+from pathlib import Path
+import sys
+from typing import Any
+
+from mtl_perception.errors import MtlPerceptionError
+from mtl_perception.inference import Predictor
+from mtl_perception.labels import ClassSet
+from mtl_perception.synthetic import DEFAULT_SIZE
+from mtl_perception.training.datasets import (
+    KittiDepthDataset, KittiSemanticsDataset, NyudDataset, SyntheticDataset
+)
+from mtl_perception.training.errors import TrainingConfigError
+from mtl_perception.training.metrics import ConfusionMatrix, DepthMetrics
+from torch import distributed
+from torch.utils.data import ConcatDataset, Dataset
+from tqdm import tqdm
+
+LOGGER = logging.getLogger(__name__)
+
+
+def evaluate(predictor: Predictor, dataset: Dataset, *, progress: bool = True,
+             max_depth: float | None = None, description: str = 'evaluating'
+             ) -> dict[str, Any]:
+    """Run ``predictor`` on every sample and return the pooled metrics.
+
+    Under ``torch.distributed`` each process takes every ``world_size``-th sample and the
+    counts are summed, so every process returns the metrics of the whole dataset.
+
+    Returns:
+        ``miou``, ``pixel_acc``, ``iou_per_class`` (by class name), ``rmse``, ``rmse_log``,
+        ``abs_rel``, ``sq_rel``, ``delta1..3`` and ``frames``.
+    """
+    rank, world = 0, 1
+    if distributed.is_available() and distributed.is_initialized():
+        rank, world = distributed.get_rank(), distributed.get_world_size()
+    device = predictor.device
+    confusion = ConfusionMatrix(predictor.metadata.num_classes, device)
+    depth_metrics = DepthMetrics(device, max_depth=max_depth or predictor.metadata.depth_range[1])
+    indices = range(rank, len(dataset), world)
+    for index in tqdm(indices, desc=description, unit='frame', disable=not progress,
+                      leave=False):
+        sample = dataset[index]
+        image = sample['image'].permute(1, 2, 0).numpy()
+        result = predictor.infer(image)
+        if sample['has_labels']:
+            confusion.update(sample['labels'].to(device), result.labels)
+        if sample['has_depth']:
+            depth_metrics.update(sample['depth'].to(device), result.depth)
+    confusion.all_reduce()
+    depth_metrics.all_reduce()
+    segmentation = confusion.compute()
+    segmentation['iou_per_class'] = dict(zip(predictor.class_names,
+                                             segmentation['iou_per_class']))
+    return {**segmentation, **depth_metrics.compute(), 'frames': len(dataset)}
+
+
+def _dataset(args: argparse.Namespace, class_set: ClassSet) -> tuple[Dataset, str]:
+    if args.dataset == 'synthetic':
+        height, width = args.size
+        seeds = range(args.seed, args.seed + args.frames)
+        description = (f'synthetic seeds {seeds.start}..{seeds.stop - 1} at '
+                       f'{width}x{height}')
+        return SyntheticDataset(seeds, size=(height, width)), description
+    if args.root is None:
+        raise TrainingConfigError(f'--dataset {args.dataset} needs --root DIR')
+    root = Path(args.root)
+    if args.dataset == 'nyud':
+        return NyudDataset(root, args.list, num_classes=class_set.num_classes), f'NYUDv2 {root}'
+    parts: list[Dataset] = [KittiDepthDataset(root / 'raw', root / 'depth', split='val')]
+    if (root / 'semantics').is_dir():
+        parts.append(KittiSemanticsDataset(root / 'semantics', class_set))
+    return ConcatDataset(parts) if len(parts) > 1 else parts[0], f'KITTI {root}'
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split('x'))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected WIDTHxHEIGHT, got {text!r}') from None
+    return height, width
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog='mtl_eval', description=(
+            'Evaluate a checkpoint: mIoU, pixel accuracy and depth errors (RMSE, abs rel, '
+            'delta < 1.25^k) on synthetic frames or a real dataset, through the same '
+            'Predictor the node runs.'))
+    parser.add_argument('--checkpoint', required=True, type=Path, help='checkpoint file')
+    parser.add_argument('--dataset', choices=('synthetic', 'nyud', 'kitti'),
+                        default='synthetic', help='what to evaluate on (default: synthetic)')
+    parser.add_argument('--seed', type=int, default=1_000_000,
+                        help='first synthetic seed (default: 1000000, held out from training)')
+    parser.add_argument('--frames', type=int, default=100,
+                        help='number of synthetic frames (default: 100)')
+    parser.add_argument('--size', type=_parse_size, default=DEFAULT_SIZE,
+                        help='synthetic frame size WIDTHxHEIGHT (default: 640x192)')
+    parser.add_argument('--root', type=Path,
+                        help='dataset folder: NYUDv2 root, or a KITTI folder holding raw/, '
+                             'depth/ (depth benchmark, val split) and optionally semantics/')
+    parser.add_argument('--list', default='val_list_depth.txt',
+                        help='NYUDv2 list file (default: val_list_depth.txt)')
+    parser.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:N')
+    parser.add_argument('--json', action='store_true', help='print one JSON object')
+    parser.add_argument('--output', type=Path, help='also write the JSON to this file')
+    return parser
+
+
+def _report(metrics: dict[str, Any]) -> str:
+    lines = [f'{key:>10}: {value:.4f}' for key, value in metrics.items()
+             if isinstance(value, float)]
+    lines += [f'{"IoU " + name:>24}: {value:.4f}'
+              for name, value in metrics['iou_per_class'].items() if not math.isnan(value)]
+    return '\n'.join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``mtl_eval``; returns the exit code (0 ok, 2 bad input)."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format='%(message)s')
+    try:
+        predictor = Predictor.from_checkpoint(args.checkpoint, device=args.device, half=False)
+        class_set = ClassSet(predictor.metadata.dataset, predictor.class_names,
+                             tuple(map(tuple, predictor.palette.tolist())))
+        dataset, description = _dataset(args, class_set)
+        metrics = evaluate(predictor, dataset, progress=not args.json and sys.stderr.isatty())
+    except MtlPerceptionError as error:
+        print(f'mtl_eval: error: {error}', file=sys.stderr)
+        return 2
+    metrics = {**metrics, 'dataset': description, 'checkpoint': str(args.checkpoint)}
+    text = json.dumps(metrics, allow_nan=True)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(metrics, indent=2) + '\n')
+    print(text if args.json else f'{description}\n{_report(metrics)}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Multi-task loss: cross-entropy on labels plus inverse Huber (berHu) on valid depth.
+
+Both terms are masked per sample (a sample without labels or depth contributes nothing to
+that task) and per pixel (ignore id, invalid depth), and averaged over the pixels that count,
+so a batch mixing depth-only and labels-only samples trains both heads correctly.
+"""
+
+from __future__ import annotations
+
+from mtl_perception.labels import IGNORE_ID
+import torch
+from torch.nn import functional as F
+
+
+def berhu(prediction: torch.Tensor, target: torch.Tensor,
+          threshold_fraction: float = 0.2) -> torch.Tensor:
+    """Inverse Huber loss over matching 1-D tensors of valid pixels (Laina et al. 2016).
+
+    L1 for residuals up to ``c = threshold_fraction * max|residual|``, then
+    ``(r^2 + c^2) / 2c``: large errors get quadratic weight, small ones keep L1's pull.
+    """
+    residual = (prediction - target).abs()
+    if residual.numel() == 0:
+        return prediction.sum() * 0.0
+    c = (threshold_fraction * residual.max()).detach().clamp(min=1e-6)
+    return torch.where(residual <= c, residual, (residual ** 2 + c ** 2) / (2 * c)).mean()
+
+
+class MultiTaskLoss:
+    """Weighted sum of the per-task losses, returned as a dict of named terms.
+
+    Args:
+        segmentation_weight: Weight of the cross-entropy term.
+        depth_weight: Weight of the berHu term.
+    """
+
+    def __init__(self, segmentation_weight: float = 1.0, depth_weight: float = 1.0) -> None:
+        self.weights = {'segmentation': segmentation_weight, 'depth': depth_weight}
+
+    def __call__(self, outputs: dict[str, torch.Tensor],
+                 batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Return ``{"segmentation", "depth", "total"}``; predictions are upsampled to targets.
+
+        Args:
+            outputs: Network outputs (``segmentation`` logits, ``depth`` metres).
+            batch: Collated samples (``labels``, ``depth``, ``has_labels``, ``has_depth``).
+        """
+        size = batch['labels'].shape[-2:]
+        logits = F.interpolate(outputs['segmentation'].float(), size=size, mode='bilinear',
+                               align_corners=False)
+        labels = batch['labels'].masked_fill(~batch['has_labels'].view(-1, 1, 1), IGNORE_ID)
+        if (labels != IGNORE_ID).any():
+            segmentation = F.cross_entropy(logits, labels, ignore_index=IGNORE_ID)
+        else:
+            segmentation = logits.sum() * 0.0
+        depth = F.interpolate(outputs['depth'].float(), size=size, mode='bilinear',
+                              align_corners=False)[:, 0]
+        valid = (batch['depth'] > 0) & batch['has_depth'].view(-1, 1, 1)
+        depth_term = berhu(depth[valid], batch['depth'][valid])
+        terms = {'segmentation': segmentation, 'depth': depth_term}
+        terms['total'] = sum(self.weights[name] * value for name, value in terms.items())
+        return terms

@@ -1,0 +1,362 @@
+"""``mtl_train``: train the multi-task network from a YAML configuration.
+
+A run folder holds ``config.yaml`` (the resolved configuration), ``last.pt`` (weights plus
+everything needed to resume), ``best.pt`` (best validation score), ``metrics.csv`` (one row per
+epoch), ``curves.png`` and ``tensorboard/``. Every epoch draws its data order and augmentation
+from ``(seed, epoch)`` alone, so ``--resume`` continues exactly where the run stopped.
+Run under ``torchrun --nproc_per_node N`` for DistributedDataParallel; rank 0 does all I/O.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import math
+from pathlib import Path
+import shlex
+import sys
+import time
+from typing import Any
+
+from mtl_perception.checkpoint import load_checkpoint, ModelMetadata, save_checkpoint
+from mtl_perception.errors import MtlPerceptionError
+from mtl_perception.inference import Predictor
+from mtl_perception.labels import ClassSet, get_class_set
+from mtl_perception.model import build_model
+from mtl_perception.training.config import load_config, save_config
+from mtl_perception.training.datasets import build_datasets
+from mtl_perception.training.distributed import DistributedContext, init_distributed
+from mtl_perception.training.evaluate import evaluate
+from mtl_perception.training.losses import MultiTaskLoss
+from mtl_perception.training.plots import plot_training_curves
+from mtl_perception.training.transforms import training_transform
+from mtl_perception.visualize import colourise_depth, colourise_labels, mosaic
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
+from torch.utils.tensorboard import SummaryWriter
+from tqdm import tqdm
+
+LOGGER = logging.getLogger(__name__)
+_CSV_FIELDS = ('epoch', 'step', 'lr', 'seconds', 'images_per_second', 'train_total',
+               'train_segmentation', 'train_depth', 'val_miou', 'val_pixel_acc', 'val_rmse',
+               'val_rmse_log', 'val_abs_rel', 'val_sq_rel', 'val_delta1', 'val_delta2',
+               'val_delta3', 'val_score')
+
+
+def validation_score(metrics: dict[str, float]) -> float:
+    """One number to pick the best epoch by: mean of mIoU and delta1 (both in [0, 1])."""
+    parts = [metrics.get('miou', math.nan), metrics.get('delta1', math.nan)]
+    parts = [p for p in parts if not math.isnan(p)]
+    return sum(parts) / len(parts) if parts else -math.inf
+
+
+def _metadata(config: dict[str, Any], class_set: ClassSet, command: str,
+              metrics: dict[str, Any]) -> ModelMetadata:
+    data = config['data']
+    return ModelMetadata(
+        arch=config['model']['arch'], num_classes=class_set.num_classes,
+        class_names=class_set.names, palette=class_set.colours,
+        input_size=tuple(data['input_size']), depth_range=tuple(data['depth_range']),
+        dataset='+'.join(spec['type'] for spec in data['train']), metrics=metrics,
+        created_by={'command': command, 'config': config})
+
+
+def _param_groups(model: nn.Module, train: dict[str, Any]) -> list[dict[str, Any]]:
+    encoder = [p for n, p in model.named_parameters() if n.startswith('encoder.')]
+    rest = [p for n, p in model.named_parameters() if not n.startswith('encoder.')]
+    decoder_lr = float(train['decoder_lr'])
+    return [{'params': encoder, 'lr': decoder_lr * float(train['encoder_lr_ratio'])},
+            {'params': rest, 'lr': decoder_lr}]
+
+
+def _optimizer(model: nn.Module, train: dict[str, Any]) -> torch.optim.Optimizer:
+    groups = _param_groups(model, train)
+    if train['optimizer'] == 'adam':
+        return torch.optim.AdamW(groups, weight_decay=float(train['weight_decay']))
+    if train['optimizer'] == 'sgd':
+        return torch.optim.SGD(groups, momentum=0.9, weight_decay=float(train['weight_decay']))
+    raise MtlPerceptionError(f'unknown optimizer {train["optimizer"]!r}; use adam or sgd')
+
+
+def _schedule(total_steps: int, warmup: int):
+    """Linear warm-up, then cosine decay to 1 % of the base rate."""
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
+        return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))
+    return factor
+
+
+def _normalise(images: torch.Tensor, metadata: ModelMetadata) -> torch.Tensor:
+    """uint8 ``(B, 3, H, W)`` to the network input, as the Predictor does it."""
+    mean = torch.tensor(metadata.mean, device=images.device).view(1, 3, 1, 1)
+    std = torch.tensor(metadata.std, device=images.device).view(1, 3, 1, 1)
+    return (images.float() / 255.0 - mean) / std
+
+
+class Trainer:
+    """One training run: model, data, optimisation state and the run folder."""
+
+    def __init__(self, config: dict[str, Any], run_dir: Path, *, command: str,
+                 progress: bool = True) -> None:
+        self.config = config
+        self.train_config = config['train']
+        self.run_dir = Path(run_dir)
+        self.command = command
+        self.context: DistributedContext = init_distributed(self.train_config['device'])
+        self.progress = progress and self.context.is_main
+        self.device = self.context.device
+        self.class_set = get_class_set(config['model']['class_set'])
+        torch.manual_seed(int(self.train_config['seed']))
+        self.train_set, self.val_set = self._datasets()
+        self.model = build_model(config['model']['arch'], num_classes=self.class_set.num_classes,
+                                 backbone_weights=config['model']['backbone_weights'])
+        self.model.to(self.device)
+        self.network: nn.Module = self.model
+        if self.context.enabled:
+            ids = [self.device.index] if self.device.type == 'cuda' else None
+            self.network = DistributedDataParallel(self.model, device_ids=ids)
+        self.optimizer = _optimizer(self.model, self.train_config)
+        self.steps_per_epoch = self._steps_per_epoch()
+        total = self.steps_per_epoch * int(self.train_config['epochs'])
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, _schedule(total, int(self.train_config['warmup_steps'])))
+        self.amp = bool(self.train_config['amp']) and self.device.type == 'cuda'
+        self.scaler = torch.amp.GradScaler('cuda', enabled=self.amp)
+        self.loss = MultiTaskLoss(float(self.train_config['segmentation_weight']),
+                                  float(self.train_config['depth_weight']))
+        self.epoch, self.step, self.best_score = 0, 0, -math.inf
+        self.writer: SummaryWriter | None = None
+
+    def _datasets(self) -> tuple[Dataset, Dataset]:
+        data = self.config['data']
+        transform = training_transform(data['input_size'], base_size=data['base_size'],
+                                       scale=tuple(data['scale']), jitter=data['colour_jitter'])
+        train_set = build_datasets(data['train'], self.class_set, transform)
+        val_set = build_datasets(data['val'], self.class_set)
+        if self.context.is_main:
+            for dataset in (train_set, val_set):
+                for part in getattr(dataset, 'datasets', [dataset]):
+                    if hasattr(part, 'prepare'):
+                        part.prepare(progress=self.progress)
+        self.context.barrier()
+        return train_set, val_set
+
+    def _steps_per_epoch(self) -> int:
+        per_process = math.ceil(len(self.train_set) / self.context.world_size)
+        steps = per_process // int(self.train_config['batch_size'])
+        limit = self.train_config['max_steps_per_epoch']
+        steps = min(steps, int(limit)) if limit else steps
+        if steps < 1:
+            raise MtlPerceptionError(
+                f'{len(self.train_set)} training samples do not fill one batch of '
+                f'{self.train_config["batch_size"]} per process')
+        return steps
+
+    def _loader(self, epoch: int) -> DataLoader:
+        seed = int(self.train_config['seed']) * 100_003 + epoch
+        torch.manual_seed(seed)
+        generator = torch.Generator().manual_seed(seed)
+        if self.context.enabled:
+            sampler = DistributedSampler(self.train_set, shuffle=True,
+                                         seed=int(self.train_config['seed']), drop_last=True)
+            sampler.set_epoch(epoch)
+        else:
+            sampler = RandomSampler(self.train_set, generator=generator)
+        return DataLoader(self.train_set, batch_size=int(self.train_config['batch_size']),
+                          sampler=sampler, num_workers=int(self.config['data']['workers']),
+                          generator=generator, drop_last=True,
+                          pin_memory=self.device.type == 'cuda',
+                          persistent_workers=False)
+
+    @property
+    def last_path(self) -> Path:
+        """Resumable checkpoint of the latest finished epoch."""
+        return self.run_dir / 'last.pt'
+
+    @property
+    def best_path(self) -> Path:
+        """Checkpoint of the epoch with the best validation score."""
+        return self.run_dir / 'best.pt'
+
+    def resume(self) -> None:
+        """Restore weights, optimiser, scheduler, scaler and counters from ``last.pt``."""
+        checkpoint = load_checkpoint(self.last_path)
+        state = checkpoint.training_state
+        if not state:
+            raise MtlPerceptionError(f'{self.last_path} holds no training state to resume')
+        self.model.load_state_dict(checkpoint.model.state_dict())
+        self.optimizer.load_state_dict(state['optimizer'])
+        self.scheduler.load_state_dict(state['scheduler'])
+        self.scaler.load_state_dict(state['scaler'])
+        self.epoch, self.step = int(state['epoch']) + 1, int(state['step'])
+        self.best_score = float(state['best_score'])
+        LOGGER.info('resumed %s at epoch %d (step %d)', self.last_path, self.epoch, self.step)
+
+    def _train_epoch(self, epoch: int) -> dict[str, float]:
+        self.network.train()
+        sums: dict[str, float] = {}
+        started = time.perf_counter()
+        batches = iter(self._loader(epoch))
+        bar = tqdm(range(self.steps_per_epoch), desc=f'epoch {epoch + 1}/'
+                   f'{self.train_config["epochs"]}', unit='step', disable=not self.progress)
+        for _ in bar:
+            batch = {k: v.to(self.device, non_blocking=True) for k, v in next(batches).items()}
+            terms = self._step(batch)
+            for name, value in terms.items():
+                sums[name] = sums.get(name, 0.0) + value
+            bar.set_postfix(loss=f'{terms["total"]:.3f}', seg=f'{terms["segmentation"]:.3f}',
+                            depth=f'{terms["depth"]:.3f}')
+            if self.writer and self.step % int(self.train_config['log_every']) == 0:
+                for name, value in terms.items():
+                    self.writer.add_scalar(f'train/{name}', value, self.step)
+                self.writer.add_scalar('train/lr', self.scheduler.get_last_lr()[-1], self.step)
+        seconds = time.perf_counter() - started
+        images = self.steps_per_epoch * int(self.train_config['batch_size'])
+        means = {f'train_{k}': v / self.steps_per_epoch for k, v in sums.items()}
+        return {**means, 'seconds': seconds,
+                'images_per_second': images * self.context.world_size / seconds}
+
+    def _step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        inputs = _normalise(batch['image'], self.metadata())
+        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
+            outputs = self.network(inputs)
+        terms = self.loss(outputs, batch)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(terms['total']).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.scheduler.step()
+        self.step += 1
+        return {name: float(value.detach()) for name, value in terms.items()}
+
+    def metadata(self, metrics: dict[str, Any] | None = None) -> ModelMetadata:
+        """Return the checkpoint metadata of this run (with ``metrics`` when known)."""
+        return _metadata(self.config, self.class_set, self.command, metrics or {})
+
+    def validate(self) -> dict[str, Any]:
+        """Metrics of the current weights on the validation set, through the Predictor."""
+        predictor = Predictor(self.model, self.metadata(), device=self.device, half=False)
+        try:
+            return evaluate(predictor, self.val_set, progress=self.progress,
+                            description='validating')
+        finally:
+            self.network.train()
+
+    def _log_images(self, epoch: int) -> None:
+        predictor = Predictor(self.model, self.metadata(), device=self.device, half=False)
+        rows = []
+        for index in range(min(4, len(self.val_set))):
+            image = self.val_set[index]['image'].permute(1, 2, 0).numpy()
+            result = predictor.predict(image)
+            rows.append(mosaic(image, colourise_labels(result.labels, result.palette),
+                               colourise_depth(result.depth, self.metadata().depth_range)))
+        self.network.train()
+        self.writer.add_image('validation/image_segmentation_depth', np.concatenate(rows),
+                              epoch, dataformats='HWC')
+
+    def _save(self, epoch: int, row: dict[str, Any], metrics: dict[str, Any]) -> None:
+        state = {'optimizer': self.optimizer.state_dict(),
+                 'scheduler': self.scheduler.state_dict(), 'scaler': self.scaler.state_dict(),
+                 'epoch': epoch, 'step': self.step, 'best_score': self.best_score}
+        measured = {'validation': metrics, 'epoch': epoch + 1,
+                    'data': self.config['data']['val']}
+        save_checkpoint(self.last_path, self.model, self.metadata(measured),
+                        training_state=state)
+        if row.get('val_score', -math.inf) >= self.best_score:
+            self.best_score = row['val_score']
+            save_checkpoint(self.best_path, self.model, self.metadata(measured))
+
+    def _append_row(self, row: dict[str, Any]) -> None:
+        path = self.run_dir / 'metrics.csv'
+        fresh = not path.exists()
+        with path.open('a', newline='') as stream:
+            writer = csv.DictWriter(stream, fieldnames=_CSV_FIELDS, extrasaction='ignore')
+            if fresh:
+                writer.writeheader()
+            writer.writerow(row)
+
+    def fit(self) -> dict[str, Any]:
+        """Train the remaining epochs; returns the last validation metrics."""
+        if self.context.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            save_config(self.config, self.run_dir / 'config.yaml')
+            self.writer = SummaryWriter(str(self.run_dir / 'tensorboard'))
+        metrics: dict[str, Any] = {}
+        for epoch in range(self.epoch, int(self.train_config['epochs'])):
+            row: dict[str, Any] = {'epoch': epoch + 1, **self._train_epoch(epoch)}
+            row.update(step=self.step, lr=self.scheduler.get_last_lr()[-1])
+            last = epoch + 1 == int(self.train_config['epochs'])
+            if last or (epoch + 1) % int(self.train_config['val_every']) == 0:
+                metrics = self.validate()
+                row.update({f'val_{k}': v for k, v in metrics.items() if isinstance(v, float)})
+                row['val_score'] = validation_score(metrics)
+            if self.context.is_main:
+                self._after_epoch(epoch, row, metrics)
+            self.context.barrier()
+        if self.writer:
+            self.writer.close()
+            plot_training_curves(self.run_dir / 'metrics.csv', self.run_dir / 'curves.png')
+        self.context.close()
+        return metrics
+
+    def _after_epoch(self, epoch: int, row: dict[str, Any], metrics: dict[str, Any]) -> None:
+        self._append_row(row)
+        for key, value in row.items():
+            if key.startswith('val_') and isinstance(value, float):
+                self.writer.add_scalar(f'validation/{key[4:]}', value, epoch + 1)
+        if metrics:
+            self._log_images(epoch + 1)
+        self.writer.flush()
+        self._save(epoch, row, metrics)
+        LOGGER.info('epoch %d: %s', epoch + 1, ', '.join(
+            f'{k}={v:.4f}' for k, v in row.items() if isinstance(v, float)))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog='mtl_train', description=(
+            'Train the joint segmentation + depth network. Settings come from built-in '
+            'defaults, then --config YAML, then --set overrides; the resolved configuration '
+            'is saved in the run folder. Multi-GPU: torchrun --nproc_per_node N '
+            '$(which mtl_train) ...'))
+    parser.add_argument('--config', type=Path,
+                        help='YAML configuration (see config/train_*.yaml)')
+    parser.add_argument('--set', dest='overrides', action='append', default=[],
+                        metavar='KEY=VALUE',
+                        help='override one setting, e.g. --set train.epochs=5 (repeatable)')
+    parser.add_argument('--output', type=Path, required=True,
+                        help='run folder (checkpoints, metrics.csv, tensorboard/)')
+    parser.add_argument('--resume', action='store_true',
+                        help='continue from OUTPUT/last.pt with its saved configuration')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bars')
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``mtl_train``; returns the exit code (0 ok, 2 bad configuration/data)."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format='%(message)s')
+    try:
+        config_path = args.output / 'config.yaml' if args.resume else args.config
+        config = load_config(config_path, args.overrides)
+        trainer = Trainer(config, args.output, command=shlex.join(['mtl_train', *argv]),
+                          progress=not args.no_progress)
+        if args.resume:
+            trainer.resume()
+        trainer.fit()
+    except MtlPerceptionError as error:
+        print(f'mtl_train: error: {error}', file=sys.stderr)
+        return 2
+    LOGGER.info('run folder: %s', args.output)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
