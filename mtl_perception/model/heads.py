@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 
 class TaskHead(nn.Module):
@@ -34,11 +33,19 @@ class SegmentationHead(TaskHead):
 
 
 class DepthHead(TaskHead):
-    """Metric depth in metres, made non-negative by a softplus that keeps gradients alive."""
+    """Metric depth in metres, predicted as log-depth and exponentiated.
+
+    Depth spans two orders of magnitude (0.5 m indoors to 80 m on a road). A linear output
+    must move its bias by tens of metres, which adaptive optimisers do in steps of the
+    learning rate; in log space every step is a relative change, the same for near and far.
+    The log is clamped to ``LOG_RANGE`` so that depth stays positive and finite.
+    """
+
+    LOG_RANGE = (-8.0, 8.0)
 
     def __init__(self, in_channels: int) -> None:
         super().__init__(in_channels, 1)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """Return depth in metres, ``>= 0``."""
-        return F.softplus(super().forward(features))
+        """Return depth in metres, ``> 0``."""
+        return torch.exp(super().forward(features).clamp(*self.LOG_RANGE))

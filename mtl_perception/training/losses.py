@@ -32,10 +32,14 @@ class MultiTaskLoss:
     Args:
         segmentation_weight: Weight of the cross-entropy term.
         depth_weight: Weight of the berHu term.
+        log_depth: Compare log depths instead of metres: every pixel's error is relative, so
+            a street's 80 m far field does not drown the metres near the camera.
     """
 
-    def __init__(self, segmentation_weight: float = 1.0, depth_weight: float = 1.0) -> None:
+    def __init__(self, segmentation_weight: float = 1.0, depth_weight: float = 1.0, *,
+                 log_depth: bool = False) -> None:
         self.weights = {'segmentation': segmentation_weight, 'depth': depth_weight}
+        self.log_depth = log_depth
 
     def __call__(self, outputs: dict[str, torch.Tensor],
                  batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -56,7 +60,10 @@ class MultiTaskLoss:
         depth = F.interpolate(outputs['depth'].float(), size=size, mode='bilinear',
                               align_corners=False)[:, 0]
         valid = (batch['depth'] > 0) & batch['has_depth'].view(-1, 1, 1)
-        depth_term = berhu(depth[valid], batch['depth'][valid])
+        prediction, target = depth[valid], batch['depth'][valid]
+        if self.log_depth:
+            prediction, target = prediction.clamp(min=1e-3).log(), target.log()
+        depth_term = berhu(prediction, target)
         terms = {'segmentation': segmentation, 'depth': depth_term}
         terms['total'] = sum(self.weights[name] * value for name, value in terms.items())
         return terms

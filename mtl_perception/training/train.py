@@ -129,7 +129,8 @@ class Trainer:
         self.amp = bool(self.train_config['amp']) and self.device.type == 'cuda'
         self.scaler = torch.amp.GradScaler('cuda', enabled=self.amp)
         self.loss = MultiTaskLoss(float(self.train_config['segmentation_weight']),
-                                  float(self.train_config['depth_weight']))
+                                  float(self.train_config['depth_weight']),
+                                  log_depth=bool(self.train_config['log_depth']))
         self.epoch, self.step, self.best_score = 0, 0, -math.inf
         self.writer: SummaryWriter | None = None
 
@@ -222,8 +223,11 @@ class Trainer:
         return {**means, 'seconds': seconds,
                 'images_per_second': images * self.context.world_size / seconds}
 
+    def _normalise(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return _normalise(batch['image'], self.metadata())
+
     def _step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
-        inputs = _normalise(batch['image'], self.metadata())
+        inputs = self._normalise(batch)
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
             outputs = self.network(inputs)
         terms = self.loss(outputs, batch)
@@ -281,14 +285,20 @@ class Trainer:
                 writer.writeheader()
             writer.writerow(row)
 
-    def fit(self) -> dict[str, Any]:
-        """Train the remaining epochs; returns the last validation metrics."""
+    def fit(self, stop_after: int | None = None) -> dict[str, Any]:
+        """Train the remaining epochs and return the last validation metrics.
+
+        Args:
+            stop_after: Stop once this many epochs are done (the schedule still spans all
+                configured epochs), to split a run into jobs that ``--resume`` continues.
+        """
         if self.context.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             save_config(self.config, self.run_dir / 'config.yaml')
             self.writer = SummaryWriter(str(self.run_dir / 'tensorboard'))
         metrics: dict[str, Any] = {}
-        for epoch in range(self.epoch, int(self.train_config['epochs'])):
+        end = int(self.train_config['epochs'])
+        for epoch in range(self.epoch, min(end, stop_after or end)):
             row: dict[str, Any] = {'epoch': epoch + 1, **self._train_epoch(epoch)}
             row.update(step=self.step, lr=self.scheduler.get_last_lr()[-1])
             last = epoch + 1 == int(self.train_config['epochs'])
@@ -334,6 +344,9 @@ def _parser() -> argparse.ArgumentParser:
                         help='run folder (checkpoints, metrics.csv, tensorboard/)')
     parser.add_argument('--resume', action='store_true',
                         help='continue from OUTPUT/last.pt with its saved configuration')
+    parser.add_argument('--stop-after', type=int, metavar='EPOCHS',
+                        help='stop after this many epochs in total (the learning-rate schedule '
+                             'still spans all of them); continue later with --resume')
     parser.add_argument('--no-progress', action='store_true', help='no progress bars')
     return parser
 
@@ -350,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
                           progress=not args.no_progress)
         if args.resume:
             trainer.resume()
-        trainer.fit()
+        trainer.fit(stop_after=args.stop_after)
     except MtlPerceptionError as error:
         print(f'mtl_train: error: {error}', file=sys.stderr)
         return 2

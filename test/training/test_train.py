@@ -1,0 +1,112 @@
+"""Real training: a step lowers the loss, a short run overfits, resume is exact, CLIs work."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import subprocess
+import sys
+
+from mtl_perception.checkpoint import load_checkpoint
+from mtl_perception.training.config import load_config
+from mtl_perception.training.errors import TrainingConfigError
+from mtl_perception.training.train import main, Trainer
+import pytest
+import torch
+
+TINY = [
+    'data.train=[{type: synthetic, seeds: [0, 4], size: [32, 96]}]',
+    'data.val=[{type: synthetic, seeds: [1000000, 1000002], size: [32, 96]}]',
+    'data.input_size=[32, 96]', 'data.base_size=[32, 96]', 'data.scale=[1.0, 1.0]',
+    'data.colour_jitter=false', 'train.batch_size=2', 'train.warmup_steps=1',
+    'train.amp=false', 'train.device=cpu', 'train.decoder_lr=0.0005',
+    'train.encoder_lr_ratio=1.0', 'train.log_depth=true',
+]
+
+
+def _trainer(tmp_path: Path, *extra: str) -> Trainer:
+    config = load_config(None, TINY + list(extra))
+    return Trainer(config, tmp_path, command='test', progress=False)
+
+
+def test_one_training_step_lowers_the_loss_on_its_batch(tmp_path):
+    torch.manual_seed(0)
+    trainer = _trainer(tmp_path)
+    batch = next(iter(trainer._loader(0)))
+    trainer.network.eval()  # fixed batch-norm statistics so the two losses are comparable
+    with torch.no_grad():
+        before = trainer.loss(trainer.network(trainer._normalise(batch)), batch)['total']
+    trainer.network.train()
+    trainer._step(batch)
+    trainer.network.eval()
+    with torch.no_grad():
+        after = trainer.loss(trainer.network(trainer._normalise(batch)), batch)['total']
+    assert float(after) < float(before)
+
+
+def test_a_short_run_overfits_four_frames(tmp_path):
+    trainer = _trainer(tmp_path, 'train.epochs=15', 'train.val_every=100')
+    first = trainer._train_epoch(0)['train_total']
+    for epoch in range(1, 15):
+        last = trainer._train_epoch(epoch)['train_total']
+    assert last < 0.5 * first
+
+
+def test_resuming_continues_exactly_as_an_uninterrupted_run(tmp_path):
+    straight = _trainer(tmp_path / 'straight', 'train.epochs=2')
+    straight.fit()
+    interrupted = _trainer(tmp_path / 'resumed', 'train.epochs=2')
+    interrupted.fit(stop_after=1)
+    resumed_config = load_config(tmp_path / 'resumed' / 'config.yaml')
+    resumed = Trainer(resumed_config, tmp_path / 'resumed', command='test', progress=False)
+    resumed.resume()
+    assert resumed.epoch == 1
+    resumed.fit()
+    expected = load_checkpoint(tmp_path / 'straight' / 'last.pt').model.state_dict()
+    actual = load_checkpoint(tmp_path / 'resumed' / 'last.pt').model.state_dict()
+    for key, value in expected.items():
+        assert torch.equal(value, actual[key]), key
+    rows = (tmp_path / 'resumed' / 'metrics.csv').read_text().splitlines()
+    assert len(rows) == 3
+
+
+def test_a_run_folder_holds_config_checkpoints_metrics_curves_and_tensorboard(tmp_path):
+    assert main(['--output', str(tmp_path), '--no-progress', *[
+        item for override in TINY + ['train.epochs=1'] for item in ('--set', override)]]) == 0
+    for name in ('config.yaml', 'last.pt', 'best.pt', 'metrics.csv', 'curves.png'):
+        assert (tmp_path / name).is_file(), name
+    assert list((tmp_path / 'tensorboard').glob('events.out.tfevents.*'))
+    best = load_checkpoint(tmp_path / 'best.pt')
+    assert best.metadata.input_size == (32, 96)
+    assert best.metadata.class_names[0] == 'road'
+    assert 'miou' in best.metadata.metrics['validation']
+    assert best.metadata.created_by['command'].startswith('mtl_train --output')
+    assert best.training_state is None
+    assert load_checkpoint(tmp_path / 'last.pt').training_state['epoch'] == 0
+
+
+def test_mtl_eval_prints_one_json_object_with_the_metrics(tmp_path):
+    assert main(['--output', str(tmp_path), '--no-progress', *[
+        item for override in TINY + ['train.epochs=1'] for item in ('--set', override)]]) == 0
+    result = subprocess.run(
+        [sys.executable, '-m', 'mtl_perception.training.evaluate', '--checkpoint',
+         str(tmp_path / 'best.pt'), '--dataset', 'synthetic', '--seed', '5', '--frames', '2',
+         '--size', '96x32', '--device', 'cpu', '--json'],
+        capture_output=True, text=True, timeout=300, check=True)
+    metrics = json.loads(result.stdout)
+    for key in ('miou', 'pixel_acc', 'rmse', 'abs_rel', 'delta1'):
+        assert isinstance(metrics[key], float)
+    assert metrics['frames'] == 2 and metrics['dataset'].startswith('synthetic seeds 5..6')
+
+
+def test_mtl_eval_names_a_missing_checkpoint(tmp_path):
+    result = subprocess.run(
+        [sys.executable, '-m', 'mtl_perception.training.evaluate', '--checkpoint',
+         str(tmp_path / 'nope.pt'), '--json'], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert 'nope.pt: checkpoint file not found' in result.stderr
+
+
+def test_unknown_configuration_keys_are_rejected_with_the_known_ones():
+    with pytest.raises(TrainingConfigError, match=r"unknown configuration key train.'epoch'"):
+        load_config(None, ['train.epoch=3'])
