@@ -104,6 +104,16 @@ class Predictor:
         self._staging: torch.Tensor | None = None
         self._staging_free: torch.cuda.Event | None = None
 
+    def set_depth_range(self, low: float, high: float) -> None:
+        """Replace the checkpoint's valid depth range (metres); outside it depth is NaN.
+
+        Raises:
+            ModelConfigError: Unless ``0 <= low < high``.
+        """
+        if not 0 <= low < high:
+            raise ModelConfigError(f'depth range must satisfy 0 <= min < max, got ({low}, {high})')
+        self._depth_min, self._depth_max = float(low), float(high)
+
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = 'auto',
                         half: bool | None = None,

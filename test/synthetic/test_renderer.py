@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from mtl_perception.geometry import backproject
-from mtl_perception.synthetic import (CameraPose, CLASS_SET, generate_street,
-                                      kitti_like_intrinsics, render, render_drive,
-                                      render_frame)
+from mtl_perception.synthetic import (
+    CameraPose, CLASS_SET, generate_street, kitti_like_intrinsics, render, render_drive,
+    render_frame
+)
 import numpy as np
 import pytest
 import torch

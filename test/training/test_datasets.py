@@ -6,9 +6,10 @@ from pathlib import Path
 
 import cv2
 from mtl_perception.labels import get_class_set, IGNORE_ID
-from mtl_perception.training.datasets import (build_dataset, build_datasets,
-                                              KittiDepthDataset, KittiSemanticsDataset,
-                                              NyudDataset, SyntheticDataset)
+from mtl_perception.training.datasets import (
+    build_dataset, build_datasets, KittiDepthDataset, KittiSemanticsDataset, NyudDataset,
+    SyntheticDataset
+)
 from mtl_perception.training.errors import DatasetError, TrainingConfigError
 import numpy as np
 import pytest

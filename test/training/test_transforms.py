@@ -5,8 +5,9 @@ from __future__ import annotations
 from mtl_perception.labels import IGNORE_ID
 from mtl_perception.training.datasets import make_sample
 from mtl_perception.training.errors import TrainingConfigError
-from mtl_perception.training.transforms import (RandomCrop, RandomHorizontalFlip, RandomScale,
-                                                Resize, training_transform)
+from mtl_perception.training.transforms import (
+    RandomCrop, RandomHorizontalFlip, RandomScale, Resize, training_transform
+)
 import numpy as np
 import pytest
 import torch
@@ -41,7 +42,8 @@ def test_resizing_to_the_network_size_leaves_depth_values_unchanged(sample):
 def test_a_crop_larger_than_the_sample_pads_with_ignore_and_invalid_depth(sample):
     cropped = RandomCrop((6, 8))(sample)
     assert cropped['image'].shape == (3, 6, 8)
-    assert (cropped['labels'][4:] == IGNORE_ID).all() and (cropped['labels'][:, 6:] == IGNORE_ID).all()
+    assert (cropped['labels'][4:] == IGNORE_ID).all()
+    assert (cropped['labels'][:, 6:] == IGNORE_ID).all()
     assert (cropped['depth'][4:] == 0).all() and (cropped['image'][:, 4:] == 0).all()
 
 

@@ -1,0 +1,259 @@
+"""``perception_node``: camera in; segmentation, depth and a semantic point cloud out.
+
+The subscription callbacks only store messages. One worker thread takes the newest image,
+runs the Predictor and publishes; frames that arrive while it works replace each other and
+are counted as dropped, so latency stays bounded at any input rate. Bad input is logged once
+per cause and skipped; the node keeps serving.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import re
+import sys
+import threading
+import time
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from mtl_perception.default_model import default_model_path
+from mtl_perception.errors import MtlPerceptionError
+from mtl_perception.inference import Predictor
+from mtl_perception.ros.camera import frame_intrinsics
+from mtl_perception.ros.conversions import image_to_rgb
+from mtl_perception.ros.frame_slot import LatestFrameSlot
+from mtl_perception.ros.outputs import OutputBuilder
+from mtl_perception.ros.parameters import declare_settings, NodeSettings
+from mtl_perception.ros.stats import FrameStats
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.publisher import Publisher
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.time import Time
+from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+
+NODE_NAME = 'mtl_perception'
+_NO_INPUT_WARNING_S = 5.0
+
+
+class ModelLoadError(MtlPerceptionError):
+    """The configured model cannot be loaded; the node cannot start."""
+
+
+@dataclass
+class _Outputs:
+    segmentation: Publisher
+    colour: Publisher
+    depth: Publisher
+    points: Publisher
+
+
+def _cause(error: Exception) -> str:
+    """Group messages that differ only in numbers (sizes, counts) into one cause."""
+    return f'{type(error).__name__}:{re.sub(r"[0-9]+", "N", str(error))}'
+
+
+class PerceptionNode(Node):
+    """Runs the multi-task network on every newest camera frame and publishes its outputs."""
+
+    def __init__(self) -> None:
+        super().__init__(NODE_NAME)
+        self.settings: NodeSettings = declare_settings(self)
+        self.predictor = self._load_predictor()
+        self.builder = OutputBuilder(self.predictor.palette, self.predictor.device)
+        self.slot: LatestFrameSlot[Image] = LatestFrameSlot()
+        self.stats = FrameStats()
+        self._camera_infos: dict[str, CameraInfo] = {}
+        self._camera_lock = threading.Lock()
+        self._reported: set[str] = set()
+        self._last_input = time.monotonic()
+        self.outputs = _Outputs(
+            self.create_publisher(Image, '~/segmentation', 5),
+            self.create_publisher(Image, '~/segmentation/color', 5),
+            self.create_publisher(Image, '~/depth', 5),
+            self.create_publisher(PointCloud2, '~/points', 5))
+        self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        qos = self._input_qos()
+        self.create_subscription(Image, 'image', self._on_image, qos)
+        self.create_subscription(CameraInfo, 'camera_info', self._on_camera_info, qos)
+        self.create_timer(self.settings.diagnostics_period, self._publish_diagnostics)
+        self.create_timer(self.settings.log_period, self._log_status)
+        self._worker = threading.Thread(target=self._work, name='inference', daemon=True)
+        self._worker.start()
+        self.get_logger().info(
+            f'ready: model {self.model_path} ({len(self.predictor.class_names)} classes, '
+            f'input {self.predictor.input_size[1]}x{self.predictor.input_size[0]}) on '
+            f'{self.predictor.device}{" fp16" if self.predictor.half else ""}; '
+            f'subscribed to {self.resolve_topic_name("image")}')
+
+    def _load_predictor(self) -> Predictor:
+        settings = self.settings
+        self.model_path = settings.model or str(default_model_path())
+        size = (settings.input_height, settings.input_width)
+        if (size[0] == 0) != (size[1] == 0):
+            raise ModelLoadError('set both input_height and input_width, or neither')
+        try:
+            predictor = Predictor.from_checkpoint(
+                self.model_path, device=settings.device,
+                half=None if settings.half else False,
+                input_size=size if size[0] else None)
+        except MtlPerceptionError as error:
+            raise ModelLoadError(f'cannot load model {self.model_path!r}: {error}') from None
+        low, high = predictor.metadata.depth_range
+        low = settings.depth_min or low
+        high = settings.depth_max or high
+        if not low < high:
+            raise ModelLoadError(f'depth range must satisfy depth_min < depth_max, got '
+                                 f'{low} and {high}')
+        predictor.set_depth_range(low, high)
+        return predictor
+
+    def _input_qos(self) -> QoSProfile:
+        reliability = self.settings.input_reliability
+        policies = {'best_effort': ReliabilityPolicy.BEST_EFFORT,
+                    'reliable': ReliabilityPolicy.RELIABLE}
+        if reliability not in policies:
+            raise ModelLoadError(f'input_reliability must be best_effort or reliable, got '
+                                 f'{reliability!r}')
+        return QoSProfile(history=HistoryPolicy.KEEP_LAST,
+                          depth=self.settings.input_queue_depth,
+                          reliability=policies[reliability])
+
+    def _on_image(self, msg: Image) -> None:
+        self._last_input = time.monotonic()
+        self.slot.put(msg)
+
+    def _on_camera_info(self, msg: CameraInfo) -> None:
+        with self._camera_lock:
+            self._camera_infos[msg.header.frame_id] = msg
+
+    def _wanted(self) -> dict[str, bool]:
+        settings, outputs = self.settings, self.outputs
+        return {
+            'segmentation': settings.publish_segmentation
+            and outputs.segmentation.get_subscription_count() > 0,
+            'colour': settings.publish_segmentation_color
+            and outputs.colour.get_subscription_count() > 0,
+            'depth': settings.publish_depth and outputs.depth.get_subscription_count() > 0,
+            'points': settings.publish_points and outputs.points.get_subscription_count() > 0,
+        }
+
+    def _work(self) -> None:
+        while not self.slot.closed:
+            msg = self.slot.take(timeout=0.5)
+            if msg is None:
+                continue
+            try:
+                self._process(msg)
+            except MtlPerceptionError as error:
+                self.stats.skipped_bad += 1
+                self._report_once(error, f'skipped a frame from {msg.header.frame_id!r}')
+            except Exception as error:  # noqa: B902  the worker must outlive any bad frame
+                self.stats.skipped_bad += 1
+                self._report_once(error, 'unexpected error while processing a frame')
+
+    def _process(self, msg: Image) -> None:
+        wanted = self._wanted()
+        if not any(wanted.values()):
+            self.stats.skipped_unsubscribed += 1
+            return
+        rgb = image_to_rgb(msg)
+        intrinsics = None
+        if wanted['points']:
+            with self._camera_lock:
+                info = self._camera_infos.get(msg.header.frame_id)
+            intrinsics = frame_intrinsics(info, self.settings.fallback_intrinsics,
+                                          rgb.shape[1], rgb.shape[0])
+            if intrinsics is None:
+                self._report_once_text(
+                    'no-intrinsics', f'no camera_info for frame {msg.header.frame_id!r} and no '
+                    'fallback_intrinsics: ~/points is not published until one arrives')
+        prediction = self.predictor.infer(rgb)
+        header = msg.header
+        if wanted['segmentation']:
+            self.outputs.segmentation.publish(self.builder.segmentation(prediction, header))
+        if wanted['colour']:
+            self.outputs.colour.publish(self.builder.colour(prediction, header))
+        if wanted['depth']:
+            self.outputs.depth.publish(self.builder.depth(prediction, header))
+        if intrinsics is not None:
+            self.outputs.points.publish(self.builder.points(
+                prediction, intrinsics, self.settings.point_stride, header))
+        latency = (self.get_clock().now() - Time.from_msg(header.stamp)).nanoseconds * 1e-9
+        self.stats.record(latency)
+
+    def _report_once(self, error: Exception, context: str) -> None:
+        self._report_once_text(_cause(error), f'{context}: {type(error).__name__}: {error} '
+                               '(further frames with this problem are skipped silently)')
+
+    def _report_once_text(self, cause: str, text: str) -> None:
+        if cause not in self._reported:
+            self._reported.add(cause)
+            self.get_logger().warning(text)
+
+    def _status(self) -> tuple[int, str, list[KeyValue]]:
+        latency = self.stats.latency_percentiles()
+        rate = self.stats.rate()
+        values = {
+            'rate_hz': f'{rate:.2f}', 'latency_p50_ms': f'{latency["p50"]:.1f}',
+            'latency_p95_ms': f'{latency["p95"]:.1f}', 'latency_max_ms': f'{latency["max"]:.1f}',
+            'frames_received': str(self.slot.received), 'frames_processed':
+            str(self.stats.processed), 'frames_dropped': str(self.slot.dropped),
+            'frames_bad': str(self.stats.skipped_bad),
+            'frames_unsubscribed': str(self.stats.skipped_unsubscribed),
+            'device': str(self.predictor.device), 'half': str(self.predictor.half),
+            'model': self.model_path,
+        }
+        idle = time.monotonic() - self._last_input
+        if self.slot.received == 0 or idle > _NO_INPUT_WARNING_S:
+            level, message = DiagnosticStatus.WARN, f'no image for {idle:.0f} s'
+        else:
+            level, message = DiagnosticStatus.OK, f'{rate:.1f} Hz, p50 {latency["p50"]:.0f} ms'
+        return level, message, [KeyValue(key=k, value=v) for k, v in values.items()]
+
+    def _publish_diagnostics(self) -> None:
+        level, message, values = self._status()
+        status = DiagnosticStatus(level=level, name=f'{self.get_name()}: perception',
+                                  message=message, hardware_id=str(self.predictor.device),
+                                  values=values)
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self.diagnostics.publish(array)
+
+    def _log_status(self) -> None:
+        _, message, values = self._status()
+        counts = {v.key: v.value for v in values}
+        self.get_logger().info(
+            f'{message}; received {counts["frames_received"]}, processed '
+            f'{counts["frames_processed"]}, dropped {counts["frames_dropped"]}, bad '
+            f'{counts["frames_bad"]}')
+
+    def destroy_node(self) -> None:
+        """Stop the worker thread, then tear the node down."""
+        self.slot.close()
+        if self._worker.is_alive():
+            self._worker.join(timeout=5.0)
+        super().destroy_node()
+
+
+def main(args: list[str] | None = None) -> int:
+    """Run the node until Ctrl-C or SIGTERM; exit 1 with a clear message if it cannot start."""
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = PerceptionNode()
+        rclpy.spin(node)
+    except ModelLoadError as error:
+        rclpy.logging.get_logger(NODE_NAME).fatal(str(error))
+        return 1
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""The node's parameters: declared with descriptors and ranges, read into one settings object.
+
+Defaults live in ``config/perception.yaml``; the values here are what a node started without
+a parameter file uses, and they match that file (a test checks it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType
+from rclpy.node import Node
+
+_STRING = ParameterType.PARAMETER_STRING
+_BOOL = ParameterType.PARAMETER_BOOL
+_INT = ParameterType.PARAMETER_INTEGER
+_DOUBLE = ParameterType.PARAMETER_DOUBLE
+_DOUBLES = ParameterType.PARAMETER_DOUBLE_ARRAY
+
+# name: (default, type, description, (low, high) or None)
+PARAMETERS: dict[str, tuple[object, int, str, tuple[float, float] | None]] = {
+    'model': ('', _STRING, 'checkpoint file; empty = the default weights installed in '
+              'share/mtl_perception/models', None),
+    'device': ('auto', _STRING, 'auto (CUDA if present), cpu, cuda or cuda:N', None),
+    'half': (True, _BOOL, 'run in float16 on CUDA (ignored on the CPU)', None),
+    'input_height': (0, _INT, 'network input height in pixels; 0 = the trained size', (0, 4096)),
+    'input_width': (0, _INT, 'network input width in pixels; 0 = the trained size', (0, 4096)),
+    'depth_min': (0.0, _DOUBLE, 'nearest valid depth in metres; 0 = the checkpoint range',
+                  (0.0, 1000.0)),
+    'depth_max': (0.0, _DOUBLE, 'farthest valid depth in metres; 0 = the checkpoint range',
+                  (0.0, 1000.0)),
+    'point_stride': (2, _INT, 'publish every N-th pixel of every N-th row in ~/points',
+                     (1, 64)),
+    'publish_segmentation': (True, _BOOL, 'publish ~/segmentation (mono8 class ids)', None),
+    'publish_segmentation_color': (True, _BOOL, 'publish ~/segmentation/color (rgb8)', None),
+    'publish_depth': (True, _BOOL, 'publish ~/depth (32FC1 metres)', None),
+    'publish_points': (True, _BOOL, 'publish ~/points (PointCloud2)', None),
+    'fallback_intrinsics': ([0.0], _DOUBLES, '[fx, fy, cx, cy] of the image as received, '
+                            'used while no camera_info arrives; [0.0] = none', None),
+    'input_reliability': ('best_effort', _STRING, 'QoS reliability of the image and '
+                          'camera_info subscriptions: best_effort (sensor data) or reliable',
+                          None),
+    'input_queue_depth': (2, _INT, 'QoS history depth of the input subscriptions', (1, 100)),
+    'diagnostics_period': (1.0, _DOUBLE, 'seconds between /diagnostics messages',
+                           (0.1, 60.0)),
+    'log_period': (10.0, _DOUBLE, 'seconds between status log lines', (1.0, 3600.0)),
+}
+
+
+@dataclass(frozen=True)
+class NodeSettings:
+    """Parameter values as read at start-up."""
+
+    model: str
+    device: str
+    half: bool
+    input_height: int
+    input_width: int
+    depth_min: float
+    depth_max: float
+    point_stride: int
+    publish_segmentation: bool
+    publish_segmentation_color: bool
+    publish_depth: bool
+    publish_points: bool
+    fallback_intrinsics: tuple[float, ...]
+    input_reliability: str
+    input_queue_depth: int
+    diagnostics_period: float
+    log_period: float
+
+
+def _descriptor(kind: int, text: str, bounds: tuple[float, float] | None
+                ) -> ParameterDescriptor:
+    descriptor = ParameterDescriptor(type=kind, description=text, read_only=True)
+    if bounds and kind == _INT:
+        descriptor.integer_range = [IntegerRange(from_value=int(bounds[0]),
+                                                 to_value=int(bounds[1]), step=1)]
+    elif bounds and kind == _DOUBLE:
+        descriptor.floating_point_range = [FloatingPointRange(
+            from_value=float(bounds[0]), to_value=float(bounds[1]), step=0.0)]
+    return descriptor
+
+
+def declare_settings(node: Node) -> NodeSettings:
+    """Declare every parameter on ``node`` and return their values.
+
+    Out-of-range values are refused by rclpy with an error naming the parameter and range.
+    """
+    values = {}
+    for name, (default, kind, text, bounds) in PARAMETERS.items():
+        parameter = node.declare_parameter(name, default, _descriptor(kind, text, bounds))
+        values[name] = parameter.value
+    values['fallback_intrinsics'] = tuple(float(v) for v in values['fallback_intrinsics'])
+    return NodeSettings(**values)

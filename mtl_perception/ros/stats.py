@@ -1,0 +1,47 @@
+"""Rolling statistics of processed frames: rate and latency percentiles."""
+
+from __future__ import annotations
+
+from collections import deque
+import threading
+import time
+
+import numpy as np
+
+
+class FrameStats:
+    """Latencies and completion times of the last ``window`` frames (thread-safe)."""
+
+    def __init__(self, window: int = 300) -> None:
+        self._lock = threading.Lock()
+        self._latencies: deque[float] = deque(maxlen=window)
+        self._finished: deque[float] = deque(maxlen=window)
+        self.processed = 0
+        self.skipped_bad = 0
+        self.skipped_unsubscribed = 0
+
+    def record(self, latency: float, now: float | None = None) -> None:
+        """Add one published frame with its stamp-to-publish latency in seconds."""
+        with self._lock:
+            self.processed += 1
+            self._latencies.append(latency)
+            self._finished.append(time.monotonic() if now is None else now)
+
+    def rate(self, now: float | None = None, horizon: float = 5.0) -> float:
+        """Frames per second over the last ``horizon`` seconds."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            recent = [t for t in self._finished if now - t <= horizon]
+        if len(recent) < 2:
+            return 0.0
+        span = max(now - recent[0], 1e-9)
+        return len(recent) / span
+
+    def latency_percentiles(self) -> dict[str, float]:
+        """``p50``, ``p95`` and ``max`` latency in milliseconds (NaN before any frame)."""
+        with self._lock:
+            values = np.array(self._latencies, dtype=np.float64) * 1000.0
+        if not len(values):
+            return {'p50': float('nan'), 'p95': float('nan'), 'max': float('nan')}
+        return {'p50': float(np.percentile(values, 50)),
+                'p95': float(np.percentile(values, 95)), 'max': float(values.max())}

@@ -1,0 +1,275 @@
+"""perception_node as a separate process, driven over real DDS from this test process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+import signal
+import subprocess
+import sys
+import time
+
+from diagnostic_msgs.msg import DiagnosticArray
+from mtl_perception.geometry import backproject, Intrinsics
+from mtl_perception.inference import Predictor
+from mtl_perception.ros.conversions import array_to_image, image_to_array, pointcloud2_to_array
+import numpy as np
+import pytest
+import rclpy
+from rclpy.node import Node
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+from std_msgs.msg import Header
+import torch
+
+NAMESPACE = '/node_test'
+FRAME = 'camera_optical_frame'
+K = (60.0, 0.0, 31.5, 0.0, 58.0, 23.5, 0.0, 0.0, 1.0)
+OUTPUTS = {'segmentation': Image, 'segmentation/color': Image, 'depth': Image,
+           'points': PointCloud2}
+
+
+def _domain_id() -> str:
+    return str(20 + os.getpid() % 80)
+
+
+def _start_node(model: Path | str, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, 'ROS_DOMAIN_ID': _domain_id(), 'PYTHONUNBUFFERED': '1'}
+    command = [sys.executable, '-m', 'mtl_perception.ros.node', '--ros-args',
+               '-r', f'__ns:={NAMESPACE}', '-p', f'model:={model}', '-p', 'device:=cpu',
+               '-p', 'point_stride:=1', '-p', 'diagnostics_period:=0.5', *extra]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+
+class Client:
+    """The test side: publishes camera frames and collects every output by stamp."""
+
+    def __init__(self) -> None:
+        self.node = Node('node_test_client', namespace=NAMESPACE)
+        self.image = self.node.create_publisher(Image, 'image', qos_profile_sensor_data)
+        self.info = self.node.create_publisher(CameraInfo, 'camera_info',
+                                               qos_profile_sensor_data)
+        self.received: dict[str, dict[int, object]] = {name: {} for name in OUTPUTS}
+        self.diagnostics: list[DiagnosticArray] = []
+        for name, kind in OUTPUTS.items():
+            self.node.create_subscription(
+                kind, f'mtl_perception/{name}',
+                lambda msg, name=name: self.received[name].__setitem__(
+                    msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec, msg), 10)
+        self.node.create_subscription(DiagnosticArray, '/diagnostics',
+                                      self.diagnostics.append, 10)
+        self.stamp = 1000
+
+    def spin(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            rclpy.spin_once(self.node, timeout_sec=0.05)
+
+    def send(self, image: Image, info: CameraInfo | None = None, frame: str = FRAME) -> int:
+        """Publish ``image`` (and ``info``) with a fresh stamp; return the stamp in ns."""
+        self.stamp += 1
+        header = Header(frame_id=frame)
+        header.stamp.sec = self.stamp
+        image.header = header
+        if info is not None:
+            info.header = header
+            self.info.publish(info)
+        self.image.publish(image)
+        return self.stamp * 10**9
+
+    def request(self, image: Image, info: CameraInfo | None, outputs=tuple(OUTPUTS),
+                timeout: float = 90.0, frame: str = FRAME) -> dict[str, object]:
+        """Send the frame until every named output for one of its copies has arrived."""
+        deadline = time.monotonic() + timeout
+        stamps = []
+        while time.monotonic() < deadline:
+            stamps.append(self.send(image, info, frame))
+            step_end = time.monotonic() + 1.0
+            while time.monotonic() < step_end:
+                rclpy.spin_once(self.node, timeout_sec=0.05)
+                for stamp in stamps:
+                    if all(stamp in self.received[name] for name in outputs):
+                        return {name: self.received[name][stamp] for name in outputs}
+        raise AssertionError(f'no complete outputs {outputs} within {timeout} s')
+
+
+@pytest.fixture(scope='module')
+def ros_context():
+    """Initialise rclpy in this process on the test's DDS domain."""
+    os.environ['ROS_DOMAIN_ID'] = _domain_id()
+    rclpy.init()
+    yield
+    rclpy.shutdown()
+
+
+@pytest.fixture(scope='module')
+def node_process(ros_context, checkpoint_path):
+    """Start perception_node on the small test checkpoint; stop it with SIGTERM at the end."""
+    process = _start_node(checkpoint_path)
+    yield process
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope='module')
+def client(ros_context, node_process):
+    """Test-side node."""
+    client = Client()
+    yield client
+    client.node.destroy_node()
+
+
+def _camera_info(width: int = 64, height: int = 48, k=K) -> CameraInfo:
+    return CameraInfo(width=width, height=height, k=list(k))
+
+
+def _frame(street_like: np.ndarray, encoding: str = 'rgb8') -> Image:
+    pixels = street_like[..., ::-1].copy() if encoding == 'bgr8' else street_like
+    return array_to_image(pixels, encoding, Header())
+
+
+@pytest.fixture(scope='module')
+def image() -> np.ndarray:
+    """Make a 64x48 frame with structure."""
+    rng = np.random.default_rng(3)
+    pixels = np.zeros((48, 64, 3), np.uint8)
+    pixels[:16] = (110, 160, 220)
+    pixels[16:30] = (120, 100, 90)
+    pixels[30:] = (70, 70, 75)
+    return pixels + rng.integers(0, 40, pixels.shape, dtype=np.uint8)
+
+
+def test_all_four_outputs_carry_the_input_header_encodings_and_size(client, image):
+    outputs = client.request(_frame(image), _camera_info())
+    for name, msg in outputs.items():
+        assert msg.header.frame_id == FRAME, name
+    assert outputs['segmentation'].encoding == 'mono8'
+    assert outputs['segmentation/color'].encoding == 'rgb8'
+    assert outputs['depth'].encoding == '32FC1'
+    for name in ('segmentation', 'segmentation/color', 'depth'):
+        assert (outputs[name].height, outputs[name].width) == (48, 64), name
+    cloud = outputs['points']
+    assert (cloud.height, cloud.width) == (48, 64)
+    assert [f.name for f in cloud.fields] == ['x', 'y', 'z', 'rgb', 'label']
+    assert cloud.point_step == 20
+
+
+def test_segmentation_and_depth_equal_the_predictor_on_the_same_frame(client, image,
+                                                                      checkpoint_path):
+    outputs = client.request(_frame(image, 'bgr8'), _camera_info())
+    expected = Predictor.from_checkpoint(checkpoint_path, device='cpu').predict(image)
+    labels = image_to_array(outputs['segmentation'])
+    assert (labels != expected.labels).mean() < 1e-3
+    depth = image_to_array(outputs['depth'])
+    np.testing.assert_allclose(depth, expected.depth, rtol=1e-4, equal_nan=True)
+    palette = expected.palette
+    np.testing.assert_array_equal(image_to_array(outputs['segmentation/color']), palette[labels])
+
+
+def test_every_point_is_its_depth_pixel_back_projected_with_the_camera_info(client, image):
+    outputs = client.request(_frame(image), _camera_info())
+    depth = image_to_array(outputs['depth'])
+    intrinsics = Intrinsics.from_matrix(K, 64, 48)
+    expected = backproject(torch.from_numpy(depth.copy()), intrinsics).numpy()
+    cloud = pointcloud2_to_array(outputs['points'])
+    for axis, name in enumerate('xyz'):
+        np.testing.assert_allclose(cloud[name], expected[..., axis], rtol=1e-5, atol=1e-6,
+                                   equal_nan=True)
+    np.testing.assert_array_equal(cloud['label'], image_to_array(outputs['segmentation']))
+
+
+def test_a_camera_info_of_a_larger_stream_is_rescaled_to_the_image(client, image):
+    doubled = tuple(v * 2 if i in (0, 2, 4, 5) else v for i, v in enumerate(K))
+    outputs = client.request(_frame(image), _camera_info(128, 96, doubled))
+    cloud = pointcloud2_to_array(outputs['points'])
+    depth = image_to_array(outputs['depth'])
+    expected = backproject(torch.from_numpy(depth.copy()),
+                           Intrinsics.from_matrix(doubled, 128, 96).scaled(64, 48)).numpy()
+    np.testing.assert_allclose(cloud['x'], expected[..., 0], rtol=1e-5, atol=1e-6,
+                               equal_nan=True)
+
+
+def _bad_frames(image: np.ndarray) -> dict[str, tuple[Image, CameraInfo | None]]:
+    unknown = _frame(image)
+    unknown.encoding = 'yuv422_yuy2'
+    empty = Image(height=0, width=0, encoding='rgb8', step=0)
+    truncated = _frame(image)
+    truncated.data = truncated.data[:100]
+    depth_image = array_to_image(np.full((48, 64), np.nan, np.float32), '32FC1', Header())
+    return {
+        'unknown encoding': (unknown, _camera_info()),
+        'zero-size image': (empty, _camera_info()),
+        'data shorter than height*step': (truncated, _camera_info()),
+        'camera_info of another aspect ratio': (_frame(image), _camera_info(64, 64)),
+        'all-zero K': (_frame(image), _camera_info(k=(0.0,) * 9)),
+        'NaN depth image on the camera topic': (depth_image, _camera_info()),
+    }
+
+
+def test_bad_frames_are_skipped_and_the_node_keeps_serving_correctly(client, node_process,
+                                                                     image):
+    for frame, info in _bad_frames(image).values():
+        client.send(frame, info)
+        client.spin(0.3)
+    assert node_process.poll() is None
+    outputs = client.request(_frame(image), _camera_info())
+    depth = image_to_array(outputs['depth'])
+    expected = backproject(torch.from_numpy(depth.copy()), Intrinsics.from_matrix(K, 64, 48))
+    np.testing.assert_allclose(pointcloud2_to_array(outputs['points'])['z'],
+                               expected[..., 2].numpy(), rtol=1e-5, equal_nan=True)
+
+
+def test_a_burst_far_above_the_processing_rate_is_dropped_not_queued(client, node_process,
+                                                                     image):
+    for _ in range(200):
+        client.send(_frame(image), _camera_info())
+    client.spin(3.0)
+    assert node_process.poll() is None
+    client.diagnostics.clear()
+    client.spin(1.5)
+    values = {kv.key: kv.value for kv in client.diagnostics[-1].status[0].values}
+    assert int(values['frames_dropped']) > 0
+    assert int(values['frames_bad']) >= len(_bad_frames(image)) - 1
+    assert client.request(_frame(image), _camera_info(), outputs=('segmentation',))
+
+
+def test_diagnostics_report_rate_latency_drops_and_device(client):
+    client.diagnostics.clear()
+    client.spin(1.5)
+    assert client.diagnostics
+    status = client.diagnostics[-1].status[0]
+    assert status.name == 'mtl_perception: perception'
+    assert status.hardware_id == 'cpu'
+    keys = {kv.key for kv in status.values}
+    assert {'rate_hz', 'latency_p50_ms', 'latency_p95_ms', 'frames_received',
+            'frames_processed', 'frames_dropped', 'frames_bad', 'device', 'model'} <= keys
+
+
+def test_without_camera_info_or_fallback_no_cloud_is_published_but_images_are(client, image):
+    outputs = client.request(_frame(image), None, outputs=('segmentation', 'depth'),
+                             frame='uncalibrated_frame')
+    stamp = outputs['depth'].header.stamp.sec * 10**9
+    client.spin(1.0)
+    assert stamp not in client.received['points']
+
+
+def test_sigterm_stops_the_node_cleanly(node_process, client):
+    node_process.send_signal(signal.SIGTERM)
+    assert node_process.wait(timeout=30) == 0
+    output = node_process.stdout.read()
+    assert 'Traceback' not in output
+    assert 'skipped a frame' in output
+
+
+@pytest.mark.parametrize('model', ['missing.pt', 'corrupt.pt'])
+def test_an_unusable_model_stops_the_node_with_a_clear_message(ros_context, tmp_path, model):
+    path = tmp_path / model
+    if model == 'corrupt.pt':
+        path.write_bytes(b'\x00' * 64)
+    process = _start_node(path)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert 'cannot load model' in output and model in output
+    assert 'Traceback' not in output
