@@ -56,8 +56,8 @@ def _cause(error: Exception) -> str:
 class PerceptionNode(Node):
     """Runs the multi-task network on every newest camera frame and publishes its outputs."""
 
-    def __init__(self) -> None:
-        super().__init__(NODE_NAME)
+    def __init__(self, **node_options: object) -> None:
+        super().__init__(NODE_NAME, **node_options)
         self.settings: NodeSettings = declare_settings(self)
         self.predictor = self._load_predictor()
         self.builder = OutputBuilder(self.predictor.palette, self.predictor.device)

@@ -1,0 +1,55 @@
+"""Launch perception_node on a camera, optionally with rviz2 showing its outputs.
+
+Example::
+
+    ros2 launch mtl_perception perception.launch.py image_topic:=/camera/image_raw \
+        camera_info_topic:=/camera/camera_info rviz:=true
+"""
+
+import os
+
+from ament_index_python.packages import get_package_share_directory
+from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument
+from launch.conditions import IfCondition
+from launch.substitutions import LaunchConfiguration
+
+
+def _arguments(share: str) -> list:
+    """Every launch argument with its default and what it does."""
+    defaults = (
+        ('image_topic', '/camera/image_raw', 'sensor_msgs/Image topic to segment'),
+        ('camera_info_topic', '/camera/camera_info', 'sensor_msgs/CameraInfo of that image'),
+        ('model', '', 'checkpoint file; empty = the installed default weights'),
+        ('device', 'auto', 'auto, cpu, cuda or cuda:N'),
+        ('params_file', os.path.join(share, 'config', 'perception.yaml'), 'parameter file'),
+        ('namespace', '', 'namespace of the node'),
+        ('use_sim_time', 'false', 'use /clock (true when replaying bags with --clock)'),
+        ('rviz', 'false', 'also start rviz2 with config/perception.rviz'),
+    )
+    return [DeclareLaunchArgument(name, default_value=default, description=text)
+            for name, default, text in defaults]
+
+
+def generate_launch_description():
+    """Declare the arguments and start the node (and rviz2 if asked)."""
+    share = get_package_share_directory('mtl_perception')
+    use_sim_time = ParameterValue(LaunchConfiguration('use_sim_time'), value_type=bool)
+    node = Node(
+        package='mtl_perception', executable='perception_node', name='mtl_perception',
+        namespace=LaunchConfiguration('namespace'), output='screen', emulate_tty=True,
+        parameters=[LaunchConfiguration('params_file'),
+                    {'model': ParameterValue(LaunchConfiguration('model'), value_type=str),
+                     'device': ParameterValue(LaunchConfiguration('device'), value_type=str),
+                     'use_sim_time': use_sim_time}],
+        remappings=[('image', LaunchConfiguration('image_topic')),
+                    ('camera_info', LaunchConfiguration('camera_info_topic'))])
+    rviz = Node(
+        package='rviz2', executable='rviz2', name='rviz2', output='screen',
+        arguments=['-d', os.path.join(share, 'config', 'perception.rviz')],
+        parameters=[{'use_sim_time': use_sim_time}],
+        condition=IfCondition(LaunchConfiguration('rviz')))
+    return LaunchDescription([*_arguments(share), node, rviz])

@@ -1,0 +1,77 @@
+"""Newest-frame mailbox, frame statistics and the choice of intrinsics per frame."""
+
+from __future__ import annotations
+
+import threading
+
+from mtl_perception.ros.camera import frame_intrinsics
+from mtl_perception.ros.errors import ConversionError
+from mtl_perception.ros.frame_slot import LatestFrameSlot
+from mtl_perception.ros.stats import FrameStats
+import pytest
+from sensor_msgs.msg import CameraInfo
+
+
+def test_the_slot_hands_out_only_the_newest_item_and_counts_the_dropped():
+    slot = LatestFrameSlot()
+    for item in range(5):
+        slot.put(item)
+    assert slot.take(timeout=0) == 4
+    assert (slot.received, slot.dropped) == (5, 4)
+    assert slot.take(timeout=0.01) is None
+
+
+def test_closing_the_slot_wakes_a_waiting_worker():
+    slot = LatestFrameSlot()
+    results = []
+    worker = threading.Thread(target=lambda: results.append(slot.take(timeout=10)))
+    worker.start()
+    slot.close()
+    worker.join(timeout=2)
+    assert not worker.is_alive() and results == [None] and slot.closed
+
+
+def test_stats_give_rate_and_latency_percentiles():
+    stats = FrameStats()
+    for index in range(11):
+        stats.record(0.010 + index * 0.001, now=100.0 + index * 0.1)
+    assert stats.rate(now=101.0) == pytest.approx(11 / 1.0)
+    percentiles = stats.latency_percentiles()
+    assert percentiles['p50'] == pytest.approx(15.0)
+    assert percentiles['max'] == pytest.approx(20.0)
+
+
+def _info(width, height, k=(100.0, 0, 50.0, 0, 100.0, 40.0, 0, 0, 1)):
+    return CameraInfo(width=width, height=height, k=list(k))
+
+
+def test_camera_info_of_the_image_size_is_used_as_is():
+    intrinsics = frame_intrinsics(_info(100, 80), (), 100, 80)
+    assert (intrinsics.fx, intrinsics.cx, intrinsics.cy) == (100.0, 50.0, 40.0)
+
+
+def test_camera_info_of_a_resized_stream_is_rescaled():
+    intrinsics = frame_intrinsics(_info(100, 80), (), 50, 40)
+    assert intrinsics.fx == pytest.approx(50.0) and intrinsics.cx == pytest.approx(24.75)
+
+
+def test_camera_info_of_another_aspect_ratio_is_an_error_naming_both_sizes():
+    with pytest.raises(ConversionError, match=r'camera_info is for 100x80 images but the '
+                       r'image is 100x100'):
+        frame_intrinsics(_info(100, 80), (), 100, 100)
+
+
+def test_an_all_zero_k_is_an_error():
+    with pytest.raises(ConversionError, match='camera_info K is unusable'):
+        frame_intrinsics(_info(100, 80, (0.0,) * 9), (), 100, 80)
+
+
+def test_the_fallback_is_used_without_camera_info_and_nothing_without_either():
+    intrinsics = frame_intrinsics(None, (90.0, 91.0, 49.5, 39.5), 100, 80)
+    assert (intrinsics.fy, intrinsics.width) == (91.0, 100)
+    assert frame_intrinsics(None, (0.0,), 100, 80) is None
+
+
+def test_a_malformed_fallback_is_an_error():
+    with pytest.raises(ConversionError, match=r'must be \[fx, fy, cx, cy\], got \[1.0, 2.0\]'):
+        frame_intrinsics(None, (1.0, 2.0), 100, 80)
