@@ -9,13 +9,12 @@ Example::
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch_ros.actions import Node
-from launch_ros.parameter_descriptions import ParameterValue
-
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
 
 
 def _arguments(share: str) -> list:

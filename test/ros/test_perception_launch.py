@@ -12,13 +12,12 @@ import unittest
 import pytest
 
 launch_testing = pytest.importorskip('launch_testing')
-from ament_index_python.packages import get_package_share_directory  # noqa: E402
-import launch_testing.actions  # noqa: E402
-from mtl_perception.default_model import default_model_path  # noqa: E402
-
+from ament_index_python.packages import get_package_share_directory  # noqa: E402,I100
 from launch import LaunchDescription  # noqa: E402
 from launch.actions import IncludeLaunchDescription  # noqa: E402
 from launch.launch_description_sources import PythonLaunchDescriptionSource  # noqa: E402
+import launch_testing.actions  # noqa: E402
+from mtl_perception.default_model import default_model_path  # noqa: E402
 
 
 @pytest.mark.launch_test
