@@ -66,6 +66,7 @@ setup(
             'mtl_infer = mtl_perception.tools.infer:main',
             'mtl_train = mtl_perception.training.train:main',
             'mtl_eval = mtl_perception.training.evaluate:main',
+            'mtl_distill = mtl_perception.training.distill:main',
             'perception_node = mtl_perception.ros.node:main',
         ],
     },

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mtl_perception.labels import ClassSet
+from mtl_perception.synthetic import CLASS_SET as SYNTHETIC_CLASSES
 from mtl_perception.training.datasets.kitti import KittiDepthDataset, KittiSemanticsDataset
 from mtl_perception.training.datasets.nyud import NyudDataset
 from mtl_perception.training.datasets.sample import make_sample, Sample
@@ -24,9 +25,10 @@ Transform = Callable[[Sample], Sample] | None
 
 
 def _synthetic(spec: dict[str, Any], transform: Transform, class_set: ClassSet) -> Dataset:
-    if class_set.name != 'synthetic':
+    if class_set.names != SYNTHETIC_CLASSES.names:
         raise TrainingConfigError(
-            f'synthetic data is labelled with the "synthetic" class set, not {class_set.name!r}')
+            f'synthetic data is labelled with the "synthetic" class set {SYNTHETIC_CLASSES.names}, '
+            f'not {class_set.names}')
     first, last = spec['seeds']
     size = spec.get('size', (192, 640))
     return SyntheticDataset(range(int(first), int(last)), size=size,
@@ -35,7 +37,8 @@ def _synthetic(spec: dict[str, Any], transform: Transform, class_set: ClassSet) 
 
 def _nyud(spec: dict[str, Any], transform: Transform, class_set: ClassSet) -> Dataset:
     return NyudDataset(spec['root'], spec.get('list', 'train_list_depth.txt'),
-                       num_classes=class_set.num_classes, transform=transform)
+                       num_classes=class_set.num_classes,
+                       depth_scale=float(spec.get('depth_scale', 5000.0)), transform=transform)
 
 
 def _kitti_depth(spec: dict[str, Any], transform: Transform, class_set: ClassSet) -> Dataset:

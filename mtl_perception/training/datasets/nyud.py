@@ -31,6 +31,8 @@ class NyudDataset(Dataset):
         list_file: List file name inside ``root`` (``train_list_depth.txt``,
             ``val_list_depth.txt``) or an absolute path.
         num_classes: Label ids at or above this (other than 255) are an error.
+        depth_scale: Depth PNG value per metre (5000 for NYUDv2; 256 for distilled outdoor
+            data, whose depths would overflow uint16 at 5000).
         transform: Joint transform applied to each sample.
 
     Raises:
@@ -38,9 +40,10 @@ class NyudDataset(Dataset):
     """
 
     def __init__(self, root: str | Path, list_file: str | Path = 'train_list_depth.txt', *,
-                 num_classes: int = 40,
+                 num_classes: int = 40, depth_scale: float = DEPTH_SCALE,
                  transform: Callable[[Sample], Sample] | None = None) -> None:
         self.root = Path(root)
+        self.depth_scale = depth_scale
         self.list_path = self.root / list_file
         self.num_classes = num_classes
         self.transform = transform
@@ -71,7 +74,7 @@ class NyudDataset(Dataset):
         rgb_path, masks_path, depth_path = self.entries[index]
         rgb = read_rgb(rgb_path)
         labels = read_mask(masks_path) if masks_path else None
-        depth = read_depth(depth_path, DEPTH_SCALE) if depth_path else None
+        depth = read_depth(depth_path, self.depth_scale) if depth_path else None
         for name, annotation, path in (('mask', labels, masks_path),
                                        ('depth', depth, depth_path)):
             if annotation is not None and annotation.shape != rgb.shape[:2]:

@@ -1,0 +1,26 @@
+"""Every shipped training configuration resolves against the defaults and names real datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mtl_perception.labels import get_class_set
+from mtl_perception.model import available_models
+from mtl_perception.training.config import load_config
+import pytest
+
+CONFIGS = sorted((Path(__file__).resolve().parents[2] / 'config').glob('train_*.yaml'))
+
+
+def test_there_are_configs_for_synthetic_nyud_kitti_and_both():
+    assert {p.stem for p in CONFIGS} >= {'train_synthetic', 'train_nyud', 'train_kitti',
+                                        'train_nyud_kitti'}
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
+def test_a_shipped_config_resolves_with_known_keys_and_values(path):
+    config = load_config(path)
+    assert config['model']['arch'] in available_models()
+    get_class_set(config['model']['class_set'])
+    kinds = {spec['type'] for spec in config['data']['train'] + config['data']['val']}
+    assert kinds <= {'synthetic', 'nyud', 'kitti_depth', 'kitti_semantics'}
