@@ -13,8 +13,8 @@ CONFIGS = sorted((Path(__file__).resolve().parents[2] / 'config').glob('train_*.
 
 
 def test_there_are_configs_for_synthetic_nyud_kitti_and_both():
-    assert {p.stem for p in CONFIGS} >= {'train_synthetic', 'train_nyud', 'train_kitti',
-                                        'train_nyud_kitti'}
+    expected = {'train_synthetic', 'train_nyud', 'train_kitti', 'train_nyud_kitti'}
+    assert {p.stem for p in CONFIGS} >= expected
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)

@@ -27,8 +27,8 @@ Transform = Callable[[Sample], Sample] | None
 def _synthetic(spec: dict[str, Any], transform: Transform, class_set: ClassSet) -> Dataset:
     if class_set.names != SYNTHETIC_CLASSES.names:
         raise TrainingConfigError(
-            f'synthetic data is labelled with the "synthetic" class set {SYNTHETIC_CLASSES.names}, '
-            f'not {class_set.names}')
+            f'synthetic data is labelled with the "synthetic" class set '
+            f'{SYNTHETIC_CLASSES.names}, not {class_set.names}')
     first, last = spec['seeds']
     size = spec.get('size', (192, 640))
     return SyntheticDataset(range(int(first), int(last)), size=size,
