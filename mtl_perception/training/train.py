@@ -13,6 +13,7 @@ import argparse
 import csv
 import logging
 import math
+import os
 from pathlib import Path
 import shlex
 import sys
@@ -355,7 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``mtl_train``; returns the exit code (0 ok, 2 bad configuration/data)."""
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format='%(message)s')
+    main_process = int(os.environ.get('RANK', '0')) == 0
+    logging.basicConfig(level=logging.INFO if main_process else logging.WARNING,
+                        format='%(message)s')
     try:
         config_path = args.output / 'config.yaml' if args.resume else args.config
         config = load_config(config_path, args.overrides)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 import subprocess
 import sys
@@ -105,6 +106,22 @@ def test_mtl_eval_names_a_missing_checkpoint(tmp_path):
          str(tmp_path / 'nope.pt'), '--json'], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert 'nope.pt: checkpoint file not found' in result.stderr
+
+
+def test_two_process_distributed_training_writes_one_run_from_rank_zero(tmp_path):
+    overrides = [item for override in TINY + ['train.epochs=1', 'data.train=[{type: synthetic, '
+                                              'seeds: [0, 8], size: [32, 96]}]']
+                 for item in ('--set', override)]
+    result = subprocess.run(
+        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
+         '--master_port', str(29400 + os.getpid() % 500), '-m', 'mtl_perception.training.train',
+         '--output', str(tmp_path), '--no-progress', *overrides],
+        capture_output=True, text=True, timeout=600, env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stderr.count('run folder:') == 1
+    rows = (tmp_path / 'metrics.csv').read_text().splitlines()
+    assert len(rows) == 2
+    assert load_checkpoint(tmp_path / 'last.pt').training_state['step'] == 2
 
 
 def test_unknown_configuration_keys_are_rejected_with_the_known_ones():
