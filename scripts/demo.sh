@@ -1,36 +1,31 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: set up the environment (idempotent), generate a
-# street-like test image and run offline inference on it with mtl_infer.
-# NOTE: until default weights ship in models/, the network is UNTRAINED (random weights):
-# this shows the pipeline working end to end, not a meaningful segmentation or depth.
+# The main job on the embedded default: set up the environment (idempotent), render held-out
+# synthetic street frames, run the shipped default weights on them with mtl_infer (images,
+# mosaics, semantic PLY) and measure them against the renderer's ground truth with mtl_eval.
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=setup_env.sh
 . "$repo_root/scripts/setup_env.sh"
 output="${1:-$repo_root/demo_output}"
-mkdir -p "$output"
-python - "$output/input.png" <<'PY'
-"""Draw a simple street-like scene: sky, facades with windows, road with a lane marking."""
+mkdir -p "$output/frames"
+python - "$output/frames" <<'PY'
+"""Render three held-out synthetic street frames (seeds never used in training)."""
 import sys
 
 import cv2
-import numpy as np
+from mtl_perception.synthetic import render_frame
 
-height, width = 192, 640
-image = np.zeros((height, width, 3), np.uint8)
-rows = np.linspace(0.0, 1.0, height)[:, None, None]
-image[:] = (235 - 60 * rows) * np.array([0.55, 0.75, 1.0])
-image[40:110, :260] = (150, 120, 100)
-image[55:110, 380:] = (120, 125, 135)
-for x in range(20, 240, 40):
-    image[55:75, x:x + 20] = (60, 80, 110)
-road = np.array([[0, height], [width, height], [width // 2 + 40, 110], [width // 2 - 40, 110]])
-cv2.fillPoly(image, [road], (85, 85, 90))
-cv2.line(image, (width // 2, height), (width // 2, 112), (240, 240, 240), 3)
-cv2.imwrite(sys.argv[1], image[..., ::-1])
+for seed in (1_000_000, 1_000_001, 1_000_002):
+    frame = render_frame(seed)
+    cv2.imwrite(f'{sys.argv[1]}/street_{seed}.png', frame.rgb[..., ::-1])
 PY
-mtl_infer "$output/input.png" --random-init --ply --output "$output"
+intrinsics=$(python -c "from mtl_perception.synthetic import kitti_like_intrinsics as k; i = k(); print(i.fx, i.fy, i.cx, i.cy)")
+# shellcheck disable=SC2086
+mtl_infer "$output/frames" --ply --intrinsics $intrinsics --output "$output"
 echo
-echo "demo: results in $output (input.png, input_mosaic.png, input_segmentation.png,"
-echo "      input_depth.png, input_labels.png, input.ply)."
-echo "demo: the network is UNTRAINED (random weights) until default weights ship in models/."
+echo "demo: evaluating the default weights on 20 held-out synthetic frames ..."
+mtl_eval --checkpoint "$repo_root/models/synthetic_mbv2_lwrefinenet.pt" --dataset synthetic \
+    --seed 1000000 --frames 20 --output "$output/metrics.json"
+echo
+echo "demo: results in $output: *_mosaic.png (image | segmentation | depth), *_segmentation.png,"
+echo "      *_labels.png, *_depth.png, *.ply (semantic point clouds), metrics.json."

@@ -15,6 +15,7 @@ import sys
 
 import cv2
 from mtl_perception.checkpoint import ModelMetadata
+from mtl_perception.default_model import DEFAULT_MODEL_FILE, default_model_path
 from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.geometry import backproject, Intrinsics
 from mtl_perception.inference import Prediction, Predictor
@@ -149,8 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
                     'NAME.ply (points with colour and class label).')
     parser.add_argument('inputs', nargs='+', type=Path, metavar='INPUT',
                         help='image files, folders of images, or video files')
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument('--model', type=Path, help='checkpoint file (.pt) to run')
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument('--model', type=Path,
+                        help='checkpoint file (.pt) to run (default: the shipped default '
+                             f'weights, models/{DEFAULT_MODEL_FILE})')
     source.add_argument('--random-init', action='store_true',
                         help='use an UNTRAINED, randomly initialised network (synthetic '
                              'classes); its outputs are meaningless - for smoke tests only')
@@ -177,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         files = collect_inputs(args.inputs)
         predictor = (untrained_predictor(args.device) if args.random_init else
-                     Predictor.from_checkpoint(args.model, device=args.device, half=args.half))
+                     Predictor.from_checkpoint(args.model or default_model_path(),
+                                               device=args.device, half=args.half))
     except (OSError, ValueError, MtlPerceptionError) as error:
         log.error('%s', error)
         return 2
