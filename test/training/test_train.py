@@ -8,10 +8,12 @@ from pathlib import Path
 import subprocess
 import sys
 
+import cv2
 from mtl_perception.checkpoint import load_checkpoint
 from mtl_perception.training.config import load_config
 from mtl_perception.training.errors import TrainingConfigError
 from mtl_perception.training.train import main, Trainer
+import numpy as np
 import pytest
 import torch
 
@@ -127,3 +129,18 @@ def test_two_process_distributed_training_writes_one_run_from_rank_zero(tmp_path
 def test_unknown_configuration_keys_are_rejected_with_the_known_ones():
     with pytest.raises(TrainingConfigError, match=r"unknown configuration key train.'epoch'"):
         load_config(None, ['train.epoch=3'])
+
+
+def test_mtl_eval_reads_a_nyud_root_with_its_validation_list(tmp_path, checkpoint_path):
+    rng = np.random.default_rng(0)
+    cv2.imwrite(str(tmp_path / 'rgb.png'), rng.integers(0, 255, (48, 64, 3), np.uint8))
+    cv2.imwrite(str(tmp_path / 'mask.png'), np.full((48, 64), 2, np.uint8))
+    cv2.imwrite(str(tmp_path / 'depth.png'), np.full((48, 64), 3 * 5000, np.uint16))
+    (tmp_path / 'val_list_depth.txt').write_text('rgb.png\tmask.png\tdepth.png\n')
+    result = subprocess.run(
+        [sys.executable, '-m', 'mtl_perception.training.evaluate', '--checkpoint',
+         str(checkpoint_path), '--dataset', 'nyud', '--root', str(tmp_path), '--device', 'cpu',
+         '--json'], capture_output=True, text=True, timeout=300, check=True)
+    metrics = json.loads(result.stdout)
+    assert metrics['frames'] == 1 and metrics['dataset'] == f'NYUDv2 {tmp_path}'
+    assert 0.0 <= metrics['pixel_acc'] <= 1.0 and metrics['rmse'] >= 0.0
