@@ -60,12 +60,14 @@ def render_frame(seed: int, *, width: int = DEFAULT_SIZE[1], height: int = DEFAU
 
 def render_drive(seed: int, frames: int, *, speed: float = 8.0,
                  width: int = DEFAULT_SIZE[1], height: int = DEFAULT_SIZE[0],
-                 intrinsics: Intrinsics | None = None, max_depth: float = 80.0
-                 ) -> Iterator[SyntheticFrame]:
+                 intrinsics: Intrinsics | None = None, max_depth: float = 80.0,
+                 camera_offset: float = 0.0) -> Iterator[SyntheticFrame]:
     """Yield ``frames`` frames of a drive down one street at ``FRAME_RATE_HZ``.
 
     The camera keeps its mounting (height, pitch, roll) and drives straight ahead at
     ``speed`` metres per second with a slight steering sway, as a car-mounted camera does.
+    ``camera_offset`` moves the camera sideways (metres, to the right) on the same rig, e.g.
+    by KITTI's 0.54 m stereo baseline for the right camera.
     """
     intrinsics = intrinsics or kitti_like_intrinsics(width, height)
     step = speed / FRAME_RATE_HZ
@@ -73,8 +75,9 @@ def render_drive(seed: int, frames: int, *, speed: float = 8.0,
     mounting = _random_pose(np.random.default_rng([seed, 1]), scene, 0.0)
     for index in range(frames):
         sway = 0.2 * np.sin(index * 0.15)
-        pose = CameraPose(x=mounting.x + sway, height=mounting.height, z=index * step,
-                          yaw=mounting.yaw * 0.3 - 0.03 * np.cos(index * 0.15),
-                          pitch=mounting.pitch, roll=mounting.roll)
+        yaw = mounting.yaw * 0.3 - 0.03 * np.cos(index * 0.15)
+        pose = CameraPose(x=mounting.x + sway + camera_offset * np.cos(yaw),
+                          height=mounting.height, z=index * step + camera_offset * np.sin(yaw),
+                          yaw=yaw, pitch=mounting.pitch, roll=mounting.roll)
         yield render(scene, pose, intrinsics, max_depth=max_depth,
                      noise_seed=seed * 100003 + index)
