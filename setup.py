@@ -70,6 +70,7 @@ setup(
             'mtl_distill = mtl_perception.training.distill:main',
             'mtl_kitti_to_bag = mtl_perception.tools.kitti_to_bag:main',
             'perception_node = mtl_perception.ros.node:main',
+            'mtl_bag_play = mtl_perception.ros.bag_play:main',
         ],
     },
 )

@@ -1,0 +1,177 @@
+"""``mtl_bag_play``: publish a rosbag2's messages at their recorded timing, with ``/clock``.
+
+For machines without the ROS 2 CLI; ``ros2 bag play BAG --clock`` is the equivalent. The
+recorded CDR bytes are published as they are (no deserialisation), read with ``rosbags``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from pathlib import Path
+import sys
+import threading
+import time
+
+from mtl_perception.errors import MtlPerceptionError
+import rclpy
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rosbags.rosbag2 import Reader, ReaderError
+from rosgraph_msgs.msg import Clock
+
+
+class BagPlayError(MtlPerceptionError):
+    """The bag cannot be played (missing, unreadable, unknown message type, no topics)."""
+
+
+def message_class(msgtype: str) -> type:
+    """Import the rclpy class of ``pkg/msg/Name``.
+
+    Raises:
+        BagPlayError: If the message package is not installed.
+    """
+    package, _, name = msgtype.split('/')
+    try:
+        return getattr(importlib.import_module(f'{package}.msg'), name)
+    except (ImportError, AttributeError):
+        raise BagPlayError(f'message type {msgtype} is not installed; install the ROS '
+                           f'package {package}') from None
+
+
+class PlaybackClock:
+    """Maps wall time to bag time: ``bag = start + (now - wall_start) * rate``."""
+
+    def __init__(self, rate: float, bag_start_ns: int = 0) -> None:
+        self.rate = rate
+        self._bag_start = bag_start_ns
+        self._wall_start: float | None = None
+        self._lock = threading.Lock()
+
+    def restart(self, bag_start_ns: int) -> None:
+        """Begin (again) at bag time ``bag_start_ns`` now."""
+        with self._lock:
+            self._bag_start, self._wall_start = bag_start_ns, time.monotonic()
+
+    def now_ns(self) -> int:
+        """Return the current bag time in nanoseconds (the start time until playing)."""
+        with self._lock:
+            if self._wall_start is None:
+                return self._bag_start
+            elapsed = time.monotonic() - self._wall_start
+            return self._bag_start + int(elapsed * self.rate * 1e9)
+
+    def wait_until(self, bag_ns: int, stop: threading.Event) -> None:
+        """Sleep until the bag time reaches ``bag_ns`` (or ``stop`` is set)."""
+        while not stop.is_set():
+            remaining = (bag_ns - self.now_ns()) / 1e9 / self.rate
+            if remaining <= 0:
+                return
+            stop.wait(min(remaining, 0.05))
+
+
+class BagPlayer(Node):
+    """Publishes the chosen topics of a bag; ``play`` runs on the calling thread."""
+
+    def __init__(self, bag: Path, *, rate: float = 1.0, topics: list[str] | None = None,
+                 clock_hz: float = 0.0) -> None:
+        super().__init__('mtl_bag_play')
+        if not bag.exists():
+            raise BagPlayError(f'bag {bag} not found')
+        self.stop = threading.Event()
+        self.published = 0
+        try:
+            with Reader(bag) as reader:
+                connections = [c for c in reader.connections
+                               if not topics or c.topic in topics]
+                self.bag, self.clock = bag, PlaybackClock(rate, reader.start_time)
+        except (ReaderError, OSError) as error:
+            raise BagPlayError(f'cannot read bag {bag}: {error}') from None
+        if not connections:
+            raise BagPlayError(f'{bag} has none of the topics {topics}')
+        qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+        self.publishers_by_topic = {c.topic: self.create_publisher(
+            message_class(c.msgtype), c.topic, qos) for c in connections}
+        self.clock_publisher = self.create_publisher(Clock, '/clock', 10) if clock_hz else None
+        if clock_hz:
+            self.create_timer(1.0 / clock_hz, self._publish_clock)
+
+    def _publish_clock(self) -> None:
+        stamp = self.clock.now_ns()
+        message = Clock()
+        message.clock.sec, message.clock.nanosec = divmod(stamp, 10**9)
+        self.clock_publisher.publish(message)
+
+    def play(self, loop: bool = False) -> int:
+        """Publish every message at its recorded time; returns how many were published."""
+        while not self.stop.is_set():
+            with Reader(self.bag) as reader:
+                connections = [c for c in reader.connections
+                               if c.topic in self.publishers_by_topic]
+                self.clock.restart(reader.start_time)
+                for connection, stamp, raw in reader.messages(connections=connections):
+                    self.clock.wait_until(stamp, self.stop)
+                    if self.stop.is_set():
+                        break
+                    self.publishers_by_topic[connection.topic].publish(bytes(raw))
+                    self.published += 1
+            if not loop:
+                break
+        return self.published
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog='mtl_bag_play', description=(
+            'Publish a rosbag2 (mcap or sqlite3) through rclpy at its recorded timing, '
+            'as raw CDR. Equivalent of "ros2 bag play BAG --clock" for machines without '
+            'the ROS 2 CLI.'))
+    parser.add_argument('bag', type=Path, help='bag folder')
+    parser.add_argument('--rate', type=float, default=1.0, help='playback speed factor')
+    parser.add_argument('--loop', action='store_true', help='start over at the end')
+    parser.add_argument('--clock', nargs='?', type=float, const=40.0, default=0.0,
+                        metavar='HZ', help='publish /clock (default 40 Hz when given)')
+    parser.add_argument('--topics', nargs='+', help='only these topics')
+    parser.add_argument('--delay', type=float, default=1.0,
+                        help='seconds to wait before playing, for subscribers to connect '
+                             '(default: 1.0)')
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``mtl_bag_play``; returns 0, 1 if interrupted, 2 on a bad bag."""
+    args = _parser().parse_args(argv)
+    if args.rate <= 0:
+        print('mtl_bag_play: error: --rate must be positive', file=sys.stderr)
+        return 2
+    rclpy.init()
+    player = None
+    executor = SingleThreadedExecutor()
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    try:
+        player = BagPlayer(args.bag, rate=args.rate, topics=args.topics, clock_hz=args.clock)
+        executor.add_node(player)
+        spinner.start()
+        time.sleep(args.delay)
+        count = player.play(loop=args.loop)
+        player.get_logger().info(f'published {count} messages from {args.bag}')
+        return 0
+    except BagPlayError as error:
+        print(f'mtl_bag_play: error: {error}', file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, ExternalShutdownException):
+        return 1
+    finally:
+        if player is not None:
+            player.stop.set()
+        executor.shutdown()
+        if spinner.is_alive():
+            spinner.join(timeout=5)
+        if player is not None:
+            player.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
