@@ -107,9 +107,9 @@ def _write_stream(writer: Writer, stream: CameraStream, depth_folder: Path | Non
     topics = camera_topics(stream.camera)
     image_type, info_type = 'sensor_msgs/msg/Image', 'sensor_msgs/msg/CameraInfo'
     connections = {
-        'image': writer.add_connection(topics['image'], image_type, typestore=TYPESTORE),
         'camera_info': writer.add_connection(topics['camera_info'], info_type,
-                                             typestore=TYPESTORE)}
+                                             typestore=TYPESTORE),
+        'image': writer.add_connection(topics['image'], image_type, typestore=TYPESTORE)}
     if depth_folder is not None:
         connections['depth'] = writer.add_connection(topics['depth'], image_type,
                                                      typestore=TYPESTORE)
@@ -123,8 +123,8 @@ def _write_stream(writer: Writer, stream: CameraStream, depth_folder: Path | Non
             raise KittiLayoutError(f'{path} is {bgr.shape[1]}x{bgr.shape[0]} but the '
                                    f'calibration S_rect says {size[1]}x{size[0]}')
         header = _header(stamp, optical_frame(stream.camera))
-        messages = {'image': image_message(bgr[:, :, ::-1], 'rgb8', header),
-                    'camera_info': camera_info_message(stream, header)}
+        messages = {'camera_info': camera_info_message(stream, header),
+                    'image': image_message(bgr[:, :, ::-1], 'rgb8', header)}
         depth_path = depth_folder / path.name if depth_folder is not None else None
         if depth_path is not None and depth_path.is_file():
             depth = read_depth(depth_path, 256.0)

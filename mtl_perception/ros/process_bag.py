@@ -1,0 +1,171 @@
+"""``mtl_process_bag``: run the network over a bag offline and write the node's outputs.
+
+No DDS: images are read with ``rosbags``, decoded with rclpy's serialisation and the node's
+conversions, predicted with the Predictor, and the four outputs are built by the node's own
+:class:`OutputBuilder`, so the bag holds byte for byte what ``perception_node`` would publish
+(same topics, stamps and frame ids). With depth ground truth in the bag, depth metrics are
+printed and saved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+import sys
+
+from mtl_perception.errors import MtlPerceptionError
+from mtl_perception.inference import Predictor
+from mtl_perception.ros.camera import frame_intrinsics
+from mtl_perception.ros.conversions import image_to_array, image_to_rgb
+from mtl_perception.ros.node import NODE_NAME
+from mtl_perception.ros.outputs import OutputBuilder
+from mtl_perception.training.metrics import DepthMetrics
+from rclpy.serialization import deserialize_message, serialize_message
+from rosbags.rosbag2 import Reader, StoragePlugin, Writer
+from rosbags.typesys import get_typestore, Stores
+from sensor_msgs.msg import CameraInfo, Image
+import torch
+from tqdm import tqdm
+
+LOGGER = logging.getLogger(__name__)
+TYPESTORE = get_typestore(Stores.ROS2_HUMBLE)
+OUTPUT_TOPICS = {'segmentation': ('segmentation', 'sensor_msgs/msg/Image'),
+                 'colour': ('segmentation/color', 'sensor_msgs/msg/Image'),
+                 'depth': ('depth', 'sensor_msgs/msg/Image'),
+                 'points': ('points', 'sensor_msgs/msg/PointCloud2')}
+
+
+class ProcessBagError(MtlPerceptionError):
+    """The input bag lacks what processing needs, or the output cannot be written."""
+
+
+def _choose_topics(reader: Reader, image_topic: str | None) -> tuple[str, str, str]:
+    images = [c.topic for c in reader.connections if c.msgtype == 'sensor_msgs/msg/Image']
+    if image_topic is None:
+        candidates = [t for t in images if t.endswith('image_raw')]
+        if not candidates:
+            raise ProcessBagError(f'no */image_raw topic in the bag; pass --image-topic '
+                                  f'(Image topics: {images})')
+        image_topic = candidates[0]
+    elif image_topic not in images:
+        raise ProcessBagError(f'{image_topic} is not a sensor_msgs/Image topic of the bag '
+                              f'(Image topics: {images})')
+    base = image_topic.rsplit('/', 1)[0]
+    return image_topic, f'{base}/camera_info', f'{base}/depth/ground_truth'
+
+
+def process_bag(input_bag: Path, output_bag: Path, predictor: Predictor, *,
+                image_topic: str | None = None, point_stride: int = 2,
+                progress: bool = True) -> dict[str, object]:
+    """Predict every image of ``image_topic`` and write the outputs to ``output_bag``.
+
+    Returns:
+        ``frames`` processed, ``skipped`` bad frames, the topics, and depth ``metrics`` when
+        the bag has ground truth (else an empty dict).
+    """
+    if output_bag.exists():
+        raise ProcessBagError(f'output bag {output_bag} already exists; choose a new path')
+    builder = OutputBuilder(predictor.palette, predictor.device)
+    metrics = DepthMetrics(predictor.device, max_depth=predictor.metadata.depth_range[1])
+    frames = skipped = matched = 0
+    infos: dict[str, CameraInfo] = {}
+    pending: dict[str, dict[int, torch.Tensor]] = {'truth': {}, 'predicted': {}}
+
+    def pair(kind: str, key: int, depth: torch.Tensor) -> None:
+        """Score a frame as soon as both its prediction and its ground truth are read."""
+        nonlocal matched
+        other = pending['predicted' if kind == 'truth' else 'truth'].pop(key, None)
+        if other is None:
+            pending[kind][key] = depth
+            return
+        truth, prediction = (depth, other) if kind == 'truth' else (other, depth)
+        metrics.update(truth.to(predictor.device), prediction)
+        matched += 1
+
+    with Reader(input_bag) as reader, Writer(output_bag, version=8,
+                                             storage_plugin=StoragePlugin.MCAP) as writer:
+        image_topic, info_topic, truth_topic = _choose_topics(reader, image_topic)
+        outputs = {kind: writer.add_connection(f'/{NODE_NAME}/{name}', msgtype,
+                                               typestore=TYPESTORE)
+                   for kind, (name, msgtype) in OUTPUT_TOPICS.items()}
+        wanted = [c for c in reader.connections
+                  if c.topic in (image_topic, info_topic, truth_topic)]
+        has_truth = any(c.topic == truth_topic for c in wanted)
+        total = sum(c.msgcount for c in wanted if c.topic == image_topic)
+        bar = tqdm(total=total, unit='frame', desc='processing', disable=not progress)
+        for connection, stamp, raw in reader.messages(connections=wanted):
+            if connection.topic == info_topic:
+                info = deserialize_message(bytes(raw), CameraInfo)
+                infos[info.header.frame_id] = info
+                continue
+            message = deserialize_message(bytes(raw), Image)
+            key = message.header.stamp.sec * 10**9 + message.header.stamp.nanosec
+            if connection.topic == truth_topic:
+                pair('truth', key, torch.from_numpy(image_to_array(message).copy()))
+                continue
+            bar.update()
+            try:
+                rgb = image_to_rgb(message)
+                prediction = predictor.infer(rgb)
+                intrinsics = frame_intrinsics(infos.get(message.header.frame_id), (),
+                                              rgb.shape[1], rgb.shape[0])
+            except MtlPerceptionError as error:
+                skipped += 1
+                LOGGER.warning('skipped the image at %d ns: %s', stamp, error)
+                continue
+            header = message.header
+            built = {'segmentation': builder.segmentation(prediction, header),
+                     'colour': builder.colour(prediction, header),
+                     'depth': builder.depth(prediction, header)}
+            if intrinsics is not None:
+                built['points'] = builder.points(prediction, intrinsics, point_stride, header)
+            for kind, output in built.items():
+                writer.write(outputs[kind], stamp, serialize_message(output))
+            if has_truth:
+                pair('predicted', key, prediction.depth)
+            frames += 1
+        bar.close()
+    return {'frames': frames, 'skipped': skipped, 'image_topic': image_topic,
+            'ground_truth_frames': matched, 'metrics': metrics.compute() if matched else {}}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog='mtl_process_bag', description=(
+            'Run the network over every image of a bag, offline (no DDS), and write the '
+            "node's four outputs (/mtl_perception/segmentation, segmentation/color, depth, "
+            'points; same stamps and frame ids) into a new mcap bag. With depth ground truth '
+            '(<camera>/depth/ground_truth) in the bag, depth metrics are printed and saved '
+            'as OUT_BAG/metrics.json.'))
+    parser.add_argument('input', type=Path, metavar='IN_BAG')
+    parser.add_argument('output', type=Path, metavar='OUT_BAG')
+    parser.add_argument('--model', type=Path, required=True, help='checkpoint file')
+    parser.add_argument('--image-topic', help='image topic (default: the first */image_raw)')
+    parser.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:N')
+    parser.add_argument('--point-stride', type=int, default=2,
+                        help='keep every N-th pixel of every N-th row in the cloud')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``mtl_process_bag``; returns 0, or 2 on bad input."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format='%(message)s')
+    try:
+        predictor = Predictor.from_checkpoint(args.model, device=args.device)
+        result = process_bag(args.input, args.output, predictor, image_topic=args.image_topic,
+                             point_stride=args.point_stride, progress=not args.no_progress)
+    except (MtlPerceptionError, OSError) as error:
+        print(f'mtl_process_bag: error: {error}', file=sys.stderr)
+        return 2
+    if result['metrics']:
+        (args.output / 'metrics.json').write_text(json.dumps(result, indent=2) + '\n')
+    LOGGER.info('%s', json.dumps(result))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""mtl_process_bag writes the node's outputs for every image of a bag, and scores depth."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+from mtl_perception.inference import Predictor
+from mtl_perception.ros.conversions import image_to_array, pointcloud2_to_array
+from mtl_perception.ros.process_bag import main
+from mtl_perception.synthetic.kitti_layout import write_kitti_drive
+from mtl_perception.tools.kitti_to_bag import main as kitti_to_bag, optical_frame
+import numpy as np
+import pytest
+from rclpy.serialization import deserialize_message
+from rosbags.rosbag2 import Reader
+from sensor_msgs.msg import Image, PointCloud2
+
+
+@pytest.fixture(scope='module')
+def bag(tmp_path_factory):
+    """Convert a three-frame synthetic drive with depth ground truth into a bag."""
+    root = tmp_path_factory.mktemp('process')
+    drive = write_kitti_drive(root, seed=8, frames=3, width=64, height=24, progress=False)
+    assert kitti_to_bag([str(drive), str(root / 'in'), '--depth-root', str(root / 'depth'),
+                         '--no-progress']) == 0
+    return root / 'in', drive
+
+
+def test_every_image_gets_the_four_outputs_with_its_header_and_depth_is_scored(
+        bag, tmp_path, checkpoint_path):
+    in_bag, drive = bag
+    out_bag = tmp_path / 'out'
+    assert main([str(in_bag), str(out_bag), '--model', str(checkpoint_path), '--device', 'cpu',
+                 '--point-stride', '1', '--no-progress']) == 0
+    kinds = {'/mtl_perception/segmentation': Image, '/mtl_perception/segmentation/color': Image,
+             '/mtl_perception/depth': Image, '/mtl_perception/points': PointCloud2}
+    received = {topic: [] for topic in kinds}
+    with Reader(out_bag) as reader:
+        for connection, stamp, raw in reader.messages():
+            received[connection.topic].append(
+                (stamp, deserialize_message(bytes(raw), kinds[connection.topic])))
+    assert {topic: len(items) for topic, items in received.items()} == dict.fromkeys(kinds, 3)
+    stamp, segmentation = received['/mtl_perception/segmentation'][1]
+    assert segmentation.header.frame_id == optical_frame(2)
+    assert segmentation.header.stamp.sec * 10**9 + segmentation.header.stamp.nanosec == stamp
+    rgb = cv2.imread(str(drive / 'image_02' / 'data' / '0000000001.png'))[:, :, ::-1].copy()
+    expected = Predictor.from_checkpoint(checkpoint_path, device='cpu').predict(rgb)
+    assert (image_to_array(segmentation) != expected.labels).mean() < 1e-3
+    cloud = pointcloud2_to_array(received['/mtl_perception/points'][1][1])
+    assert cloud.shape == (24, 64)
+    report = json.loads((out_bag / 'metrics.json').read_text())
+    assert report['frames'] == 3 and report['ground_truth_frames'] == 3
+    assert set(report['metrics']) >= {'rmse', 'abs_rel', 'delta1'}
+    assert np.isfinite(report['metrics']['rmse'])
+
+
+def test_a_bag_without_image_raw_topics_is_reported(tmp_path, checkpoint_path, capsys, bag):
+    assert main([str(bag[0]), str(tmp_path / 'out'), '--model', str(checkpoint_path),
+                 '--image-topic', '/nope', '--no-progress']) == 2
+    assert '/nope is not a sensor_msgs/Image topic of the bag' in capsys.readouterr().err
