@@ -17,6 +17,7 @@ RUNTIME = [
     'tqdm',
     'matplotlib',
     'tensorboard',
+    'imageio',
 ]
 ROS_FROM_PYPI = [
     'ros-rclpy[fastrtps]',
@@ -72,6 +73,7 @@ setup(
             'perception_node = mtl_perception.ros.node:main',
             'mtl_bag_play = mtl_perception.ros.bag_play:main',
             'mtl_process_bag = mtl_perception.ros.process_bag:main',
+            'mtl_demo = mtl_perception.ros.demo:main',
         ],
     },
 )

@@ -32,3 +32,40 @@ def colourise_depth(depth: np.ndarray, depth_range: tuple[float, float]) -> np.n
 def mosaic(*images: np.ndarray) -> np.ndarray:
     """Place equally tall RGB images side by side."""
     return np.concatenate(images, axis=1)
+
+
+def render_cloud(points: np.ndarray, colours: np.ndarray, *, size: tuple[int, int] = (480, 800),
+                 behind: float = 12.0, above: float = 6.0, pitch_deg: float = 22.0,
+                 focal_fraction: float = 0.7) -> np.ndarray:
+    """Draw a point cloud (camera optical frame) as seen from a virtual camera behind it.
+
+    A z-buffer keeps the nearest point per pixel, each point covering 2x2 pixels; nothing
+    else (no OpenGL) is needed, so it works on headless machines.
+
+    Args:
+        points: ``(N, 3)`` x right, y down, z forward, metres.
+        colours: ``(N, 3)`` uint8 RGB.
+        size: ``(height, width)`` of the picture.
+        behind: How far behind the real camera the virtual one sits, metres.
+        above: How far above it, metres.
+        pitch_deg: Downward tilt of the virtual camera.
+        focal_fraction: Focal length as a fraction of the picture width.
+    """
+    height, width = size
+    pitch = np.deg2rad(pitch_deg)
+    rotation = np.array([[1, 0, 0], [0, np.cos(pitch), -np.sin(pitch)],
+                         [0, np.sin(pitch), np.cos(pitch)]])
+    view = (points - np.array([0.0, -above, -behind])) @ rotation.T
+    focal = focal_fraction * width
+    keep = np.isfinite(view).all(1) & (view[:, 2] > 0.5)
+    view, colours = view[keep], colours[keep]
+    u = np.round(focal * view[:, 0] / view[:, 2] + width / 2).astype(np.int64)
+    v = np.round(focal * view[:, 1] / view[:, 2] + height * 0.3).astype(np.int64)
+    picture = np.full((height, width, 3), 24, np.uint8)
+    order = np.argsort(-view[:, 2])
+    for du in (0, 1):
+        for dv in (0, 1):
+            uu, vv = u[order] + du, v[order] + dv
+            inside = (uu >= 0) & (uu < width) & (vv >= 0) & (vv < height)
+            picture[vv[inside], uu[inside]] = colours[order][inside]
+    return picture

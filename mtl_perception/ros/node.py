@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import re
+import signal
 import sys
 import threading
 import time
@@ -25,10 +26,12 @@ from mtl_perception.ros.outputs import OutputBuilder
 from mtl_perception.ros.parameters import declare_settings, NodeSettings
 from mtl_perception.ros.stats import FrameStats
 import rclpy
-from rclpy.executors import ExternalShutdownException
+from rclpy.clock import Clock, ClockType
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.publisher import Publisher
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 
@@ -76,8 +79,10 @@ class PerceptionNode(Node):
         qos = self._input_qos()
         self.create_subscription(Image, 'image', self._on_image, qos)
         self.create_subscription(CameraInfo, 'camera_info', self._on_camera_info, qos)
-        self.create_timer(self.settings.diagnostics_period, self._publish_diagnostics)
-        self.create_timer(self.settings.log_period, self._log_status)
+        wall = Clock(clock_type=ClockType.STEADY_TIME)
+        self.create_timer(self.settings.diagnostics_period, self._publish_diagnostics,
+                          clock=wall)
+        self.create_timer(self.settings.log_period, self._log_status, clock=wall)
         self._worker = threading.Thread(target=self._work, name='inference', daemon=True)
         self._worker.start()
         self.get_logger().info(
@@ -237,16 +242,26 @@ class PerceptionNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    """Run the node until Ctrl-C or SIGTERM; exit 1 with a clear message if it cannot start."""
-    rclpy.init(args=args)
+    """Run the node until Ctrl-C or SIGTERM; exit 1 with a clear message if it cannot start.
+
+    Signals only set a flag that the spin loop checks every 0.1 s (wall time): rclpy's own
+    SIGTERM handling was seen to hang under ``use_sim_time`` once ``/clock`` stopped.
+    """
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
     node = None
     try:
         node = PerceptionNode()
-        rclpy.spin(node)
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        while not stop.is_set() and rclpy.ok():
+            executor.spin_once(timeout_sec=0.1)
     except ModelLoadError as error:
         rclpy.logging.get_logger(NODE_NAME).fatal(str(error))
         return 1
-    except (KeyboardInterrupt, ExternalShutdownException):
+    except ExternalShutdownException:
         pass
     finally:
         if node is not None:

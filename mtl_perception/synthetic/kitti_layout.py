@@ -42,11 +42,12 @@ def _calibration_text(width: int, height: int) -> str:
 
 def write_kitti_drive(root: str | Path, *, seed: int, frames: int, width: int = 640,
                       height: int = 192, drive_number: int = 1, with_depth: bool = True,
-                      progress: bool = True) -> Path:
+                      cameras: tuple[int, ...] = (2, 3), progress: bool = True) -> Path:
     """Render ``frames`` stereo frames of one synthetic street into KITTI's raw layout.
 
     Writes ``root/2011_09_26/calib_cam_to_cam.txt``, the drive's ``image_02`` and
-    ``image_03`` (PNG + ``timestamps.txt`` at 10 Hz) and, with ``with_depth``, the left
+    ``image_03`` (those in ``cameras``; PNG + ``timestamps.txt`` at 10 Hz) and, with
+    ``with_depth``, the left
     camera's ground truth as ``root/depth/train/<drive>/proj_depth/groundtruth/image_02``
     (uint16 metres x 256, 0 = none) like the depth benchmark.
 
@@ -60,6 +61,8 @@ def write_kitti_drive(root: str | Path, *, seed: int, frames: int, width: int = 
     (root / date / 'calib_cam_to_cam.txt').write_text(_calibration_text(width, height))
     depth_dir = root / 'depth' / 'train' / drive.name / 'proj_depth' / 'groundtruth' / 'image_02'
     for camera, offset in ((2, 0.0), (3, STEREO_BASELINE_M)):
+        if camera not in cameras:
+            continue
         data = drive / f'image_{camera:02d}' / 'data'
         data.mkdir(parents=True, exist_ok=True)
         stamps = []
