@@ -27,7 +27,8 @@ def _arguments(share: str) -> list:
         ('params_file', os.path.join(share, 'config', 'perception.yaml'), 'parameter file'),
         ('namespace', '', 'namespace of the node'),
         ('use_sim_time', 'false', 'use /clock (true when replaying bags with --clock)'),
-        ('rviz', 'false', 'also start rviz2 with config/perception.rviz'),
+        ('rviz', 'false', 'also start rviz2'),
+        ('rviz_config', os.path.join(share, 'config', 'perception.rviz'), 'rviz2 configuration'),
     )
     return [DeclareLaunchArgument(name, default_value=default, description=text)
             for name, default, text in defaults]
@@ -48,7 +49,7 @@ def generate_launch_description():
                     ('camera_info', LaunchConfiguration('camera_info_topic'))])
     rviz = Node(
         package='rviz2', executable='rviz2', name='rviz2', output='screen',
-        arguments=['-d', os.path.join(share, 'config', 'perception.rviz')],
+        arguments=['-d', LaunchConfiguration('rviz_config')],
         parameters=[{'use_sim_time': use_sim_time}],
         condition=IfCondition(LaunchConfiguration('rviz')))
     return LaunchDescription([*_arguments(share), node, rviz])

@@ -93,8 +93,8 @@ def _frame_mosaic(recording: Recording, stamp: int, depth_range: tuple[float, fl
     image = image_to_rgb(recording.inputs[stamp][1])
     colour = image_to_array(recording.outputs['segmentation/color'][stamp][1])
     depth = image_to_array(recording.outputs['depth'][stamp][1])
-    return mosaic(image, colour, colourise_depth(depth, (max(depth_range[0], 2.0),
-                                                        depth_range[1])))
+    display_range = (max(depth_range[0], 2.0), depth_range[1])
+    return mosaic(image, colour, colourise_depth(depth, display_range))
 
 
 def _write_pictures(recording: Recording, output: Path, depth_range: tuple[float, float]

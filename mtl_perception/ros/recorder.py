@@ -22,7 +22,7 @@ _TYPESTORE = get_typestore(Stores.ROS2_HUMBLE)
 
 
 def stamp_ns(message: object) -> int:
-    """The header stamp of a message in nanoseconds."""
+    """Return the header stamp of a message in nanoseconds."""
     return message.header.stamp.sec * 10**9 + message.header.stamp.nanosec
 
 

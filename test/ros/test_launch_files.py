@@ -13,6 +13,7 @@ from pathlib import Path
 
 from mtl_perception.ros.node import NODE_NAME, PerceptionNode
 from mtl_perception.ros.parameters import PARAMETERS
+from mtl_perception.tools.kitti_to_bag import camera_topics
 import pytest
 import rclpy
 from rclpy.parameter import Parameter
@@ -21,11 +22,20 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCH_FILE = ROOT / 'launch' / 'perception.launch.py'
 EXPECTED_ARGUMENTS = {'image_topic', 'camera_info_topic', 'model', 'device', 'params_file',
-                      'namespace', 'use_sim_time', 'rviz'}
+                      'namespace', 'use_sim_time', 'rviz', 'rviz_config'}
+REPLAY_FILE = ROOT / 'launch' / 'kitti_replay.launch.py'
 
 
-def _launch_tree() -> ast.Module:
-    return ast.parse(LAUNCH_FILE.read_text())
+def _launch_tree(path: Path = LAUNCH_FILE) -> ast.Module:
+    return ast.parse(path.read_text())
+
+
+def _declared_arguments(path: Path) -> set[str]:
+    function = next(n for n in ast.walk(_launch_tree(path))
+                    if isinstance(n, ast.FunctionDef) and n.name == '_arguments')
+    rows = next(n for n in ast.walk(function) if isinstance(n, ast.Tuple)
+                and all(isinstance(e, ast.Tuple) for e in n.elts))
+    return {row.elts[0].value for row in rows.elts}
 
 
 def _keyword(call: ast.Call, name: str) -> ast.expr | None:
@@ -50,12 +60,30 @@ def node(checkpoint_path):
 
 
 def test_the_launch_file_declares_the_documented_arguments():
-    tree = _launch_tree()
-    function = next(n for n in ast.walk(tree)
-                    if isinstance(n, ast.FunctionDef) and n.name == '_arguments')
-    rows = next(n for n in ast.walk(function) if isinstance(n, ast.Tuple)
-                and all(isinstance(e, ast.Tuple) for e in n.elts))
-    assert {row.elts[0].value for row in rows.elts} == EXPECTED_ARGUMENTS
+    assert _declared_arguments(LAUNCH_FILE) == EXPECTED_ARGUMENTS
+
+
+def test_the_kitti_replay_plays_the_converter_topics_into_the_perception_launch():
+    assert _declared_arguments(REPLAY_FILE) == {'bag', 'rate', 'camera', 'model', 'device',
+                                                'rviz'}
+    text = REPLAY_FILE.read_text()
+    assert "'ros2', 'bag', 'play'" in text and "'--clock'" in text
+    assert "'use_sim_time': 'true'" in text
+    included = {node.value for node in ast.walk(_launch_tree(REPLAY_FILE))
+                if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    assert {'perception.launch.py', 'kitti_replay.yaml', 'kitti_replay.rviz'} <= included
+    for name in ('kitti_replay.yaml', 'kitti_replay.rviz'):
+        assert (ROOT / 'config' / name).is_file()
+    assert camera_topics(2)['image'] == '/kitti/camera_color_left/image_raw'
+    assert '/kitti/camera_color_' in included and '/image_raw' in included
+
+
+def test_the_replay_parameter_file_only_switches_the_inputs_to_reliable():
+    replay = yaml.safe_load((ROOT / 'config' / 'kitti_replay.yaml').read_text())
+    default = yaml.safe_load((ROOT / 'config' / 'perception.yaml').read_text())
+    replay, default = replay['/**']['ros__parameters'], default['/**']['ros__parameters']
+    assert {k for k in default if default[k] != replay[k]} == {'input_reliability'}
+    assert replay['input_reliability'] == 'reliable'
 
 
 def test_the_launched_executable_is_a_console_script_with_the_node_name():
