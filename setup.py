@@ -69,6 +69,7 @@ setup(
             'mtl_train = mtl_perception.training.train:main',
             'mtl_eval = mtl_perception.training.evaluate:main',
             'mtl_distill = mtl_perception.training.distill:main',
+            'mtl_export = mtl_perception.training.export:main',
             'mtl_kitti_to_bag = mtl_perception.tools.kitti_to_bag:main',
             'perception_node = mtl_perception.ros.node:main',
             'mtl_bag_play = mtl_perception.ros.bag_play:main',

@@ -12,6 +12,7 @@ import cv2
 from mtl_perception.checkpoint import load_checkpoint
 from mtl_perception.training.config import load_config
 from mtl_perception.training.errors import TrainingConfigError
+from mtl_perception.training.export import main as export_main
 from mtl_perception.training.train import main, Trainer
 import numpy as np
 import pytest
@@ -144,3 +145,18 @@ def test_mtl_eval_reads_a_nyud_root_with_its_validation_list(tmp_path, checkpoin
     metrics = json.loads(result.stdout)
     assert metrics['frames'] == 1 and metrics['dataset'] == f'NYUDv2 {tmp_path}'
     assert 0.0 <= metrics['pixel_acc'] <= 1.0 and metrics['rmse'] >= 0.0
+
+
+def test_exporting_a_run_gives_half_size_weights_with_held_out_metrics(tmp_path):
+    run = tmp_path / 'run'
+    assert main(['--output', str(run), '--no-progress', *[
+        item for override in TINY + ['train.epochs=1'] for item in ('--set', override)]]) == 0
+    shipped = tmp_path / 'model.pt'
+    assert export_main([str(run), str(shipped), '--seed', '5', '--frames', '2',
+                        '--curves', str(tmp_path / 'curves.png')]) == 0
+    metadata = load_checkpoint(shipped).metadata
+    assert metadata.metrics['held_out']['frames'] == 2
+    assert 'synthetic seeds 5..6' in metadata.metrics['held_out']['data']
+    assert metadata.metrics['training']['epochs'] == 1
+    assert shipped.stat().st_size < 0.6 * (run / 'best.pt').stat().st_size
+    assert (tmp_path / 'curves.png').stat().st_size > 0
