@@ -26,10 +26,9 @@ import matplotlib
 matplotlib.use('Agg')
 from matplotlib import pyplot  # noqa: E402
 from mtl_perception.default_model import default_model_path  # noqa: E402
-from mtl_perception.geometry import BackProjector  # noqa: E402
-from mtl_perception.inference import Predictor  # noqa: E402
-from mtl_perception.ros.conversions import (array_to_image, cloud_to_pointcloud2,  # noqa: E402
-                                            semantic_cloud_array)
+from mtl_perception.inference import DevicePrediction, Predictor  # noqa: E402
+from mtl_perception.ros.conversions import array_to_image  # noqa: E402
+from mtl_perception.ros.outputs import OutputBuilder  # noqa: E402
 from mtl_perception.synthetic import (CLASS_SET, kitti_like_intrinsics,  # noqa: E402
                                       render_frame)
 import numpy as np  # noqa: E402
@@ -143,16 +142,13 @@ def bench_fusion(repeats: int) -> dict[str, object]:
         palette = CLASS_SET.palette
         colour = np.ascontiguousarray(palette[labels])
         header = Header(frame_id='camera_optical_frame')
-        projector = BackProjector()
-        depth_tensor = torch.from_numpy(np.where(depth > 0, depth, np.nan).astype(np.float32))
-        labels_tensor = torch.from_numpy(labels)
-        palette_tensor = torch.from_numpy(palette)
+        builder = OutputBuilder(palette, torch.device('cpu'))
+        prediction = DevicePrediction(
+            labels=torch.from_numpy(labels),
+            depth=torch.from_numpy(np.where(depth > 0, depth, np.nan).astype(np.float32)))
 
         def ours():
-            points = projector(depth_tensor, intrinsics)
-            colours = palette_tensor[labels_tensor.long()]
-            cloud = semantic_cloud_array(points.numpy(), colours.numpy(), labels)
-            return cloud_to_pointcloud2(cloud, header)
+            return builder.points(prediction, intrinsics, 1, header)
 
         camera = open3d.camera.PinholeCameraIntrinsic(width, height, intrinsics.fx,
                                                       intrinsics.fy, intrinsics.cx,
@@ -164,11 +160,11 @@ def bench_fusion(repeats: int) -> dict[str, object]:
                 depth_trunc=1000.0, convert_rgb_to_intensity=False)
             return open3d.geometry.PointCloud.create_from_rgbd_image(rgbd, camera)
 
-        timings = {'ours (BackProjector + PointCloud2 packing)': _time(ours, repeats),
+        timings = {'ours (assembly + PointCloud2)': _time(ours, repeats),
                    'Open3D create_from_rgbd_image (no packing)': _time(with_open3d, repeats),
                    'plain numpy (grids + structured array per frame)': _time(
                        lambda: _numpy_fusion(depth, labels, palette, intrinsics), repeats)}
-        ours_ms = timings['ours (BackProjector + PointCloud2 packing)']['median_ms']
+        ours_ms = timings['ours (assembly + PointCloud2)']['median_ms']
         results[f'{width}x{height}'] = {
             'timings': timings,
             'open3d_over_ours': timings['Open3D create_from_rgbd_image (no packing)'][
@@ -370,8 +366,9 @@ edit by hand. Medians and 95th percentiles over repeated runs after warm-up.
 
 ## Point-cloud fusion and packing (same frames, same run)
 
-Ours: `BackProjector` (cached pixel rays) + palette lookup + `semantic_cloud_array` +
-`cloud_to_pointcloud2` (a ready `sensor_msgs/PointCloud2`). Open3D: `create_from_rgbd_image` on
+Ours: the node's `OutputBuilder.points` (`SemanticCloudAssembler`: cached pixel rays, one
+output buffer in the message's point layout, packed palette lookup; then the PointCloud2 around
+it). Open3D: `create_from_rgbd_image` on
 the same depth and colour, without building a message. Plain numpy: index grids and a
 zero-initialised structured array per frame, then `tobytes`.
 

@@ -20,7 +20,7 @@ def default_model_path() -> Path:
     else:
         try:
             share = Path(get_package_share_directory('mtl_perception'))
-        except PackageNotFoundError:
+        except (PackageNotFoundError, OSError):  # OSError: no AMENT_PREFIX_PATH (no workspace)
             share = None
     if share is not None and (share / 'models' / DEFAULT_MODEL_FILE).is_file():
         return share / 'models' / DEFAULT_MODEL_FILE

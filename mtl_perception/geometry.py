@@ -107,3 +107,54 @@ class BackProjector:
             self._rays = pixel_rays(intrinsics, device=depth.device, dtype=depth.dtype)
             self._key = key
         return backproject(depth, intrinsics, self._rays)
+
+
+class SemanticCloudAssembler:
+    """Builds semantic point records ``x, y, z, rgb, label`` on the device in one pass.
+
+    Each record is five 32-bit values: coordinates as float32, the class colour packed as
+    ``0x00RRGGBB`` and the class id as uint32, both stored bit-for-bit in the float32 buffer.
+    That is exactly the 20-byte point layout of the node's PointCloud2, so the host copy is
+    the message payload. Pixel rays and the output buffer are reused across frames.
+
+    Args:
+        palette: ``(num_classes, 3)`` uint8 colours by class id.
+    """
+
+    CHANNELS = 5
+
+    def __init__(self, palette: np.ndarray) -> None:
+        colours = np.asarray(palette, dtype=np.int64).reshape(-1, 3)
+        packed = (colours[:, 0] << 16) | (colours[:, 1] << 8) | colours[:, 2]
+        self._packed = torch.from_numpy(packed.astype(np.int32)).view(torch.float32)
+        self._key: tuple | None = None
+        self._rays: torch.Tensor | None = None
+        self._buffer: torch.Tensor | None = None
+
+    def __call__(self, depth: torch.Tensor, labels: torch.Tensor, intrinsics: Intrinsics,
+                 stride: int = 1) -> torch.Tensor:
+        """Return ``(ceil(H/stride), ceil(W/stride), 5)`` float32 records on ``depth``'s device.
+
+        The returned tensor is overwritten by the next call; copy it to keep it.
+
+        Raises:
+            GeometryError: If depth, labels and intrinsics disagree on the image size.
+        """
+        size = (intrinsics.height, intrinsics.width)
+        if depth.shape != labels.shape or tuple(depth.shape) != size:
+            raise GeometryError(
+                f'depth {tuple(depth.shape)} and labels {tuple(labels.shape)} must both match '
+                f'the {intrinsics.width}x{intrinsics.height} intrinsics')
+        key = (intrinsics, int(stride), depth.device)
+        if key != self._key:
+            self._rays = pixel_rays(intrinsics, device=depth.device)[::stride, ::stride]
+            self._buffer = torch.empty(*self._rays.shape[:2], self.CHANNELS,
+                                       device=depth.device)
+            self._packed = self._packed.to(depth.device)
+            self._key = key
+        sampled = labels[::stride, ::stride].long()
+        torch.mul(self._rays, depth[::stride, ::stride].float().unsqueeze(-1),
+                  out=self._buffer[..., :3])
+        self._buffer[..., 3] = self._packed[sampled]
+        self._buffer[..., 4] = sampled.to(torch.int32).view(torch.float32)
+        return self._buffer

@@ -1,7 +1,8 @@
 """Tests of intrinsics and back-projection, cross-checked against Open3D."""
 
 from mtl_perception.errors import GeometryError
-from mtl_perception.geometry import backproject, BackProjector, Intrinsics, pixel_rays
+from mtl_perception.geometry import (backproject, BackProjector, Intrinsics, pixel_rays,
+                                     SemanticCloudAssembler)
 import numpy as np
 import open3d as o3d
 import pytest
@@ -100,3 +101,28 @@ def test_pixel_rays_have_unit_z():
     rays = pixel_rays(KITTI_LIKE)
     assert rays.shape == (375, 1242, 3)
     assert (rays[..., 2] == 1).all()
+
+
+def test_semantic_cloud_records_hold_points_packed_colours_and_labels_bit_exactly():
+    intrinsics = Intrinsics(50.0, 52.0, 15.5, 9.5, 32, 20)
+    depth = torch.rand(20, 32) * 10 + 1
+    depth[3, 4] = float('nan')
+    labels = torch.randint(0, 3, (20, 32), dtype=torch.uint8)
+    palette = np.array([[255, 0, 0], [0, 128, 255], [1, 2, 3]], np.uint8)
+    records = SemanticCloudAssembler(palette)(depth, labels, intrinsics, stride=3).numpy()
+    assert records.shape == (7, 11, 5)
+    expected = backproject(depth, intrinsics)[::3, ::3].numpy()
+    np.testing.assert_allclose(records[..., :3], expected, rtol=1e-6, equal_nan=True)
+    packed = records[..., 3].view(np.uint32)
+    sampled = labels[::3, ::3].numpy()
+    colours = palette[sampled].astype(np.uint32)
+    np.testing.assert_array_equal(packed, (colours[..., 0] << 16) | (colours[..., 1] << 8)
+                                  | colours[..., 2])
+    np.testing.assert_array_equal(records[..., 4].view(np.uint32), sampled)
+
+
+def test_semantic_cloud_assembly_rejects_maps_of_another_size():
+    assembler = SemanticCloudAssembler(np.zeros((2, 3), np.uint8))
+    with pytest.raises(GeometryError, match=r'must both match the 32x20 intrinsics'):
+        assembler(torch.ones(20, 31), torch.zeros(20, 31, dtype=torch.uint8),
+                  Intrinsics(50.0, 50.0, 15.5, 9.5, 32, 20))

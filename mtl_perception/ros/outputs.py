@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from mtl_perception.geometry import BackProjector, Intrinsics
+from mtl_perception.geometry import Intrinsics, SemanticCloudAssembler
 from mtl_perception.inference import DevicePrediction
-from mtl_perception.ros.conversions import (
-    array_to_image, cloud_to_pointcloud2, semantic_cloud_array
-)
+from mtl_perception.ros.conversions import array_to_image, CLOUD_DTYPE, cloud_to_pointcloud2
 import numpy as np
 from sensor_msgs.msg import Image, PointCloud2
 from std_msgs.msg import Header
@@ -23,7 +21,7 @@ class OutputBuilder:
 
     def __init__(self, palette: np.ndarray, device: torch.device) -> None:
         self.palette = torch.from_numpy(np.ascontiguousarray(palette)).to(device)
-        self.back_projector = BackProjector()
+        self.assembler = SemanticCloudAssembler(palette)
 
     def segmentation(self, prediction: DevicePrediction, header: Header) -> Image:
         """Class ids as mono8."""
@@ -41,9 +39,6 @@ class OutputBuilder:
     def points(self, prediction: DevicePrediction, intrinsics: Intrinsics, stride: int,
                header: Header) -> PointCloud2:
         """Organised cloud of every ``stride``-th pixel: x, y, z, packed rgb, label."""
-        points = self.back_projector(prediction.depth.float(), intrinsics)[::stride, ::stride]
-        labels = prediction.labels[::stride, ::stride]
-        colours = self.palette[labels.long()]
-        cloud = semantic_cloud_array(points.cpu().numpy(), colours.cpu().numpy(),
-                                     labels.cpu().numpy())
+        records = self.assembler(prediction.depth, prediction.labels, intrinsics, stride)
+        cloud = records.cpu().numpy().view(CLOUD_DTYPE)[..., 0]
         return cloud_to_pointcloud2(cloud, header)
