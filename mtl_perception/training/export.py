@@ -31,9 +31,15 @@ def _training_summary(run: Path) -> dict[str, float]:
 
 def export(run: Path, output: Path, *, seed: int, frames: int,
            curves: Path | None = None) -> dict[str, object]:
-    """Evaluate ``run/best.pt`` on held-out frames and write it to ``output`` in float16."""
+    """Write ``run/best.pt`` to ``output`` in float16 with metrics of exactly those weights.
+
+    The held-out evaluation runs on the float16-rounded weights as shipped, so ``mtl_eval``
+    on the shipped file reproduces the figures.
+    """
     checkpoint = load_checkpoint(run / 'best.pt')
-    predictor = Predictor(checkpoint.model, checkpoint.metadata, device='cpu', half=False)
+    save_checkpoint(output, checkpoint.model, checkpoint.metadata, half=True)
+    shipped = load_checkpoint(output)
+    predictor = Predictor(shipped.model, shipped.metadata, device='cpu', half=False)
     height, width = DEFAULT_SIZE
     held_out = evaluate(predictor, SyntheticDataset(range(seed, seed + frames)),
                         description='held-out evaluation')
@@ -45,7 +51,7 @@ def export(run: Path, output: Path, *, seed: int, frames: int,
     }
     metadata = checkpoint.metadata.__class__(**{**checkpoint.metadata.to_dict(),
                                                 'metrics': metrics})
-    save_checkpoint(output, checkpoint.model, metadata, half=True)
+    save_checkpoint(output, shipped.model, metadata, half=True)
     if curves is not None:
         plot_training_curves(run / 'metrics.csv', curves,
                              title='default weights: synthetic street scenes, 2-core CPU')
