@@ -118,11 +118,19 @@ def save_checkpoint(path: str | Path, model: nn.Module, metadata: ModelMetadata,
             torch.save(payload, stream)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, _readable_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def _readable_mode() -> int:
+    """Mode of a new regular file under the current umask (mkstemp alone gives 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def load_checkpoint(path: str | Path, *, expected_num_classes: int | None = None,

@@ -176,3 +176,12 @@ def test_unknown_metadata_fields_are_rejected(tmp_path, small_model):
     path = _write_payload(tmp_path / 'extra.pt', metadata, small_model.state_dict())
     with pytest.raises(CheckpointError, match=r"unknown metadata field\(s\) \['colour_space'\]"):
         load_checkpoint(path)
+
+
+def test_saved_checkpoints_are_readable_by_others_as_the_umask_allows(tmp_path, small_model):
+    previous = os.umask(0o022)
+    try:
+        path = save_checkpoint(tmp_path / 'shared.pt', small_model, make_metadata())
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -45,6 +45,7 @@ def write_png(path: Path, image: np.ndarray) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, suffix='.png.tmp')
     with os.fdopen(handle, 'wb') as stream:
         stream.write(encoded.tobytes())
+    os.chmod(temporary, 0o644)
     os.replace(temporary, path)
 
 
