@@ -101,6 +101,8 @@ class Predictor:
         self._shift = -mean / std
         self._depth_min, self._depth_max = metadata.depth_range
         self._palette = metadata.palette_array
+        names = [name.lower() for name in metadata.class_names]
+        self._sky_id = names.index('sky') if 'sky' in names else None
         self._staging: torch.Tensor | None = None
         self._staging_free: torch.cuda.Event | None = None
 
@@ -167,13 +169,19 @@ class Predictor:
 
     def postprocess(self, outputs: dict[str, torch.Tensor],
                     size: tuple[int, int]) -> DevicePrediction:
-        """Upsample logits and depth bilinearly to ``size``, take the argmax, mask depth."""
+        """Upsample logits and depth bilinearly to ``size``, take the argmax, mask depth.
+
+        Depth is NaN outside the checkpoint's depth range and where the class is ``sky``
+        (sky has no depth; a network still outputs some number there).
+        """
         logits = F.interpolate(outputs['segmentation'], size=size, mode='bilinear',
                                align_corners=False)
         labels = logits.argmax(1)[0].to(torch.uint8)
         depth = F.interpolate(outputs['depth'].float(), size=size, mode='bilinear',
                               align_corners=False)[0, 0]
         valid = (depth >= self._depth_min) & (depth <= self._depth_max)
+        if self._sky_id is not None:
+            valid &= labels != self._sky_id
         depth = depth.masked_fill(~valid, float('nan'))
         return DevicePrediction(labels=labels, depth=depth)
 

@@ -35,7 +35,7 @@ def mosaic(*images: np.ndarray) -> np.ndarray:
 
 
 def render_cloud(points: np.ndarray, colours: np.ndarray, *, size: tuple[int, int] = (480, 800),
-                 behind: float = 12.0, above: float = 6.0, pitch_deg: float = 22.0,
+                 behind: float = 12.0, above: float = 6.0, pitch_deg: float = 8.0,
                  focal_fraction: float = 0.7) -> np.ndarray:
     """Draw a point cloud (camera optical frame) as seen from a virtual camera behind it.
 
@@ -60,7 +60,7 @@ def render_cloud(points: np.ndarray, colours: np.ndarray, *, size: tuple[int, in
     keep = np.isfinite(view).all(1) & (view[:, 2] > 0.5)
     view, colours = view[keep], colours[keep]
     u = np.round(focal * view[:, 0] / view[:, 2] + width / 2).astype(np.int64)
-    v = np.round(focal * view[:, 1] / view[:, 2] + height * 0.3).astype(np.int64)
+    v = np.round(focal * view[:, 1] / view[:, 2] + height / 2).astype(np.int64)
     picture = np.full((height, width, 3), 24, np.uint8)
     order = np.argsort(-view[:, 2])
     for du in (0, 1):

@@ -43,7 +43,9 @@ def test_labels_are_the_argmax_of_bilinearly_upsampled_logits(predictor, small_m
     prediction = predictor.predict(street_image)
     agreement = (prediction.labels == logits.argmax(1)[0].numpy()).mean()
     assert agreement > 0.999
-    np.testing.assert_allclose(prediction.depth, depth.numpy(), rtol=1e-4, atol=1e-5)
+    expected = depth.numpy()
+    expected[prediction.labels == prediction.class_names.index('sky')] = np.nan
+    np.testing.assert_allclose(prediction.depth, expected, rtol=1e-4, atol=1e-5)
 
 
 def test_bgr_input_gives_the_same_result_as_rgb(predictor, street_image):
@@ -115,3 +117,11 @@ def test_unknown_device_name_is_explained():
 def test_from_checkpoint_propagates_checkpoint_errors(tmp_path):
     with pytest.raises(CheckpointError, match='checkpoint file not found'):
         Predictor.from_checkpoint(tmp_path / 'none.pt', device='cpu')
+
+
+def test_pixels_classified_as_sky_have_no_depth(small_model, street_image):
+    predictor = Predictor(small_model, make_metadata(), device='cpu')
+    result = predictor.predict(street_image)
+    sky = result.class_names.index('sky')
+    assert (np.isnan(result.depth[result.labels == sky])).all()
+    assert np.isfinite(result.depth[result.labels != sky]).any()
