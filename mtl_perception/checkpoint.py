@@ -18,6 +18,7 @@ import tempfile
 from typing import Any
 
 from mtl_perception.errors import CheckpointError, ModelConfigError
+from mtl_perception.labels import ClassSet
 from mtl_perception.model import available_models, build_model
 import numpy as np
 import torch
@@ -66,6 +67,11 @@ class ModelMetadata:
     def palette_array(self) -> np.ndarray:
         """Palette as a ``(num_classes, 3)`` uint8 array indexable by class id."""
         return np.asarray(self.palette, dtype=np.uint8).reshape(-1, 3)
+
+    @property
+    def class_set(self) -> ClassSet:
+        """The checkpoint's classes and colours as a class set named after its dataset."""
+        return ClassSet(self.dataset, self.class_names, self.palette)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-type dictionary that ``torch.load(weights_only=True)`` accepts."""

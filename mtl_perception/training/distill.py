@@ -16,7 +16,6 @@ import sys
 
 from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.inference import Predictor
-from mtl_perception.labels import ClassSet
 from mtl_perception.training.datasets import build_dataset
 from mtl_perception.training.datasets.files import depth_to_png, write_png
 from mtl_perception.training.datasets.sample import Sample
@@ -89,8 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(spec, dict):
             raise TrainingConfigError(f'--dataset must be a YAML mapping, got {args.dataset!r}')
         predictor = Predictor.from_checkpoint(args.teacher, device=args.device, half=False)
-        class_set = ClassSet(predictor.metadata.dataset, predictor.class_names,
-                             tuple(map(tuple, predictor.palette.tolist())))
+        class_set = predictor.metadata.class_set
         dataset = build_dataset(spec, class_set)
         counts = distill(predictor, dataset, args.output, progress=not args.no_progress)
     except (MtlPerceptionError, yaml.YAMLError) as error:

@@ -133,8 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format='%(message)s')
     try:
         predictor = Predictor.from_checkpoint(args.checkpoint, device=args.device, half=False)
-        class_set = ClassSet(predictor.metadata.dataset, predictor.class_names,
-                             tuple(map(tuple, predictor.palette.tolist())))
+        class_set = predictor.metadata.class_set
         dataset, description = _dataset(args, class_set)
         metrics = evaluate(predictor, dataset, progress=not args.json and sys.stderr.isatty())
     except MtlPerceptionError as error:
