@@ -172,11 +172,13 @@ class Predictor:
         """Upsample logits and depth bilinearly to ``size``, take the argmax, mask depth.
 
         Depth is NaN outside the checkpoint's depth range and where the class is ``sky``
-        (sky has no depth; a network still outputs some number there).
+        (sky has no depth; a network still outputs some number there). Class ids come from
+        ``max(dim=1).indices``, which picks the same (first) maximum as ``argmax`` but runs
+        about 20x faster on the CPU over the channel dimension (see docs/benchmarks.md).
         """
         logits = F.interpolate(outputs['segmentation'], size=size, mode='bilinear',
                                align_corners=False)
-        labels = logits.argmax(1)[0].to(torch.uint8)
+        labels = logits.max(1).indices[0].to(torch.uint8)
         depth = F.interpolate(outputs['depth'].float(), size=size, mode='bilinear',
                               align_corners=False)[0, 0]
         valid = (depth >= self._depth_min) & (depth <= self._depth_max)

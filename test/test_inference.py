@@ -48,6 +48,17 @@ def test_labels_are_the_argmax_of_bilinearly_upsampled_logits(predictor, small_m
     np.testing.assert_allclose(prediction.depth, expected, rtol=1e-4, atol=1e-5)
 
 
+def test_postprocess_labels_break_ties_like_argmax(predictor):
+    logits = torch.randn(1, 8, 6, 9)
+    logits[:, 5] = logits[:, 2]
+    logits[:, 7] = logits.amax(1)
+    logits[0, :, 0, 0] = 1.0
+    outputs = {'segmentation': logits, 'depth': torch.ones(1, 1, 6, 9)}
+    labels = predictor.postprocess(outputs, (6, 9)).labels
+    assert torch.equal(labels.long(), logits.argmax(1)[0])
+    assert labels[0, 0] == 0
+
+
 def test_bgr_input_gives_the_same_result_as_rgb(predictor, street_image):
     rgb = predictor.predict(street_image)
     bgr = predictor.predict(np.ascontiguousarray(street_image[..., ::-1]), bgr=True)
