@@ -79,11 +79,15 @@ class Predictor:
         device: ``"auto"`` (CUDA if present), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
         half: Run in float16; ``None`` means on CUDA only. Not supported on the CPU.
         input_size: ``(height, width)`` fed to the network; defaults to the trained size.
+        channels_last: Keep weights and activations in NHWC memory layout. On the CPU this
+            makes the forward pass about 3x faster (oneDNN's depthwise convolutions are
+            NHWC kernels; see docs/benchmarks.md); on CUDA it suits tensor cores.
     """
 
     def __init__(self, model: nn.Module, metadata: ModelMetadata, *,
                  device: str | torch.device = 'auto', half: bool | None = None,
-                 input_size: tuple[int, int] | None = None) -> None:
+                 input_size: tuple[int, int] | None = None,
+                 channels_last: bool = True) -> None:
         self.device = resolve_device(device)
         self.half = self.device.type == 'cuda' if half is None else bool(half)
         if self.half and self.device.type != 'cuda':
@@ -94,7 +98,8 @@ class Predictor:
             raise ModelConfigError(
                 f'input_size must be (height, width) of at least 32 pixels, got {input_size}')
         self.dtype = torch.float16 if self.half else torch.float32
-        self.model = model.eval().to(self.device, self.dtype)
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.model = model.eval().to(self.device, self.dtype, memory_format=self.memory_format)
         std = torch.tensor(metadata.std, device=self.device).view(1, 3, 1, 1)
         mean = torch.tensor(metadata.mean, device=self.device).view(1, 3, 1, 1)
         self._scale = 1.0 / (255.0 * std)
@@ -119,11 +124,12 @@ class Predictor:
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = 'auto',
                         half: bool | None = None,
-                        input_size: tuple[int, int] | None = None) -> Predictor:
+                        input_size: tuple[int, int] | None = None,
+                        channels_last: bool = True) -> Predictor:
         """Load a checkpoint (validated, see ``load_checkpoint``) and wrap it."""
         checkpoint = load_checkpoint(path)
         return cls(checkpoint.model, checkpoint.metadata, device=device, half=half,
-                   input_size=input_size)
+                   input_size=input_size, channels_last=channels_last)
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -165,7 +171,8 @@ class Predictor:
         if tuple(batch.shape[-2:]) != self.input_size:
             batch = F.interpolate(batch, size=self.input_size, mode='bilinear',
                                   align_corners=False, antialias=True)
-        return (batch * self._scale + self._shift).to(self.dtype)
+        batch = (batch * self._scale + self._shift).to(self.dtype)
+        return batch.contiguous(memory_format=self.memory_format)
 
     def postprocess(self, outputs: dict[str, torch.Tensor],
                     size: tuple[int, int]) -> DevicePrediction:

@@ -1,5 +1,7 @@
 """Tests of the Predictor on the CPU through a real checkpoint."""
 
+import copy
+
 from conftest import make_metadata
 from mtl_perception.errors import CheckpointError, InputImageError, ModelConfigError
 from mtl_perception.inference import Predictor, resolve_device
@@ -81,6 +83,20 @@ def test_input_size_can_be_overridden(small_model, street_image):
     predictor = Predictor(small_model, make_metadata(), device='cpu', input_size=(128, 160))
     assert predictor.input_size == (128, 160)
     assert predictor.predict(street_image).labels.shape == (50, 70)
+
+
+def test_channels_last_layout_predicts_what_the_contiguous_layout_does(small_model,
+                                                                      street_image):
+    nhwc = Predictor(copy.deepcopy(small_model), make_metadata(), device='cpu')
+    nchw = Predictor(copy.deepcopy(small_model), make_metadata(), device='cpu',
+                     channels_last=False)
+    weight = next(p for p in nhwc.model.parameters() if p.ndim == 4)
+    assert weight.is_contiguous(memory_format=torch.channels_last)
+    assert nhwc.preprocess(nhwc.upload(street_image)).is_contiguous(
+        memory_format=torch.channels_last)
+    fast, reference = nhwc.predict(street_image), nchw.predict(street_image)
+    assert (fast.labels == reference.labels).mean() > 0.999
+    np.testing.assert_allclose(fast.depth, reference.depth, rtol=1e-4)
 
 
 def test_infer_keeps_results_on_the_device(predictor, street_image):
