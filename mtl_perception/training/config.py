@@ -41,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
         'depth_weight': 1.0,
         'log_depth': False,
         'amp': True,
+        'channels_last': True,
         'seed': 0,
         'log_every': 20,
         'val_every': 1,

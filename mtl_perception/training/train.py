@@ -117,7 +117,9 @@ class Trainer:
         self.train_set, self.val_set = self._datasets()
         self.model = build_model(config['model']['arch'], num_classes=self.class_set.num_classes,
                                  backbone_weights=config['model']['backbone_weights'])
-        self.model.to(self.device)
+        self.memory_format = (torch.channels_last if self.train_config['channels_last']
+                              else torch.contiguous_format)
+        self.model.to(self.device, memory_format=self.memory_format)
         self.network: nn.Module = self.model
         if self.context.enabled:
             ids = [self.device.index] if self.device.type == 'cuda' else None
@@ -225,7 +227,8 @@ class Trainer:
                 'images_per_second': images * self.context.world_size / seconds}
 
     def _normalise(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        return _normalise(batch['image'], self.metadata())
+        return _normalise(batch['image'], self.metadata()).contiguous(
+            memory_format=self.memory_format)
 
     def _step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         inputs = self._normalise(batch)
@@ -246,7 +249,8 @@ class Trainer:
 
     def validate(self) -> dict[str, Any]:
         """Metrics of the current weights on the validation set, through the Predictor."""
-        predictor = Predictor(self.model, self.metadata(), device=self.device, half=False)
+        predictor = Predictor(self.model, self.metadata(), device=self.device, half=False,
+                              channels_last=self.train_config['channels_last'])
         try:
             return evaluate(predictor, self.val_set, progress=self.progress,
                             description='validating')
@@ -254,7 +258,8 @@ class Trainer:
             self.network.train()
 
     def _log_images(self, epoch: int) -> None:
-        predictor = Predictor(self.model, self.metadata(), device=self.device, half=False)
+        predictor = Predictor(self.model, self.metadata(), device=self.device, half=False,
+                              channels_last=self.train_config['channels_last'])
         rows = []
         for index in range(min(4, len(self.val_set))):
             image = self.val_set[index]['image'].permute(1, 2, 0).numpy()

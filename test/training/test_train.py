@@ -48,6 +48,20 @@ def test_one_training_step_lowers_the_loss_on_its_batch(tmp_path):
     assert float(after) < float(before)
 
 
+@pytest.mark.parametrize('channels_last', [True, False])
+def test_the_memory_layout_setting_reaches_weights_batches_and_validation(tmp_path,
+                                                                          channels_last):
+    trainer = _trainer(tmp_path, f'train.channels_last={str(channels_last).lower()}')
+    batch = next(iter(trainer._loader(0)))
+    conv_weight = next(p for p in trainer.model.parameters() if p.ndim == 4)
+    inputs = trainer._normalise(batch)
+    for tensor in (conv_weight, inputs):
+        assert tensor.is_contiguous(memory_format=torch.channels_last) == channels_last
+    trainer._step(batch)
+    assert 0.0 <= trainer.validate()['miou'] <= 1.0
+    assert conv_weight.is_contiguous(memory_format=torch.channels_last) == channels_last
+
+
 def test_a_short_run_overfits_four_frames(tmp_path):
     trainer = _trainer(tmp_path, 'train.epochs=15', 'train.val_every=100')
     first = trainer._train_epoch(0)['train_total']
