@@ -110,51 +110,85 @@ class BackProjector:
 
 
 class SemanticCloudAssembler:
-    """Builds semantic point records ``x, y, z, rgb, label`` on the device in one pass.
+    """Builds semantic point records ``x, y, z, rgb, label`` on the device.
 
     Each record is five 32-bit values: coordinates as float32, the class colour packed as
     ``0x00RRGGBB`` and the class id as uint32, both stored bit-for-bit in the float32 buffer.
-    That is exactly the 20-byte point layout of the node's PointCloud2, so the host copy is
-    the message payload. Pixel rays and the output buffer are reused across frames.
+    That is exactly the 20-byte point layout of the node's PointCloud2, so the records can be
+    written straight into a message's memory (``out``).
+
+    The five fields are first computed as contiguous planes (vectorised, cache friendly) and
+    then interleaved by one strided copy, which is about twice as fast on the CPU as writing
+    each field into the interleaved records. The planes and the per-column and per-row ray
+    factors are kept across frames of the same size and intrinsics.
 
     Args:
-        palette: ``(num_classes, 3)`` uint8 colours by class id.
+        palette: ``(num_classes, 3)`` uint8 colours by class id (at most 256 classes: class
+            ids are uint8).
+
+    Raises:
+        GeometryError: If the palette has more than 256 colours.
     """
 
     CHANNELS = 5
 
     def __init__(self, palette: np.ndarray) -> None:
         colours = np.asarray(palette, dtype=np.int64).reshape(-1, 3)
-        packed = (colours[:, 0] << 16) | (colours[:, 1] << 8) | colours[:, 2]
-        self._packed = torch.from_numpy(packed.astype(np.int32)).view(torch.float32)
+        if len(colours) > 256:
+            raise GeometryError(f'{len(colours)} classes do not fit uint8 class ids')
+        packed = np.zeros(256, dtype=np.int32)
+        packed[:len(colours)] = (colours[:, 0] << 16) | (colours[:, 1] << 8) | colours[:, 2]
+        self._packed = torch.from_numpy(packed).view(torch.float32)
         self._key: tuple | None = None
-        self._rays: torch.Tensor | None = None
-        self._buffer: torch.Tensor | None = None
+        self._ray_x = self._ray_y = self._planes = self._records = torch.empty(0)
+
+    def _prepare(self, intrinsics: Intrinsics, stride: int, device: torch.device) -> None:
+        key = (intrinsics, stride, device)
+        if key == self._key:
+            return
+        rays = pixel_rays(intrinsics, device=device)[::stride, ::stride]
+        self._ray_x = rays[0, :, 0].contiguous()
+        self._ray_y = rays[:, :1, 1].contiguous()
+        self._planes = torch.empty(self.CHANNELS, *rays.shape[:2], device=device)
+        self._records = torch.empty(*rays.shape[:2], self.CHANNELS, device=device)
+        self._packed = self._packed.to(device)
+        self._key = key
 
     def __call__(self, depth: torch.Tensor, labels: torch.Tensor, intrinsics: Intrinsics,
-                 stride: int = 1) -> torch.Tensor:
-        """Return ``(ceil(H/stride), ceil(W/stride), 5)`` float32 records on ``depth``'s device.
+                 stride: int = 1, out: torch.Tensor | None = None) -> torch.Tensor:
+        """Return ``(ceil(H/stride), ceil(W/stride), 5)`` float32 records.
 
-        The returned tensor is overwritten by the next call; copy it to keep it.
+        Args:
+            depth: ``(H, W)`` metres, NaN where invalid (gives NaN coordinates).
+            labels: ``(H, W)`` uint8 class ids.
+            intrinsics: Intrinsics of exactly this ``H x W`` image.
+            stride: Keep every ``stride``-th row and column.
+            out: Where to write the records, e.g. a host view of a message buffer (then the
+                copy into it is the only transfer off the device). Without it, the records
+                go into a buffer on ``depth``'s device that the next call overwrites.
 
         Raises:
-            GeometryError: If depth, labels and intrinsics disagree on the image size.
+            GeometryError: If depth, labels and intrinsics disagree on the image size, or
+                ``out`` has the wrong shape or dtype.
         """
         size = (intrinsics.height, intrinsics.width)
         if depth.shape != labels.shape or tuple(depth.shape) != size:
             raise GeometryError(
                 f'depth {tuple(depth.shape)} and labels {tuple(labels.shape)} must both match '
                 f'the {intrinsics.width}x{intrinsics.height} intrinsics')
-        key = (intrinsics, int(stride), depth.device)
-        if key != self._key:
-            self._rays = pixel_rays(intrinsics, device=depth.device)[::stride, ::stride]
-            self._buffer = torch.empty(*self._rays.shape[:2], self.CHANNELS,
-                                       device=depth.device)
-            self._packed = self._packed.to(depth.device)
-            self._key = key
-        sampled = labels[::stride, ::stride].long()
-        torch.mul(self._rays, depth[::stride, ::stride].float().unsqueeze(-1),
-                  out=self._buffer[..., :3])
-        self._buffer[..., 3] = self._packed[sampled]
-        self._buffer[..., 4] = sampled.to(torch.int32).view(torch.float32)
-        return self._buffer
+        self._prepare(intrinsics, int(stride), depth.device)
+        planes = self._planes
+        if out is None:
+            out = self._records
+        if out.shape != self._records.shape or out.dtype != torch.float32:
+            raise GeometryError(f'out must be float32 of shape {tuple(self._records.shape)}, '
+                                f'got {out.dtype} {tuple(out.shape)}')
+        sampled_depth = depth[::stride, ::stride]
+        sampled_labels = labels[::stride, ::stride]
+        torch.mul(self._ray_x, sampled_depth, out=planes[0])
+        torch.mul(self._ray_y, sampled_depth, out=planes[1])
+        planes[2].copy_(sampled_depth)
+        torch.index_select(self._packed, 0, sampled_labels.reshape(-1).int(),
+                           out=planes[3].view(-1))
+        planes.view(torch.int32)[4].copy_(sampled_labels)
+        return out.copy_(planes.permute(1, 2, 0))

@@ -121,6 +121,25 @@ def test_semantic_cloud_records_hold_points_packed_colours_and_labels_bit_exactl
     np.testing.assert_array_equal(records[..., 4].view(np.uint32), sampled)
 
 
+def test_semantic_cloud_records_can_be_written_into_given_memory():
+    intrinsics = Intrinsics(50.0, 52.0, 15.5, 9.5, 32, 20)
+    depth = torch.rand(20, 32) * 10 + 1
+    labels = torch.randint(0, 3, (20, 32), dtype=torch.uint8)
+    assembler = SemanticCloudAssembler(np.array([[255, 0, 0], [0, 128, 255], [1, 2, 3]]))
+    memory = bytearray(20 * 32 * 20)
+    out = torch.frombuffer(memory, dtype=torch.float32).view(20, 32, 5)
+    assert assembler(depth, labels, intrinsics, out=out) is out
+    expected = assembler(depth, labels, intrinsics).clone()
+    assert bytes(memory) == expected.numpy().tobytes()
+    with pytest.raises(GeometryError, match=r'out must be float32 of shape \(10, 16, 5\), got'):
+        assembler(depth, labels, intrinsics, stride=2, out=out)
+
+
+def test_semantic_cloud_assembly_refuses_more_classes_than_uint8_ids():
+    with pytest.raises(GeometryError, match='257 classes do not fit uint8 class ids'):
+        SemanticCloudAssembler(np.zeros((257, 3), np.uint8))
+
+
 def test_semantic_cloud_assembly_rejects_maps_of_another_size():
     assembler = SemanticCloudAssembler(np.zeros((2, 3), np.uint8))
     with pytest.raises(GeometryError, match=r'must both match the 32x20 intrinsics'):

@@ -45,6 +45,10 @@ CLOUD_FIELDS = (
     ('label', PointField.UINT32, np.uint32),
 )
 CLOUD_DTYPE = np.dtype([(name, dtype) for name, _, dtype in CLOUD_FIELDS])
+# Jazzy's and later rosidl setters copy sequence data (array.array('B', value)) unless field
+# checks are on; with them on, and always in Humble (which has no switch), an array.array('B')
+# is kept as it is. Messages built here carry large buffers, so they turn the checks on.
+_KEEP_DATA = {'check_fields': True} if '_check_fields' in Image.__slots__ else {}
 _POINT_FIELD_DTYPES = {
     PointField.INT8: np.int8, PointField.UINT8: np.uint8, PointField.INT16: np.int16,
     PointField.UINT16: np.uint16, PointField.INT32: np.int32, PointField.UINT32: np.uint32,
@@ -132,13 +136,29 @@ def array_to_image(pixels: np.ndarray, encoding: str, header: Header) -> Image:
         raise ConversionError(
             f'array of dtype {pixels.dtype} and shape {pixels.shape} does not fit encoding '
             f'{encoding!r} ({layout.channels} channel(s) of {layout.dtype})')
-    msg = Image()
+    return image_message(_byte_buffer(pixels), encoding, int(pixels.shape[0]),
+                         int(pixels.shape[1]), header)
+
+
+def image_message(data: array.array, encoding: str, height: int, width: int,
+                  header: Header) -> Image:
+    """Wrap ``data`` (native byte order, rows unpadded) as an Image without copying it.
+
+    Raises:
+        ConversionError: Unknown encoding, or ``data`` not ``height * width`` pixels long.
+    """
+    layout = _encoding(encoding)
+    step = width * layout.channels * layout.dtype.itemsize
+    if len(data) != height * step:
+        raise ConversionError(f'{len(data)} bytes of data cannot be a {width}x{height} '
+                              f'{encoding} image ({height * step} bytes)')
+    msg = Image(**_KEEP_DATA)
     msg.header = header
-    msg.height, msg.width = int(pixels.shape[0]), int(pixels.shape[1])
+    msg.height, msg.width = height, width
     msg.encoding = encoding
     msg.is_bigendian = int(np.little_endian is False)
-    msg.step = msg.width * layout.channels * layout.dtype.itemsize
-    msg.data = _byte_buffer(pixels)
+    msg.step = step
+    msg.data = data
     return msg
 
 
@@ -184,17 +204,33 @@ def cloud_to_pointcloud2(cloud: np.ndarray, header: Header) -> PointCloud2:
     if cloud.dtype != CLOUD_DTYPE:
         raise ConversionError(f'cloud dtype {cloud.dtype} is not {CLOUD_DTYPE}')
     organised = cloud.ndim == 2
-    msg = PointCloud2()
+    height = int(cloud.shape[0]) if organised else 1
+    width = int(cloud.shape[1]) if organised else int(cloud.shape[0])
+    return cloud_message(_byte_buffer(cloud), height, width, header,
+                         is_dense=not bool(np.isnan(cloud['z']).any()))
+
+
+def cloud_message(data: array.array, height: int, width: int, header: Header, *,
+                  is_dense: bool) -> PointCloud2:
+    """Wrap ``data``, points in the ``CLOUD_DTYPE`` layout, as a PointCloud2 without copying.
+
+    Raises:
+        ConversionError: If ``data`` is not ``height * width`` points long.
+    """
+    point_step = CLOUD_DTYPE.itemsize
+    if len(data) != height * width * point_step:
+        raise ConversionError(f'{len(data)} bytes of data cannot be {width}x{height} points '
+                              f'of {point_step} bytes')
+    msg = PointCloud2(**_KEEP_DATA)
     msg.header = header
-    msg.height = int(cloud.shape[0]) if organised else 1
-    msg.width = int(cloud.shape[1]) if organised else int(cloud.shape[0])
+    msg.height, msg.width = height, width
     msg.fields = [PointField(name=name, offset=CLOUD_DTYPE.fields[name][1], datatype=kind,
                              count=1) for name, kind, _ in CLOUD_FIELDS]
     msg.is_bigendian = not np.little_endian
-    msg.point_step = CLOUD_DTYPE.itemsize
-    msg.row_step = msg.point_step * msg.width
-    msg.is_dense = not bool(np.isnan(cloud['z']).any())
-    msg.data = _byte_buffer(cloud)
+    msg.point_step = point_step
+    msg.row_step = point_step * width
+    msg.is_dense = is_dense
+    msg.data = data
     return msg
 
 

@@ -1,0 +1,89 @@
+"""Tests of the node's output messages: content, reuse of their memory, is_dense."""
+
+from mtl_perception.geometry import backproject, Intrinsics
+from mtl_perception.inference import DevicePrediction
+from mtl_perception.ros.conversions import (
+    array_to_image, cloud_message, image_message, image_to_array, pointcloud2_to_array
+)
+from mtl_perception.ros.errors import ConversionError
+from mtl_perception.ros.outputs import OutputBuilder
+import numpy as np
+import pytest
+from rclpy.serialization import serialize_message
+from std_msgs.msg import Header
+import torch
+
+HEADER = Header(frame_id='camera_optical_frame')
+PALETTE = np.array([[255, 0, 0], [0, 128, 255], [1, 2, 3]], np.uint8)
+INTRINSICS = Intrinsics(40.0, 41.0, 15.5, 9.5, 32, 20)
+
+
+def _prediction(seed: int, nan: bool = True) -> DevicePrediction:
+    generator = torch.Generator().manual_seed(seed)
+    depth = torch.rand(20, 32, generator=generator) * 30 + 0.5
+    if nan:
+        depth[2, 4] = float('nan')
+    labels = torch.randint(0, 3, (20, 32), generator=generator, dtype=torch.uint8)
+    return DevicePrediction(labels=labels, depth=depth)
+
+
+def test_images_hold_the_prediction_in_the_documented_encodings():
+    builder, prediction = OutputBuilder(PALETTE, torch.device('cpu')), _prediction(0)
+    labels = prediction.labels.numpy()
+    segmentation = builder.segmentation(prediction, HEADER)
+    colour = builder.colour(prediction, HEADER)
+    depth = builder.depth(prediction, HEADER)
+    for msg, expected, encoding in ((segmentation, labels, 'mono8'),
+                                    (colour, PALETTE[labels], 'rgb8'),
+                                    (depth, prediction.depth.numpy(), '32FC1')):
+        assert msg.header == HEADER
+        reference = array_to_image(expected, encoding, HEADER)
+        assert serialize_message(msg) == serialize_message(reference)
+
+
+def test_cloud_points_are_back_projected_depth_with_colour_and_label():
+    builder, prediction = OutputBuilder(PALETTE, torch.device('cpu')), _prediction(1)
+    msg = builder.points(prediction, INTRINSICS, 2, HEADER)
+    cloud = pointcloud2_to_array(msg)
+    assert (msg.height, msg.width, msg.point_step) == (10, 16, 20)
+    expected = backproject(prediction.depth, INTRINSICS)[::2, ::2].numpy()
+    np.testing.assert_allclose(np.stack([cloud['x'], cloud['y'], cloud['z']], -1), expected,
+                               rtol=1e-6, equal_nan=True)
+    labels = prediction.labels.numpy()[::2, ::2]
+    np.testing.assert_array_equal(cloud['label'], labels)
+    colours = PALETTE[labels].astype(np.uint32)
+    np.testing.assert_array_equal(cloud['rgb'].view(np.uint32), (colours[..., 0] << 16)
+                                  | (colours[..., 1] << 8) | colours[..., 2])
+    assert not msg.is_dense
+
+
+def test_is_dense_only_when_every_sampled_depth_is_finite():
+    builder = OutputBuilder(PALETTE, torch.device('cpu'))
+    assert builder.points(_prediction(2, nan=False), INTRINSICS, 1, HEADER).is_dense
+    prediction = _prediction(2, nan=False)
+    prediction.depth[3, 3] = float('inf')
+    assert not builder.points(prediction, INTRINSICS, 1, HEADER).is_dense
+    prediction.depth[3, 3] = float('nan')
+    assert builder.points(prediction, INTRINSICS, 2, HEADER).is_dense  # (3, 3) not sampled
+
+
+def test_messages_reuse_their_memory_until_the_frame_size_changes():
+    builder = OutputBuilder(PALETTE, torch.device('cpu'))
+    first_cloud = builder.points(_prediction(3), INTRINSICS, 1, HEADER)
+    first_depth = builder.depth(_prediction(3), HEADER)
+    second = _prediction(4)
+    second_cloud = builder.points(second, INTRINSICS, 1, HEADER)
+    second_depth = builder.depth(second, HEADER)
+    assert second_cloud.data is first_cloud.data
+    assert second_depth.data is first_depth.data
+    np.testing.assert_array_equal(image_to_array(first_depth), second.depth.numpy())
+    resized = DevicePrediction(labels=second.labels[:10], depth=second.depth[:10])
+    assert builder.depth(resized, HEADER).data is not first_depth.data
+    assert len(builder.depth(resized, HEADER).data) == 10 * 32 * 4
+
+
+def test_message_wrappers_refuse_data_of_the_wrong_length():
+    with pytest.raises(ConversionError, match=r'99 bytes of data cannot be a 4x3 rgb8 image'):
+        image_message(bytearray(99), 'rgb8', 3, 4, HEADER)
+    with pytest.raises(ConversionError, match=r'99 bytes of data cannot be 4x3 points of 20'):
+        cloud_message(bytearray(99), 3, 4, HEADER, is_dense=True)
