@@ -1,9 +1,14 @@
 """``perception_node``: camera in; segmentation, depth and a semantic point cloud out.
 
-The subscription callbacks only store messages. One worker thread takes the newest image,
+The subscription callbacks only store messages. The inference loop takes the newest image,
 runs the Predictor and publishes; frames that arrive while it works replace each other and
 are counted as dropped, so latency stays bounded at any input rate. Bad input is logged once
 per cause and skipped; the node keeps serving.
+
+Inference runs on the process's main thread and the executor spins in a second one. The
+other way round, PyTorch's OpenMP pool on the CPU belongs to a second thread: libgomp then
+manages more threads than there are cores and throttles its spin-waiting, which made every
+forward pass 60 % slower on a 2-core machine (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -83,8 +88,6 @@ class PerceptionNode(Node):
         self.create_timer(self.settings.diagnostics_period, self._publish_diagnostics,
                           clock=wall)
         self.create_timer(self.settings.log_period, self._log_status, clock=wall)
-        self._worker = threading.Thread(target=self._work, name='inference', daemon=True)
-        self._worker.start()
         self.get_logger().info(
             f'ready: model {self.model_path} ({len(self.predictor.class_names)} classes, '
             f'input {self.predictor.input_size[1]}x{self.predictor.input_size[0]}) on '
@@ -143,9 +146,10 @@ class PerceptionNode(Node):
             'points': settings.publish_points and outputs.points.get_subscription_count() > 0,
         }
 
-    def _work(self) -> None:
-        while not self.slot.closed:
-            msg = self.slot.take(timeout=0.5)
+    def serve(self, stop: threading.Event) -> None:
+        """Process the newest frame, again and again, until ``stop`` is set (main thread)."""
+        while not stop.is_set() and not self.slot.closed:
+            msg = self.slot.take(timeout=0.1)
             if msg is None:
                 continue
             try:
@@ -234,17 +238,26 @@ class PerceptionNode(Node):
             f'{counts["frames_bad"]}')
 
     def destroy_node(self) -> None:
-        """Stop the worker thread, then tear the node down."""
+        """Stop serving, then tear the node down."""
         self.slot.close()
-        if self._worker.is_alive():
-            self._worker.join(timeout=5.0)
         super().destroy_node()
+
+
+def _spin(executor: SingleThreadedExecutor, stop: threading.Event) -> None:
+    """Run callbacks until ``stop``; wall-clock timeouts, whatever the ROS clock does."""
+    try:
+        while not stop.is_set() and rclpy.ok():
+            executor.spin_once(timeout_sec=0.1)
+    except ExternalShutdownException:
+        pass
+    finally:
+        stop.set()
 
 
 def main(args: list[str] | None = None) -> int:
     """Run the node until Ctrl-C or SIGTERM; exit 1 with a clear message if it cannot start.
 
-    Signals only set a flag that the spin loop checks every 0.1 s (wall time): rclpy's own
+    Signals only set a flag that both loops check every 0.1 s of wall time: rclpy's own
     SIGTERM handling was seen to hang under ``use_sim_time`` once ``/clock`` stopped.
     """
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
@@ -256,13 +269,16 @@ def main(args: list[str] | None = None) -> int:
         node = PerceptionNode()
         executor = SingleThreadedExecutor()
         executor.add_node(node)
-        while not stop.is_set() and rclpy.ok():
-            executor.spin_once(timeout_sec=0.1)
+        spinner = threading.Thread(target=_spin, args=(executor, stop), name='executor')
+        spinner.start()
+        try:
+            node.serve(stop)
+        finally:
+            stop.set()
+            spinner.join()
     except ModelLoadError as error:
         rclpy.logging.get_logger(NODE_NAME).fatal(str(error))
         return 1
-    except ExternalShutdownException:
-        pass
     finally:
         if node is not None:
             node.destroy_node()
