@@ -177,7 +177,9 @@ class PerceptionNode(Node):
                 self._report_once_text(
                     'no-intrinsics', f'no camera_info for frame {msg.header.frame_id!r} and no '
                     'fallback_intrinsics: ~/points is not published until one arrives')
+        started = time.perf_counter()
         prediction = self.predictor.infer(rgb)
+        inferred = time.perf_counter()
         header = msg.header
         if wanted['segmentation']:
             self.outputs.segmentation.publish(self.builder.segmentation(prediction, header))
@@ -189,7 +191,8 @@ class PerceptionNode(Node):
             self.outputs.points.publish(self.builder.points(
                 prediction, intrinsics, self.settings.point_stride, header))
         latency = (self.get_clock().now() - Time.from_msg(header.stamp)).nanoseconds * 1e-9
-        self.stats.record(latency)
+        self.stats.record(latency, stages={'inference': inferred - started,
+                                           'outputs': time.perf_counter() - inferred})
 
     def _report_once(self, error: Exception, context: str) -> None:
         self._report_once_text(_cause(error), f'{context}: {type(error).__name__}: {error} '
@@ -210,6 +213,8 @@ class PerceptionNode(Node):
             str(self.stats.processed), 'frames_dropped': str(self.slot.dropped),
             'frames_bad': str(self.stats.skipped_bad),
             'frames_unsubscribed': str(self.stats.skipped_unsubscribed),
+            **{f'{stage}_ms_p50': f'{ms:.1f}'
+               for stage, ms in self.stats.stage_medians().items()},
             'device': str(self.predictor.device), 'half': str(self.predictor.half),
             'model': self.model_path,
         }

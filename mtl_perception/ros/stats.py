@@ -1,4 +1,4 @@
-"""Rolling statistics of processed frames: rate and latency percentiles."""
+"""Rolling statistics of processed frames: rate, latency percentiles, time per stage."""
 
 from __future__ import annotations
 
@@ -16,16 +16,27 @@ class FrameStats:
         self._lock = threading.Lock()
         self._latencies: deque[float] = deque(maxlen=window)
         self._finished: deque[float] = deque(maxlen=window)
+        self._stages: dict[str, deque[float]] = {}
+        self._window = window
         self.processed = 0
         self.skipped_bad = 0
         self.skipped_unsubscribed = 0
 
-    def record(self, latency: float, now: float | None = None) -> None:
-        """Add one published frame with its stamp-to-publish latency in seconds."""
+    def record(self, latency: float, now: float | None = None,
+               stages: dict[str, float] | None = None) -> None:
+        """Add one published frame: stamp-to-publish latency and seconds spent per stage."""
         with self._lock:
             self.processed += 1
             self._latencies.append(latency)
             self._finished.append(time.monotonic() if now is None else now)
+            for name, seconds in (stages or {}).items():
+                self._stages.setdefault(name, deque(maxlen=self._window)).append(seconds)
+
+    def stage_medians(self) -> dict[str, float]:
+        """Median milliseconds of each recorded stage."""
+        with self._lock:
+            return {name: float(np.median(values)) * 1000.0
+                    for name, values in self._stages.items()}
 
     def rate(self, now: float | None = None, horizon: float = 5.0) -> float:
         """Frames per second over the last ``horizon`` seconds."""

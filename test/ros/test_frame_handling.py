@@ -41,6 +41,14 @@ def test_stats_give_rate_and_latency_percentiles():
     assert percentiles['max'] == pytest.approx(20.0)
 
 
+def test_stats_give_the_median_time_of_each_stage():
+    stats = FrameStats()
+    assert stats.stage_medians() == {}
+    for index in range(5):
+        stats.record(0.05, stages={'inference': 0.030 + index * 0.001, 'outputs': 0.002})
+    assert stats.stage_medians() == pytest.approx({'inference': 32.0, 'outputs': 2.0})
+
+
 def _info(width, height, k=(100.0, 0, 50.0, 0, 100.0, 40.0, 0, 0, 1)):
     return CameraInfo(width=width, height=height, k=list(k))
 

@@ -244,7 +244,10 @@ def test_diagnostics_report_rate_latency_drops_and_device(client):
     assert status.hardware_id == 'cpu'
     keys = {kv.key for kv in status.values}
     assert {'rate_hz', 'latency_p50_ms', 'latency_p95_ms', 'frames_received',
-            'frames_processed', 'frames_dropped', 'frames_bad', 'device', 'model'} <= keys
+            'frames_processed', 'frames_dropped', 'frames_bad', 'device', 'model',
+            'inference_ms_p50', 'outputs_ms_p50'} <= keys
+    values = {kv.key: kv.value for kv in status.values}
+    assert 0.0 < float(values['outputs_ms_p50']) < float(values['inference_ms_p50'])
 
 
 def test_without_camera_info_or_fallback_no_cloud_is_published_but_images_are(client, image):
