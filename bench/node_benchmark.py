@@ -1,0 +1,206 @@
+"""perception_node end to end: a separate process driven over DDS from this one.
+
+Frames are stamped with their send time; latency is send to receipt of ``~/points``, the last
+output the node publishes for a frame. Modes: fixed rates (the node drops what it cannot
+take), flat out (the publisher never waits; on a small machine it competes with the node for
+the CPU) and closed loop (the next frame is sent when the previous frame's cloud arrived: the
+node's own time per frame, which the overhead ratio uses). Outputs are received serialised
+(``raw=True``), so the client spends no CPU on deserialising what it does not look at.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+import signal
+import struct
+import subprocess
+import sys
+import time
+
+from diagnostic_msgs.msg import DiagnosticArray
+from mtl_perception.inference import Predictor
+from mtl_perception.ros.conversions import array_to_image, image_to_rgb
+from mtl_perception.ros.outputs import OutputBuilder
+from mtl_perception.synthetic import kitti_like_intrinsics
+import numpy as np
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.serialization import serialize_message
+from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+from std_msgs.msg import Header
+
+MODES = (('closed loop', 'closed'), ('10 Hz', 10.0), ('30 Hz', 30.0), ('flat out', None))
+OUTPUTS = (('segmentation', Image), ('segmentation/color', Image), ('depth', Image),
+           ('points', PointCloud2))
+_WARMUP_FRAMES = 5
+_ARRIVAL_TIMEOUT_S = 5.0
+
+
+def _process_usage(pid: int) -> tuple[float, float]:
+    """CPU seconds and resident MiB of a process, from /proc."""
+    fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+    rss_pages = int(Path(f'/proc/{pid}/statm').read_text().split()[1])
+    return cpu, rss_pages * os.sysconf('SC_PAGE_SIZE') / 2**20
+
+
+class _Driver:
+    """Publishes stamped frames to the node and records when each output comes back."""
+
+    def __init__(self, image: np.ndarray) -> None:
+        self.client = Node('bench_client')
+        self.executor = SingleThreadedExecutor()
+        self.executor.add_node(self.client)
+        reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+        self.image_pub = self.client.create_publisher(Image, 'image', reliable)
+        self.info_pub = self.client.create_publisher(CameraInfo, 'camera_info', reliable)
+        self.arrivals: dict[int, float] = {}
+        self.sent: dict[int, float] = {}
+        self.diagnostics: dict[str, str] = {}
+        self.client.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics,
+                                        10)
+        for name, kind in OUTPUTS:
+            callback = self._on_points if name == 'points' else (lambda _data: None)
+            self.client.create_subscription(kind, f'mtl_perception/{name}', callback, reliable,
+                                            raw=True)
+        intrinsics = kitti_like_intrinsics(image.shape[1], image.shape[0])
+        self.info = CameraInfo(width=image.shape[1], height=image.shape[0],
+                               k=[float(v) for v in intrinsics.matrix.ravel()])
+        self.message = array_to_image(image, 'rgb8', Header(frame_id='camera_optical_frame'))
+
+    def _on_points(self, data: bytes) -> None:
+        """Read only the header stamp of the serialised cloud (after the CDR encapsulation)."""
+        sec, nanosec = struct.unpack_from('<iI', data, 4)
+        self.arrivals.setdefault(sec * 10**9 + nanosec, time.time())
+
+    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
+        for status in msg.status:
+            if status.name.endswith(': perception'):
+                self.diagnostics = {kv.key: kv.value for kv in status.values}
+
+    def wait_for_node(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while (self.client.count_subscribers('image') == 0
+               or self.client.count_publishers('mtl_perception/points') == 0):
+            if time.monotonic() > deadline:
+                raise RuntimeError('perception_node did not come up over DDS')
+            self.executor.spin_once(timeout_sec=0.1)
+
+    def send(self) -> int:
+        stamp = time.time_ns()
+        header = Header(frame_id='camera_optical_frame')
+        header.stamp.sec, header.stamp.nanosec = divmod(stamp, 10**9)
+        self.message.header = self.info.header = header
+        self.info_pub.publish(self.info)
+        self.image_pub.publish(self.message)
+        self.sent[stamp] = stamp / 1e9
+        return stamp
+
+    def round_trip(self) -> bool:
+        stamp = self.send()
+        deadline = time.monotonic() + _ARRIVAL_TIMEOUT_S
+        while stamp not in self.arrivals and time.monotonic() < deadline:
+            self.executor.spin_once(timeout_sec=0.01)
+        return stamp in self.arrivals
+
+    def run(self, mode: object, seconds: float) -> float:
+        """Drive one mode for ``seconds``; return the elapsed time including the settling."""
+        self.sent.clear()
+        self.arrivals.clear()
+        started = time.monotonic()
+        next_send = started
+        while time.monotonic() - started < seconds:
+            if mode == 'closed':
+                self.round_trip()
+                continue
+            now = time.monotonic()
+            if mode is None or now >= next_send:
+                self.send()
+                next_send += 1.0 / mode if mode else 0.0
+            self.executor.spin_once(timeout_sec=0.001 if mode is None else 0.002)
+        sending = time.monotonic() - started
+        settle = time.monotonic() + 2.0
+        while time.monotonic() < settle:
+            self.executor.spin_once(timeout_sec=0.01)
+        return sending
+
+
+def bench_node_work_in_process(model: Path, image: np.ndarray, repeats: int,
+                               point_stride: int = 2) -> dict[str, float]:
+    """Time the node's per-frame work without DDS: decode, infer, build, serialise outputs.
+
+    What ``perception_node`` does between taking a frame and handing the serialised outputs to
+    the middleware, in this process, with the same code (``image_to_rgb``, ``Predictor.infer``,
+    ``OutputBuilder``) and rclpy's serialisation standing in for ``publish``.
+    """
+    predictor = Predictor.from_checkpoint(model, device='auto')
+    builder = OutputBuilder(predictor.palette, predictor.device)
+    header = Header(frame_id='camera_optical_frame')
+    message = array_to_image(image, 'rgb8', header)
+    intrinsics = kitti_like_intrinsics(image.shape[1], image.shape[0])
+    inference, outputs = [], []
+    for index in range(repeats + 3):
+        started = time.perf_counter()
+        prediction = predictor.infer(image_to_rgb(message))
+        inferred = time.perf_counter()
+        for built in (builder.segmentation(prediction, header),
+                      builder.colour(prediction, header), builder.depth(prediction, header),
+                      builder.points(prediction, intrinsics, point_stride, header)):
+            serialize_message(built)
+        if index >= 3:
+            inference.append(inferred - started)
+            outputs.append(time.perf_counter() - inferred)
+    return {'inference_ms': float(np.median(inference)) * 1000.0,
+            'outputs_ms': float(np.median(outputs)) * 1000.0}
+
+
+def bench_node(model: Path, image: np.ndarray, bare_ms: float,
+               seconds: float) -> dict[str, object]:
+    """Run every mode against one node process; add the overhead ratio."""
+    domain = str(1 + os.getpid() % 100)
+    os.environ['ROS_DOMAIN_ID'] = domain
+    node_process = subprocess.Popen(
+        [sys.executable, '-m', 'mtl_perception.ros.node', '--ros-args', '-p',
+         f'model:={model}', '-p', 'input_reliability:=reliable', '-p', 'device:=auto'],
+        env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rclpy.init()
+    driver = _Driver(image)
+    results: dict[str, object] = {}
+    try:
+        driver.wait_for_node(120.0)
+        for _ in range(_WARMUP_FRAMES):
+            driver.round_trip()
+        for label, mode in MODES:
+            cpu_before, _ = _process_usage(node_process.pid)
+            sending = driver.run(mode, seconds)
+            cpu_after, rss = _process_usage(node_process.pid)
+            latencies = [(driver.arrivals[s] - driver.sent[s]) * 1000.0
+                         for s in driver.arrivals if s in driver.sent]
+            out = len(latencies)
+            entry = {'frames_sent': len(driver.sent), 'frames_out': out,
+                     'dropped': len(driver.sent) - out, 'throughput_hz': out / sending,
+                     'cpu_percent': 100.0 * (cpu_after - cpu_before) / (sending + 2.0),
+                     'rss_mib': rss}
+            if latencies:
+                entry.update({f'latency_p{q}_ms': float(np.percentile(latencies, q))
+                              for q in (50, 95, 99)})
+            results[label] = entry
+            if mode == 'closed':
+                in_node = {f'{stage}_ms': float(driver.diagnostics.get(f'{stage}_ms_p50', 'nan'))
+                           for stage in ('inference', 'outputs')}
+        closed = results['closed loop']
+        node_ms = 1000.0 / closed['throughput_hz'] if closed['throughput_hz'] else float('inf')
+        without_dds = bench_node_work_in_process(model, image, 30)
+        results.update(node_frame_ms=node_ms, bare_predictor_ms=bare_ms,
+                       overhead_ratio=node_ms / bare_ms, in_node_closed_loop=in_node,
+                       node_work_without_dds=without_dds,
+                       overhead_ratio_without_dds=sum(without_dds.values()) / bare_ms)
+    finally:
+        node_process.send_signal(signal.SIGTERM)
+        node_process.wait(timeout=30)
+        driver.client.destroy_node()
+        rclpy.shutdown()
+    return results
