@@ -89,8 +89,8 @@ def _before_after(results: dict, baseline: dict) -> str:
         ['cloud + PointCloud2, 640x480 (ms)',
          base_fusion['timings'][BASE_OURS]['median_ms'], fusion['timings'][
              next(iter(fusion['timings']))]['median_ms'],
-         'fields as contiguous planes, one interleaving copy into reused message memory, '
-         'no rosidl copy, `is_dense` by one reduction'],
+         'fields as contiguous planes (colour by `cv2.LUT`), one interleaving copy into '
+         'reused message memory, no rosidl copy, `is_dense` by one reduction'],
         ['Open3D time / ours, 640x480 (x)', base_fusion['open3d_over_ours'],
          fusion['open3d_over_ours'], 'the same'],
     ]
@@ -215,10 +215,10 @@ on the same machine type, before the optimisations listed here.
 ## Point-cloud fusion and packing (same frames, same run)
 
 Ours: the node's `OutputBuilder.points` at stride 1 (`SemanticCloudAssembler` fills x, y, z,
-packed colour and label as contiguous planes and interleaves them with one copy straight into
-the reused memory of the PointCloud2 it returns). Open3D: `create_from_rgbd_image` on the same
-depth and colour, without building a message. Plain numpy: index grids and a zero-initialised
-structured array per frame, then `tobytes`.
+packed colour (`cv2.LUT`) and label as contiguous planes and interleaves them with one copy
+straight into the reused memory of the PointCloud2 it returns). Open3D:
+`create_from_rgbd_image` on the same depth and colour, without building a message. Plain
+numpy: index grids and a zero-initialised structured array per frame, then `tobytes`.
 
 {_table(['frame', 'method', 'median ms', 'p95 ms'], fusion_rows)}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import math
 
+import cv2
 from mtl_perception.errors import GeometryError
 import numpy as np
 import torch
@@ -119,8 +120,10 @@ class SemanticCloudAssembler:
 
     The five fields are first computed as contiguous planes (vectorised, cache friendly) and
     then interleaved by one strided copy, which is about twice as fast on the CPU as writing
-    each field into the interleaved records. The planes and the per-column and per-row ray
-    factors are kept across frames of the same size and intrinsics.
+    each field into the interleaved records. The colour plane is a 256-entry table lookup:
+    ``cv2.LUT`` on the CPU (parallel; torch's ``index_select`` runs on one thread and takes
+    2.5x as long), ``index_select`` on other devices. The planes and the per-column and per-row
+    ray factors are kept across frames of the same size and intrinsics.
 
     Args:
         palette: ``(num_classes, 3)`` uint8 colours by class id (at most 256 classes: class
@@ -138,6 +141,7 @@ class SemanticCloudAssembler:
             raise GeometryError(f'{len(colours)} classes do not fit uint8 class ids')
         packed = np.zeros(256, dtype=np.int32)
         packed[:len(colours)] = (colours[:, 0] << 16) | (colours[:, 1] << 8) | colours[:, 2]
+        self._packed_table = packed.reshape(1, 256)
         self._packed = torch.from_numpy(packed).view(torch.float32)
         self._key: tuple | None = None
         self._ray_x = self._ray_y = self._planes = self._records = torch.empty(0)
@@ -188,7 +192,11 @@ class SemanticCloudAssembler:
         torch.mul(self._ray_x, sampled_depth, out=planes[0])
         torch.mul(self._ray_y, sampled_depth, out=planes[1])
         planes[2].copy_(sampled_depth)
-        torch.index_select(self._packed, 0, sampled_labels.reshape(-1).int(),
-                           out=planes[3].view(-1))
-        planes.view(torch.int32)[4].copy_(sampled_labels)
+        label_plane = planes.view(torch.int32)[4]
+        label_plane.copy_(sampled_labels)
+        if planes.device.type == 'cpu' and sampled_labels.dtype == torch.uint8:
+            cv2.LUT(sampled_labels.contiguous().numpy(), self._packed_table,
+                    dst=planes.view(torch.int32)[3].numpy())
+        else:
+            torch.index_select(self._packed, 0, label_plane.view(-1), out=planes[3].view(-1))
         return out.copy_(planes.permute(1, 2, 0))

@@ -135,6 +135,16 @@ def test_semantic_cloud_records_can_be_written_into_given_memory():
         assembler(depth, labels, intrinsics, stride=2, out=out)
 
 
+def test_both_colour_lookups_give_the_same_records():
+    intrinsics = Intrinsics(50.0, 52.0, 15.5, 9.5, 32, 20)
+    depth = torch.rand(20, 32) * 10 + 1
+    labels = torch.randint(0, 3, (20, 32), dtype=torch.uint8)
+    assembler = SemanticCloudAssembler(np.array([[255, 0, 0], [0, 128, 255], [1, 2, 3]]))
+    with_lut = assembler(depth, labels, intrinsics, stride=2).clone()  # cv2.LUT (uint8, CPU)
+    with_index_select = assembler(depth, labels.long(), intrinsics, stride=2)
+    assert torch.equal(with_lut.view(torch.int32), with_index_select.view(torch.int32))
+
+
 def test_semantic_cloud_assembly_refuses_more_classes_than_uint8_ids():
     with pytest.raises(GeometryError, match='257 classes do not fit uint8 class ids'):
         SemanticCloudAssembler(np.zeros((257, 3), np.uint8))

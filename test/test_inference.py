@@ -85,8 +85,8 @@ def test_input_size_can_be_overridden(small_model, street_image):
     assert predictor.predict(street_image).labels.shape == (50, 70)
 
 
-def test_channels_last_layout_predicts_what_the_contiguous_layout_does(small_model,
-                                                                      street_image):
+def test_channels_last_layout_predicts_what_the_contiguous_layout_does(
+        small_model, street_image):
     nhwc = Predictor(copy.deepcopy(small_model), make_metadata(), device='cpu')
     nchw = Predictor(copy.deepcopy(small_model), make_metadata(), device='cpu',
                      channels_last=False)

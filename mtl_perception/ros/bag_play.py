@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 
+from mtl_perception.cli import usage_error
 from mtl_perception.errors import MtlPerceptionError
 import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
@@ -143,8 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``mtl_bag_play``; returns 0, 1 if interrupted, 2 on a bad bag."""
     args = _parser().parse_args(argv)
     if args.rate <= 0:
-        print('mtl_bag_play: error: --rate must be positive', file=sys.stderr)
-        return 2
+        return usage_error('mtl_bag_play', '--rate must be positive')
     rclpy.init()
     player = None
     executor = SingleThreadedExecutor()
@@ -158,8 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         player.get_logger().info(f'published {count} messages from {args.bag}')
         return 0
     except BagPlayError as error:
-        print(f'mtl_bag_play: error: {error}', file=sys.stderr)
-        return 2
+        return usage_error('mtl_bag_play', error)
     except (KeyboardInterrupt, ExternalShutdownException):
         return 1
     finally:

@@ -15,6 +15,7 @@ import logging
 from pathlib import Path
 import sys
 
+from mtl_perception.cli import usage_error
 from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.inference import Predictor
 from mtl_perception.ros.camera import frame_intrinsics
@@ -159,8 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         result = process_bag(args.input, args.output, predictor, image_topic=args.image_topic,
                              point_stride=args.point_stride, progress=not args.no_progress)
     except (MtlPerceptionError, OSError) as error:
-        print(f'mtl_process_bag: error: {error}', file=sys.stderr)
-        return 2
+        return usage_error('mtl_process_bag', error)
     if result['metrics']:
         (args.output / 'metrics.json').write_text(json.dumps(result, indent=2) + '\n')
     LOGGER.info('%s', json.dumps(result))

@@ -15,6 +15,7 @@ from pathlib import Path
 import sys
 
 import cv2
+from mtl_perception.cli import usage_error
 from mtl_perception.kitti_raw import CameraStream, KittiLayoutError, read_camera_stream
 from mtl_perception.training.datasets.files import read_depth
 from mtl_perception.training.errors import DatasetError
@@ -167,8 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         counts = convert(args.drive, args.output, cameras=cameras, storage=args.storage,
                          depth_root=args.depth_root, progress=not args.no_progress)
     except (KittiLayoutError, DatasetError) as error:
-        print(f'mtl_kitti_to_bag: error: {error}', file=sys.stderr)
-        return 2
+        return usage_error('mtl_kitti_to_bag', error)
     for topic, count in counts.items():
         LOGGER.info('%6d messages on %s', count, topic)
     LOGGER.info('wrote %s', args.output)

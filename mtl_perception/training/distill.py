@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 import sys
 
+from mtl_perception.cli import usage_error
 from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.inference import Predictor
 from mtl_perception.training.datasets import build_dataset
@@ -92,8 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         dataset = build_dataset(spec, class_set)
         counts = distill(predictor, dataset, args.output, progress=not args.no_progress)
     except (MtlPerceptionError, yaml.YAMLError) as error:
-        print(f'mtl_distill: error: {error}', file=sys.stderr)
-        return 2
+        return usage_error('mtl_distill', error)
     LOGGER.info('wrote %d samples (%d pseudo-labelled, %d with pseudo-depth) to %s',
                 counts['samples'], counts['pseudo_labels'], counts['pseudo_depth'], args.output)
     return 0

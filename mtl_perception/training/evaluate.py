@@ -15,6 +15,7 @@ from pathlib import Path
 import sys
 from typing import Any
 
+from mtl_perception.cli import usage_error
 from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.inference import Predictor
 from mtl_perception.labels import ClassSet
@@ -137,8 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         dataset, description = _dataset(args, class_set)
         metrics = evaluate(predictor, dataset, progress=not args.json and sys.stderr.isatty())
     except MtlPerceptionError as error:
-        print(f'mtl_eval: error: {error}', file=sys.stderr)
-        return 2
+        return usage_error('mtl_eval', error)
     metrics = {**metrics, 'dataset': description, 'checkpoint': str(args.checkpoint)}
     text = json.dumps(metrics, allow_nan=True)
     if args.output:

@@ -14,6 +14,7 @@ from pathlib import Path
 import sys
 
 from mtl_perception.checkpoint import load_checkpoint, save_checkpoint
+from mtl_perception.cli import usage_error
 from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.inference import Predictor
 from mtl_perception.synthetic import DEFAULT_SIZE
@@ -71,8 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics = export(args.run, args.output, seed=args.seed, frames=args.frames,
                          curves=args.curves)
     except (MtlPerceptionError, OSError) as error:
-        print(f'mtl_export: error: {error}', file=sys.stderr)
-        return 2
+        return usage_error('mtl_export', error)
     print(json.dumps(metrics, indent=2))
     return 0
 

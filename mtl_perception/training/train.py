@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 from mtl_perception.checkpoint import load_checkpoint, ModelMetadata, save_checkpoint
+from mtl_perception.cli import usage_error
 from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.inference import Predictor
 from mtl_perception.labels import ClassSet, get_class_set
@@ -373,8 +374,7 @@ def main(argv: list[str] | None = None) -> int:
             trainer.resume()
         trainer.fit(stop_after=args.stop_after)
     except MtlPerceptionError as error:
-        print(f'mtl_train: error: {error}', file=sys.stderr)
-        return 2
+        return usage_error('mtl_train', error)
     LOGGER.info('run folder: %s', args.output)
     return 0
 
