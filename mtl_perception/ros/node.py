@@ -30,6 +30,7 @@ from mtl_perception.ros.frame_slot import LatestFrameSlot
 from mtl_perception.ros.outputs import OutputBuilder
 from mtl_perception.ros.parameters import declare_settings, NodeSettings
 from mtl_perception.ros.stats import FrameStats
+import numpy as np
 import rclpy
 from rclpy.clock import Clock, ClockType
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
@@ -68,6 +69,7 @@ class PerceptionNode(Node):
         super().__init__(NODE_NAME, **node_options)
         self.settings: NodeSettings = declare_settings(self)
         self.predictor = self._load_predictor()
+        warm_up_ms = self._warm_up()
         self.builder = OutputBuilder(self.predictor.palette, self.predictor.device)
         self.slot: LatestFrameSlot[Image] = LatestFrameSlot()
         self.stats = FrameStats()
@@ -91,8 +93,19 @@ class PerceptionNode(Node):
         self.get_logger().info(
             f'ready: model {self.model_path} ({len(self.predictor.class_names)} classes, '
             f'input {self.predictor.input_size[1]}x{self.predictor.input_size[0]}) on '
-            f'{self.predictor.device}{" fp16" if self.predictor.half else ""}; '
-            f'subscribed to {self.resolve_topic_name("image")}')
+            f'{self.predictor.device}{" fp16" if self.predictor.half else ""}, warmed up in '
+            f'{warm_up_ms:.0f} ms; subscribed to {self.resolve_topic_name("image")}')
+
+    def _warm_up(self) -> float:
+        """Run one frame before subscribing; return its milliseconds.
+
+        The first forward pass creates the kernels (oneDNN primitives, cuDNN plans) and takes
+        many times longer than the next; meanwhile real frames would pile up and, beyond the
+        input queue depth, be lost inside the middleware without the node seeing them.
+        """
+        started = time.perf_counter()
+        self.predictor.infer(np.zeros((*self.predictor.input_size, 3), dtype=np.uint8))
+        return (time.perf_counter() - started) * 1000.0
 
     def _load_predictor(self) -> Predictor:
         settings = self.settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+import re
 import signal
 import subprocess
 import sys
@@ -264,6 +265,7 @@ def test_sigterm_stops_the_node_cleanly(node_process, client):
     output = node_process.stdout.read()
     assert 'Traceback' not in output
     assert 'skipped a frame' in output
+    assert re.search(r'ready: model .* on cpu, warmed up in [0-9]+ ms; subscribed to', output)
 
 
 @pytest.mark.parametrize('model', ['missing.pt', 'corrupt.pt'])
