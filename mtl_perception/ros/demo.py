@@ -102,7 +102,9 @@ def _write_pictures(recording: Recording, output: Path, depth_range: tuple[float
     stamps = sorted(s for s in recording.outputs['depth']
                     if s in recording.inputs and s in recording.outputs['segmentation/color'])
     if not stamps:
-        raise RuntimeError('no frame came back from perception_node')
+        raise RuntimeError(
+            f'no frame to show: recorded {len(recording.inputs)} camera image(s) and '
+            f'{len(recording.outputs["depth"])} depth image(s) from perception_node')
     written = []
     for index in sorted({0, len(stamps) // 2, len(stamps) - 1}):
         path = output / f'mosaic_{index:03d}.png'
@@ -160,6 +162,7 @@ def run_demo(output: Path, *, frames: int, model: Path) -> dict[str, object]:
         rclpy.try_shutdown()
     summary = _summary(recorder.recording, frames, 'unknown')
     pictures = _write_pictures(recorder.recording, output, metadata.depth_range)
+    shutil.rmtree(output / 'outputs_bag', ignore_errors=True)  # from an earlier run
     shutil.move(str(work / 'outputs_bag'), str(output / 'outputs_bag'))
     (output / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
     _log('results in ' + str(output) + ':\n  ' + '\n  '.join(

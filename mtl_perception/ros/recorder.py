@@ -10,7 +10,7 @@ import time
 from diagnostic_msgs.msg import DiagnosticArray
 from mtl_perception.ros.node import NODE_NAME
 from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
+from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.serialization import serialize_message
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import get_typestore, Stores
@@ -48,7 +48,9 @@ class OutputRecorder(Node):
         self._connections = {}
         prefix = f'{node_namespace.rstrip("/")}/{NODE_NAME}'
         reliable = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
-        self.create_subscription(Image, image_topic, self._on_input, qos_profile_sensor_data)
+        # Reliable like the outputs: best effort lost whole camera frames (fragments of large
+        # messages) in some demo runs. The demo's player (mtl_bag_play) publishes reliably.
+        self.create_subscription(Image, image_topic, self._on_input, reliable)
         for name, kind in OUTPUTS.items():
             topic = f'{prefix}/{name}'
             self._connections[name] = self._writer.add_connection(

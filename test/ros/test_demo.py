@@ -28,6 +28,8 @@ def test_points_behind_the_virtual_camera_are_not_drawn():
 
 def test_the_demo_runs_the_chain_and_writes_every_result(tmp_path, checkpoint_path):
     env = {**os.environ, 'ROS_DOMAIN_ID': str(20 + (os.getpid() + 31) % 80)}
+    stale = tmp_path / 'outputs_bag' / 'from_an_earlier_run'
+    stale.mkdir(parents=True)
     result = subprocess.run(
         [sys.executable, '-m', 'mtl_perception.ros.demo', '--output', str(tmp_path),
          '--frames', '8', '--model', str(checkpoint_path)],
@@ -36,7 +38,8 @@ def test_the_demo_runs_the_chain_and_writes_every_result(tmp_path, checkpoint_pa
     for name in ('mosaic_000.png', 'drive.gif', 'cloud.ply', 'cloud.png', 'summary.json',
                  'perception_node.log'):
         assert (tmp_path / name).is_file(), name
-    assert (tmp_path / 'outputs_bag').is_dir()
+    assert (tmp_path / 'outputs_bag' / 'metadata.yaml').is_file()
+    assert not stale.exists()
     summary = json.loads((tmp_path / 'summary.json').read_text())
     assert summary['frames_published'] == 8
     assert 1 <= summary['frames_processed'] <= 8
