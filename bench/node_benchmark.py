@@ -57,24 +57,27 @@ class _Driver:
         reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         self.image_pub = self.client.create_publisher(Image, 'image', reliable)
         self.info_pub = self.client.create_publisher(CameraInfo, 'camera_info', reliable)
-        self.arrivals: dict[int, float] = {}
+        self.received: dict[str, dict[int, float]] = {name: {} for name, _ in OUTPUTS}
+        self.arrivals = self.received['points']
         self.sent: dict[int, float] = {}
         self.diagnostics: dict[str, str] = {}
         self.client.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics,
                                         10)
         for name, kind in OUTPUTS:
-            callback = self._on_points if name == 'points' else (lambda _data: None)
-            self.client.create_subscription(kind, f'mtl_perception/{name}', callback, reliable,
-                                            raw=True)
+            self.client.create_subscription(
+                kind, f'mtl_perception/{name}',
+                lambda data, arrivals=self.received[name]: self._on_output(arrivals, data),
+                reliable, raw=True)
         intrinsics = kitti_like_intrinsics(image.shape[1], image.shape[0])
         self.info = CameraInfo(width=image.shape[1], height=image.shape[0],
                                k=[float(v) for v in intrinsics.matrix.ravel()])
         self.message = array_to_image(image, 'rgb8', Header(frame_id='camera_optical_frame'))
 
-    def _on_points(self, data: bytes) -> None:
-        """Read only the header stamp of the serialised cloud (after the CDR encapsulation)."""
+    @staticmethod
+    def _on_output(arrivals: dict[int, float], data: bytes) -> None:
+        """Read only the header stamp of a serialised output (after the CDR encapsulation)."""
         sec, nanosec = struct.unpack_from('<iI', data, 4)
-        self.arrivals.setdefault(sec * 10**9 + nanosec, time.time())
+        arrivals.setdefault(sec * 10**9 + nanosec, time.time())
 
     def _on_diagnostics(self, msg: DiagnosticArray) -> None:
         for status in msg.status:
@@ -109,7 +112,8 @@ class _Driver:
     def run(self, mode: object, seconds: float) -> float:
         """Drive one mode for ``seconds``; return the elapsed time including the settling."""
         self.sent.clear()
-        self.arrivals.clear()
+        for arrivals in self.received.values():
+            arrivals.clear()
         started = time.monotonic()
         next_send = started
         while time.monotonic() - started < seconds:
@@ -130,20 +134,24 @@ class _Driver:
 
 def bench_node_work_in_process(model: Path, image: np.ndarray, repeats: int,
                                point_stride: int = 2) -> dict[str, float]:
-    """Time the node's per-frame work without DDS: decode, infer, build, serialise outputs.
+    """Time the node's per-frame work without DDS against a bare ``predict()``, interleaved.
 
-    What ``perception_node`` does between taking a frame and handing the serialised outputs to
-    the middleware, in this process, with the same code (``image_to_rgb``, ``Predictor.infer``,
-    ``OutputBuilder``) and rclpy's serialisation standing in for ``publish``.
+    The work is what ``perception_node`` does between taking a frame and handing the
+    serialised outputs to the middleware, with the same code (``image_to_rgb``,
+    ``Predictor.infer``, ``OutputBuilder``) and rclpy's serialisation standing in for
+    ``publish``. Each repeat times one bare ``predict()`` and then one frame of that work, so
+    both medians come from the same minutes of a machine whose speed drifts.
     """
     predictor = Predictor.from_checkpoint(model, device='auto')
     builder = OutputBuilder(predictor.palette, predictor.device)
     header = Header(frame_id='camera_optical_frame')
     message = array_to_image(image, 'rgb8', header)
     intrinsics = kitti_like_intrinsics(image.shape[1], image.shape[0])
-    inference, outputs = [], []
+    bare, inference, outputs = [], [], []
     for index in range(repeats + 3):
         started = time.perf_counter()
+        predictor.predict(image)
+        predicted = time.perf_counter()
         prediction = predictor.infer(image_to_rgb(message))
         inferred = time.perf_counter()
         for built in (builder.segmentation(prediction, header),
@@ -151,16 +159,18 @@ def bench_node_work_in_process(model: Path, image: np.ndarray, repeats: int,
                       builder.points(prediction, intrinsics, point_stride, header)):
             serialize_message(built)
         if index >= 3:
-            inference.append(inferred - started)
+            bare.append(predicted - started)
+            inference.append(inferred - predicted)
             outputs.append(time.perf_counter() - inferred)
-    return {'inference_ms': float(np.median(inference)) * 1000.0,
+    return {'bare_predict_ms': float(np.median(bare)) * 1000.0,
+            'inference_ms': float(np.median(inference)) * 1000.0,
             'outputs_ms': float(np.median(outputs)) * 1000.0}
 
 
-def bench_node(model: Path, image: np.ndarray, bare_ms: float,
-               seconds: float) -> dict[str, object]:
+def bench_node(model: Path, image: np.ndarray, seconds: float) -> dict[str, object]:
     """Run every mode against one node process; add the overhead ratio."""
     without_dds = bench_node_work_in_process(model, image, 60)
+    bare_ms = without_dds['bare_predict_ms']
     domain = str(1 + os.getpid() % 100)
     os.environ['ROS_DOMAIN_ID'] = domain
     node_process = subprocess.Popen(
@@ -188,6 +198,10 @@ def bench_node(model: Path, image: np.ndarray, bare_ms: float,
             if latencies:
                 entry.update({f'latency_p{q}_ms': float(np.percentile(latencies, q))
                               for q in (50, 95, 99)})
+            entry['output_latency_p50_ms'] = {
+                name: float(np.median([(t - driver.sent[s]) * 1000.0 for s, t in arrivals.items()
+                                       if s in driver.sent])) if arrivals else None
+                for name, arrivals in driver.received.items()}
             results[label] = entry
             if mode == 'closed':
                 in_node = {f'{stage}_ms': float(driver.diagnostics.get(f'{stage}_ms_p50', 'nan'))
@@ -197,7 +211,8 @@ def bench_node(model: Path, image: np.ndarray, bare_ms: float,
         results.update(node_frame_ms=node_ms, bare_predictor_ms=bare_ms,
                        overhead_ratio=node_ms / bare_ms, in_node_closed_loop=in_node,
                        node_work_without_dds=without_dds,
-                       overhead_ratio_without_dds=sum(without_dds.values()) / bare_ms)
+                       overhead_ratio_without_dds=(without_dds['inference_ms']
+                                                   + without_dds['outputs_ms']) / bare_ms)
     finally:
         node_process.send_signal(signal.SIGTERM)
         node_process.wait(timeout=30)

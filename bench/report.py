@@ -158,7 +158,10 @@ def write_report(results: dict, baseline: dict, path: Path, plot_path: Path) -> 
                             f'numpy / ours: {entry["numpy_over_ours"]:.2f}x'])
     node = results['node']
     node_rows = [[label, e['frames_sent'], e['frames_out'], e['dropped'],
-                  f'{e["throughput_hz"]:.1f}', f'{e.get("latency_p50_ms", float("nan")):.0f}',
+                  f'{e["throughput_hz"]:.1f}', ' / '.join(
+                      f'{v:.0f}' if v is not None else '-'
+                      for v in e['output_latency_p50_ms'].values()),
+                  f'{e.get("latency_p50_ms", float("nan")):.0f}',
                   f'{e.get("latency_p95_ms", float("nan")):.0f}',
                   f'{e.get("latency_p99_ms", float("nan")):.0f}', f'{e["cpu_percent"]:.0f}',
                   f'{e["rss_mib"]:.0f}'] for label, e in node.items()
@@ -225,18 +228,20 @@ numpy: index grids and a zero-initialised structured array per frame, then `toby
 ## perception_node end to end over DDS (default weights, 640x192 frames)
 
 A publisher in the benchmark process sends frames (stamp = send time) to the node, a separate
-process, and subscribes to all four outputs; latency is send to receipt of `~/points` (the last
-output of a frame). Closed loop sends the next frame when the previous cloud arrived: the
-node's own time per frame, {node['node_frame_ms']:.1f} ms, against
-{node['bare_predictor_ms']:.1f} ms for a bare `predict()`: overhead ratio
+process, and subscribes to all four outputs (received serialised, only the stamp is read);
+latency is send to receipt of each output, `~/points` being the last of a frame. Closed loop
+sends the next frame when the previous cloud arrived: the node's own time per frame,
+{node['node_frame_ms']:.1f} ms, against {node['bare_predictor_ms']:.1f} ms for a bare
+`predict()` (timed just before, interleaved with the node's work without DDS): overhead ratio
 **{node['overhead_ratio']:.2f}** (target <= 1.15). Where the closed-loop frame goes
 (medians from the node's `/diagnostics`): inference in the node {inference_ms:.1f} ms,
 building and publishing the outputs {outputs_ms:.1f} ms, DDS transport both ways and the
 client {transport_ms:.1f} ms. At fixed rates the node drops what it cannot take
 (newest frame wins); flat out, the publisher itself takes a core from the node.
 
-{_table(['input', 'sent', 'out', 'dropped', 'out Hz', 'p50 ms', 'p95 ms', 'p99 ms',
-         'node CPU %', 'node RSS MiB'], node_rows)}
+{_table(['input', 'sent', 'out', 'dropped', 'out Hz',
+         'p50 ms: segmentation / colour / depth / points', 'points p50 ms', 'points p95 ms',
+         'points p99 ms', 'node CPU %', 'node RSS MiB'], node_rows)}
 
 ## Training throughput (default synthetic configuration, CPU, steps only)
 

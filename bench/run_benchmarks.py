@@ -261,15 +261,12 @@ def main() -> None:
     results: dict[str, object] = {'machine': machine()}
     if 'forward' in sections:
         results['forward'] = bench_forward(predictor.model, repeats)
-    bare_ms = None
-    if 'predictor_stages' in sections or 'node' in sections:
+    if 'predictor_stages' in sections:
         results['predictor_stages'] = bench_predictor_stages(predictor, image, repeats)
-        bare_ms = results['predictor_stages']['whole predict()']['median_ms']
     if 'fusion' in sections:
         results['fusion'] = bench_fusion(repeats)
     if 'node' in sections:
-        results['node'] = bench_node(args.model, image, bare_ms,
-                                     3.0 if args.quick else args.node_seconds)
+        results['node'] = bench_node(args.model, image, 3.0 if args.quick else args.node_seconds)
     if 'training' in sections:
         results['training'] = bench_training(2 if args.quick else 8)
     if args.only:
