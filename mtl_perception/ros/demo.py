@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 from pathlib import Path
 import shutil
@@ -34,11 +35,8 @@ import rclpy
 from rclpy.executors import SingleThreadedExecutor
 
 DEMO_SEED = 2_000_000
+LOGGER = logging.getLogger('demo')
 TOPICS = camera_topics(2)
-
-
-def _log(text: str) -> None:
-    print(f'demo: {text}', flush=True)
 
 
 def _start_node(model: Path, log_path: Path) -> subprocess.Popen:
@@ -132,9 +130,10 @@ def run_demo(output: Path, *, frames: int, model: Path) -> dict[str, object]:
     work = output / 'work'
     shutil.rmtree(work, ignore_errors=True)
     output.mkdir(parents=True, exist_ok=True)
-    _log(f'rendering a {frames}-frame synthetic drive (seed {DEMO_SEED}) in KITTI raw layout')
+    LOGGER.info('rendering a %d-frame synthetic drive (seed %d) in KITTI raw layout', frames,
+                DEMO_SEED)
     drive = write_kitti_drive(work / 'kitti_raw', seed=DEMO_SEED, frames=frames, cameras=(2,))
-    _log('converting it to a rosbag2 with mtl_kitti_to_bag')
+    LOGGER.info('converting it to a rosbag2 with mtl_kitti_to_bag')
     bag = work / 'kitti_bag'
     convert(drive, bag, depth_root=work / 'kitti_raw' / 'depth')
     metadata = load_checkpoint(model).metadata
@@ -146,9 +145,9 @@ def run_demo(output: Path, *, frames: int, model: Path) -> dict[str, object]:
     spinner.start()
     node = _start_node(model, output / 'perception_node.log')
     try:
-        _log(f'starting perception_node with {model}')
+        LOGGER.info('starting perception_node with %s', model)
         _wait_for_node(recorder, node, output / 'perception_node.log')
-        _log('replaying the bag into it with mtl_bag_play --clock')
+        LOGGER.info('replaying the bag into it with mtl_bag_play --clock')
         subprocess.run([sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag),
                         '--clock', '--delay', '2'], check=True)
         time.sleep(3.0)
@@ -165,10 +164,10 @@ def run_demo(output: Path, *, frames: int, model: Path) -> dict[str, object]:
     shutil.rmtree(output / 'outputs_bag', ignore_errors=True)  # from an earlier run
     shutil.move(str(work / 'outputs_bag'), str(output / 'outputs_bag'))
     (output / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
-    _log('results in ' + str(output) + ':\n  ' + '\n  '.join(
-        str(p.name) for p in [*pictures, output / 'summary.json', output / 'outputs_bag',
-                              output / 'perception_node.log']))
-    _log(json.dumps(summary))
+    names = [p.name for p in [*pictures, output / 'summary.json', output / 'outputs_bag',
+                              output / 'perception_node.log']]
+    LOGGER.info('results in %s:\n  %s', output, '\n  '.join(names))
+    LOGGER.info('%s', json.dumps(summary))
     return summary
 
 
@@ -180,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--model', type=Path, default=None,
                         help='checkpoint (default: the shipped default weights)')
     args = parser.parse_args(argv)
+    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format='%(name)s: %(message)s')
     os.environ.setdefault('ROS_DOMAIN_ID', str(1 + os.getpid() % 100))
     run_demo(args.output, frames=args.frames, model=args.model or default_model_path())
     return 0
