@@ -98,6 +98,16 @@ class BagPlayer(Node):
         if clock_hz:
             self.create_timer(1.0 / clock_hz, self._publish_clock)
 
+    def wait_for_subscribers(self, timeout: float) -> list[str]:
+        """Wait until every played topic has a subscriber; return those still without one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            missing = [topic for topic, publisher in self.publishers_by_topic.items()
+                       if publisher.get_subscription_count() == 0]
+            if not missing or time.monotonic() >= deadline or self.stop.is_set():
+                return missing
+            time.sleep(0.05)
+
     def _publish_clock(self) -> None:
         stamp = self.clock.now_ns()
         message = Clock()
@@ -137,6 +147,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--delay', type=float, default=1.0,
                         help='seconds to wait before playing, for subscribers to connect '
                              '(default: 1.0)')
+    parser.add_argument('--wait-for-subscribers', type=float, default=0.0, metavar='SECONDS',
+                        help='after the delay, wait up to SECONDS until every played topic '
+                             'has a subscriber (topics still without one are named in a '
+                             'warning, and play starts anyway)')
     return parser
 
 
@@ -154,6 +168,12 @@ def main(argv: list[str] | None = None) -> int:
         executor.add_node(player)
         spinner.start()
         time.sleep(args.delay)
+        if args.wait_for_subscribers > 0:
+            missing = player.wait_for_subscribers(args.wait_for_subscribers)
+            if missing:
+                player.get_logger().warning(
+                    f'no subscriber after {args.wait_for_subscribers:g} s on: '
+                    f'{", ".join(missing)}; playing anyway')
         count = player.play(loop=args.loop)
         player.get_logger().info(f'published {count} messages from {args.bag}')
         return 0

@@ -149,7 +149,8 @@ def run_demo(output: Path, *, frames: int, model: Path) -> dict[str, object]:
         _wait_for_node(recorder, node, output / 'perception_node.log')
         LOGGER.info('replaying the bag into it with mtl_bag_play --clock')
         subprocess.run([sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag),
-                        '--clock', '--delay', '2'], check=True)
+                        '--clock', '--delay', '0', '--wait-for-subscribers', '60',
+                        '--topics', TOPICS['image'], TOPICS['camera_info']], check=True)
         time.sleep(3.0)
     finally:
         node.send_signal(signal.SIGTERM)

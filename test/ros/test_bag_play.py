@@ -52,8 +52,9 @@ def _play(domain_id, bag_path, *extra):
     node.create_subscription(CameraInfo, TOPICS['camera_info'], infos.append, qos)
     node.create_subscription(Clock, '/clock', clocks.append, 10)
     process = subprocess.Popen(
-        [sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag_path), '--delay', '2',
-         *extra], env={**os.environ, 'ROS_DOMAIN_ID': domain_id}, stdout=subprocess.PIPE,
+        [sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag_path), '--delay', '0',
+         '--wait-for-subscribers', '60', *extra],
+        env={**os.environ, 'ROS_DOMAIN_ID': domain_id}, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 60
     while process.poll() is None and time.monotonic() < deadline:
@@ -79,6 +80,18 @@ def test_every_image_arrives_unchanged_at_the_recorded_pace_with_a_clock(bag, do
     times = [c.clock.sec * 10**9 + c.clock.nanosec for c in clocks]
     assert times and times == sorted(times)
     assert FIRST_STAMP <= times[0] and times[-1] <= FIRST_STAMP + 600_000_000
+
+
+def test_waiting_for_subscribers_names_the_topics_nobody_took(bag, domain):
+    result = subprocess.run(
+        [sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag[0]), '--delay', '0',
+         '--wait-for-subscribers', '0.5', '--topics', TOPICS['camera_info']],
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, 'ROS_DOMAIN_ID': str((int(domain) + 1) % 100)})
+    assert result.returncode == 0, result.stderr
+    assert f'no subscriber after 0.5 s on: {TOPICS["camera_info"]}; playing anyway' in (
+        result.stderr + result.stdout)
+    assert 'published 5 messages' in result.stderr + result.stdout
 
 
 def test_rate_and_topic_selection(bag, domain):
