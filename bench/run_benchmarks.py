@@ -19,6 +19,7 @@ import json
 import os
 from pathlib import Path
 import platform
+import time
 from typing import Callable
 
 from mtl_perception.default_model import default_model_path
@@ -55,6 +56,20 @@ def _cpu_forward_rows(model: nn.Module, repeats: int) -> list[dict[str, object]]
                 rows.append({'device': 'cpu', 'variant': f'fp32 {layout_name}',
                              'threads': threads, 'size': f'{width}x{height}',
                              'purpose': purpose, **timing})
+    height, width, purpose = FORWARD_SIZES[-1]
+    row = {'device': 'cpu', 'variant': 'fp32 NHWC torch.compile', 'threads': threads,
+           'size': f'{width}x{height}', 'purpose': purpose}
+    try:
+        compiled = torch.compile(model.to(memory_format=torch.channels_last))
+        batch = torch.randn(1, 3, height, width).contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            started = time.perf_counter()
+            compiled(batch)
+            row['compile_s'] = time.perf_counter() - started
+            row.update(time_call(lambda: compiled(batch), repeats))
+    except Exception as error:  # noqa: B902  report a variant that fails, keep going
+        row['error'] = f'{type(error).__name__}: {error}'[:200]
+    rows.append(row)
     return rows
 
 

@@ -99,6 +99,16 @@ def test_channels_last_layout_predicts_what_the_contiguous_layout_does(
     np.testing.assert_allclose(fast.depth, reference.depth, rtol=1e-4)
 
 
+def test_a_compiled_network_predicts_what_the_eager_one_does(small_model, street_image):
+    compiled = Predictor(copy.deepcopy(small_model), make_metadata(), device='cpu',
+                         compile_model=True)
+    eager = Predictor(copy.deepcopy(small_model), make_metadata(), device='cpu')
+    assert compiled.network is not compiled.model
+    fast, reference = compiled.predict(street_image), eager.predict(street_image)
+    assert (fast.labels == reference.labels).mean() > 0.999
+    np.testing.assert_allclose(fast.depth, reference.depth, rtol=1e-3)
+
+
 def test_infer_keeps_results_on_the_device(predictor, street_image):
     result = predictor.infer(street_image)
     assert result.labels.device.type == 'cpu'

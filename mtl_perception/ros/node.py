@@ -104,7 +104,13 @@ class PerceptionNode(Node):
         input queue depth, be lost inside the middleware without the node seeing them.
         """
         started = time.perf_counter()
-        self.predictor.infer(np.zeros((*self.predictor.input_size, 3), dtype=np.uint8))
+        try:
+            self.predictor.infer(np.zeros((*self.predictor.input_size, 3), dtype=np.uint8))
+        except Exception as error:  # noqa: B902  torch.compile raises many library types
+            first_line = next(iter(str(error).splitlines()), '')
+            hint = '; try compile_model:=false' if self.settings.compile_model else ''
+            raise ModelLoadError(f'the network failed on its first frame: '
+                                 f'{type(error).__name__}: {first_line}{hint}') from None
         return (time.perf_counter() - started) * 1000.0
 
     def _load_predictor(self) -> Predictor:
@@ -117,7 +123,8 @@ class PerceptionNode(Node):
             predictor = Predictor.from_checkpoint(
                 self.model_path, device=settings.device,
                 half=None if settings.half else False,
-                input_size=size if size[0] else None)
+                input_size=size if size[0] else None,
+                compile_model=settings.compile_model)
         except MtlPerceptionError as error:
             raise ModelLoadError(f'cannot load model {self.model_path!r}: {error}') from None
         low, high = predictor.metadata.depth_range

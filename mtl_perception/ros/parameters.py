@@ -23,6 +23,9 @@ PARAMETERS: dict[str, tuple[object, int, str, tuple[float, float] | None]] = {
               'share/mtl_perception/models', None),
     'device': ('auto', _STRING, 'auto (CUDA if present), cpu, cuda or cuda:N', None),
     'half': (True, _BOOL, 'run in float16 on CUDA (ignored on the CPU)', None),
+    'compile_model': (False, _BOOL, 'torch.compile the network at start-up: faster frames, '
+                      'but start-up takes about a minute and needs a C++ compiler (CPU) or Triton '
+                      '(CUDA)', None),
     'input_height': (0, _INT, 'network input height in pixels; 0 = the trained size', (0, 4096)),
     'input_width': (0, _INT, 'network input width in pixels; 0 = the trained size', (0, 4096)),
     'depth_min': (0.0, _DOUBLE, 'nearest valid depth in metres; 0 = the checkpoint range',
@@ -54,6 +57,7 @@ class NodeSettings:
     model: str
     device: str
     half: bool
+    compile_model: bool
     input_height: int
     input_width: int
     depth_min: float
