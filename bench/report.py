@@ -254,7 +254,9 @@ Batch {training['batch_size']} at {training['input_size']}, data already loaded:
 ## torch.compile
 
 On the CPU, `torch.compile` is measured at the default input size (row `fp32 NHWC
-torch.compile` above; compiling took {compile_s:.0f} s and needs a C++ compiler at run time).
+torch.compile` above; compiling took {compile_s:.0f} s in this run, less than the minute of a
+first compilation when inductor's on-disk cache holds an earlier one; it needs a C++ compiler
+at run time).
 It is offered, off by default, as the Predictor's `compile_model` and the node's
 `compile_model` parameter (the node compiles during its warm-up, before subscribing). CUDA
 graphs are benchmarked on CUDA only.
