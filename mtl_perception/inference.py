@@ -84,7 +84,7 @@ class Predictor:
             NHWC kernels; see docs/benchmarks.md); on CUDA it suits tensor cores.
         compile_model: Run the network through ``torch.compile``. The first frame then takes
             about a minute (it needs a C++ compiler on the CPU, Triton on CUDA); later
-            frames of the same size are faster (1.6x on the 2-core benchmark CPU).
+            frames of the same size are faster (forward 1.5x on the 2-core benchmark CPU).
     """
 
     def __init__(self, model: nn.Module, metadata: ModelMetadata, *,
