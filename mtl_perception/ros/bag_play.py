@@ -98,12 +98,19 @@ class BagPlayer(Node):
         if clock_hz:
             self.create_timer(1.0 / clock_hz, self._publish_clock)
 
-    def wait_for_subscribers(self, timeout: float) -> list[str]:
-        """Wait until every played topic has a subscriber; return those still without one."""
+    def wait_for_subscribers(self, timeout: float,
+                             expected: dict[str, int] | None = None) -> list[str]:
+        """Wait until every played topic has its subscribers; return those still short.
+
+        Args:
+            timeout: Seconds to wait at most.
+            expected: Subscribers to wait for by topic; other topics need one.
+        """
+        expected = expected or {}
         deadline = time.monotonic() + timeout
         while True:
             missing = [topic for topic, publisher in self.publishers_by_topic.items()
-                       if publisher.get_subscription_count() == 0]
+                       if publisher.get_subscription_count() < expected.get(topic, 1)]
             if not missing or time.monotonic() >= deadline or self.stop.is_set():
                 return missing
             time.sleep(0.05)
@@ -151,6 +158,9 @@ def _parser() -> argparse.ArgumentParser:
                         help='after the delay, wait up to SECONDS until every played topic '
                              'has a subscriber (topics still without one are named in a '
                              'warning, and play starts anyway)')
+    parser.add_argument('--expect', nargs='+', default=[], metavar='TOPIC:COUNT',
+                        help='with --wait-for-subscribers: wait for COUNT subscribers on '
+                             'TOPIC instead of one')
     return parser
 
 
@@ -159,6 +169,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.rate <= 0:
         return usage_error('mtl_bag_play', '--rate must be positive')
+    try:
+        expected = {topic: int(count) for topic, _, count in
+                    (item.rpartition(':') for item in args.expect)}
+    except ValueError:
+        return usage_error('mtl_bag_play', f'--expect takes TOPIC:COUNT, got {args.expect}')
     rclpy.init()
     player = None
     executor = SingleThreadedExecutor()
@@ -169,10 +184,10 @@ def main(argv: list[str] | None = None) -> int:
         spinner.start()
         time.sleep(args.delay)
         if args.wait_for_subscribers > 0:
-            missing = player.wait_for_subscribers(args.wait_for_subscribers)
+            missing = player.wait_for_subscribers(args.wait_for_subscribers, expected)
             if missing:
                 player.get_logger().warning(
-                    f'no subscriber after {args.wait_for_subscribers:g} s on: '
+                    f'too few subscribers after {args.wait_for_subscribers:g} s on: '
                     f'{", ".join(missing)}; playing anyway')
         count = player.play(loop=args.loop)
         player.get_logger().info(f'published {count} messages from {args.bag}')

@@ -150,6 +150,7 @@ def run_demo(output: Path, *, frames: int, model: Path) -> dict[str, object]:
         LOGGER.info('replaying the bag into it with mtl_bag_play --clock')
         subprocess.run([sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag),
                         '--clock', '--delay', '0', '--wait-for-subscribers', '60',
+                        '--expect', f'{TOPICS["image"]}:2',  # the node and the recorder
                         '--topics', TOPICS['image'], TOPICS['camera_info']], check=True)
         time.sleep(3.0)
     finally:

@@ -82,16 +82,23 @@ def test_every_image_arrives_unchanged_at_the_recorded_pace_with_a_clock(bag, do
     assert FIRST_STAMP <= times[0] and times[-1] <= FIRST_STAMP + 600_000_000
 
 
-def test_waiting_for_subscribers_names_the_topics_nobody_took(bag, domain):
+def test_waiting_for_subscribers_names_the_topics_short_of_them(bag, domain):
     result = subprocess.run(
         [sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag[0]), '--delay', '0',
-         '--wait-for-subscribers', '0.5', '--topics', TOPICS['camera_info']],
-        capture_output=True, text=True, timeout=60,
+         '--wait-for-subscribers', '0.5', '--topics', TOPICS['camera_info'], '--expect',
+         f'{TOPICS["camera_info"]}:2'], capture_output=True, text=True, timeout=60,
         env={**os.environ, 'ROS_DOMAIN_ID': str((int(domain) + 1) % 100)})
     assert result.returncode == 0, result.stderr
-    assert f'no subscriber after 0.5 s on: {TOPICS["camera_info"]}; playing anyway' in (
-        result.stderr + result.stdout)
+    assert (f'too few subscribers after 0.5 s on: {TOPICS["camera_info"]}; playing anyway'
+            in result.stderr + result.stdout)
     assert 'published 5 messages' in result.stderr + result.stdout
+
+
+def test_a_malformed_expectation_is_reported(bag):
+    result = subprocess.run([sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag[0]),
+                             '--expect', '/topic:many'], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2 and '--expect takes TOPIC:COUNT' in result.stderr
 
 
 def test_rate_and_topic_selection(bag, domain):
