@@ -31,7 +31,11 @@ def test_a_quick_run_of_chosen_sections_prints_their_figures():
     results = json.loads(completed.stdout)
     assert set(results) == {'machine', 'predictor_stages', 'fusion'}
     stages = results['predictor_stages']
-    assert 0 < stages['forward']['median_ms'] < stages['whole predict()']['median_ms']
+    assert {'upload', 'preprocess', 'forward', 'postprocess', 'download',
+            'whole predict()'} <= set(stages)
+    for timing in stages.values():
+        assert timing['runs'] == 3
+        assert 0 < timing['median_ms'] <= timing['p95_ms']
     for size in ('640x480', '1242x375'):
         entry = results['fusion'][size]
         assert len(entry['timings']) == 3

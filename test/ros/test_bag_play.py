@@ -76,7 +76,7 @@ def test_every_image_arrives_unchanged_at_the_recorded_pace_with_a_clock(bag, do
     expected = cv2.imread(str(drive / 'image_02' / 'data' / '0000000002.png'))[:, :, ::-1]
     np.testing.assert_array_equal(image_to_rgb(images[2][1]), expected)
     span = images[-1][0] - images[0][0]
-    assert 0.3 < span < 0.8
+    assert 0.35 < span < 4.0
     times = [c.clock.sec * 10**9 + c.clock.nanosec for c in clocks]
     assert times and times == sorted(times)
     assert FIRST_STAMP <= times[0] and times[-1] <= FIRST_STAMP + 600_000_000
@@ -102,9 +102,9 @@ def test_a_malformed_expectation_is_reported(bag):
 
 
 def test_rate_and_topic_selection(bag, domain):
-    images, infos, _, _ = _play(domain, bag[0], '--rate', '4', '--topics', TOPICS['image'])
+    images, infos, _, _ = _play(domain, bag[0], '--rate', '0.5', '--topics', TOPICS['image'])
     assert len(images) == 5 and not infos
-    assert images[-1][0] - images[0][0] < 0.3
+    assert images[-1][0] - images[0][0] > 0.75
 
 
 def test_a_missing_bag_is_reported(tmp_path):
