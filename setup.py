@@ -71,6 +71,7 @@ setup(
             'mtl_distill = mtl_perception.training.distill:main',
             'mtl_export = mtl_perception.training.export:main',
             'mtl_kitti_to_bag = mtl_perception.tools.kitti_to_bag:main',
+            'mtl_import_checkpoint = mtl_perception.tools.import_checkpoint:main',
             'perception_node = mtl_perception.ros.node:main',
             'mtl_bag_play = mtl_perception.ros.bag_play:main',
             'mtl_process_bag = mtl_perception.ros.process_bag:main',

@@ -13,6 +13,10 @@ class CheckpointError(MtlPerceptionError):
     """A checkpoint file is missing, unreadable, or does not match the code that loads it."""
 
 
+class CheckpointImportError(CheckpointError):
+    """A foreign checkpoint (the paper's release, the hydranets course) cannot be imported."""
+
+
 class InputImageError(MtlPerceptionError, ValueError):
     """An image handed to the predictor has the wrong shape, type or content."""
 

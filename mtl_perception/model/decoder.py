@@ -39,12 +39,16 @@ class LightWeightRefineNet(nn.Module):
         in_channels: Width of each encoder tap, finest first.
         in_strides: Output stride of each tap, finest first; equal strides are summed.
         channels: Decoder width.
+        align_corners: Upsampling convention of ``F.interpolate``; the paper's release uses
+            False, the hydranets course True. Weights trained with one are subtly off with
+            the other.
     """
 
     def __init__(self, in_channels: list[int], in_strides: list[int],
-                 channels: int = 256) -> None:
+                 channels: int = 256, *, align_corners: bool = False) -> None:
         super().__init__()
         self.in_strides = list(in_strides)
+        self.align_corners = align_corners
         self.projections = nn.ModuleList(
             nn.Conv2d(width, channels, 1, bias=False) for width in in_channels)
         levels = sorted(set(in_strides), reverse=True)
@@ -65,7 +69,7 @@ class LightWeightRefineNet(nn.Module):
             total = sum(same_stride[1:], same_stride[0])
             if previous is not None:
                 previous = F.interpolate(previous, size=total.shape[-2:], mode='bilinear',
-                                         align_corners=False)
+                                         align_corners=self.align_corners)
                 total = total + previous
             previous = self.crps[level](self.activation(total))
             if level < len(self.adapts):

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mtl_perception.errors import ModelConfigError
+from mtl_perception.importers.mobilenet import is_release_encoder, release_to_blocks
 import torch
 from torch import nn
 from torchvision.models import mobilenet_v2
 from torchvision.models.mobilenetv2 import InvertedResidual
+from torchvision.ops import Conv2dNormActivation
 
 #: Output strides whose feature maps the decoder consumes.
 TAP_STRIDES = (4, 8, 16, 32)
@@ -59,7 +61,8 @@ def _load_backbone_weights(path: str | Path) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise ModelConfigError(
             f'backbone weights {str(path)!r} not found; pass the path of a torchvision '
-            'mobilenet_v2 ImageNet state dict (e.g. mobilenet_v2-b0353104.pth) or None')
+            'mobilenet_v2 ImageNet state dict (e.g. mobilenet_v2-b0353104.pth), of the '
+            'release-layout mobilenetv2-e6e8dd43.pth, or None')
     try:
         state = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as error:  # torch raises several unrelated types for bad files
@@ -70,26 +73,65 @@ def _load_backbone_weights(path: str | Path) -> dict[str, torch.Tensor]:
     return state
 
 
+def _expand_first_block(blocks: nn.Sequential) -> None:
+    """Give the first inverted residual (expansion 1) the 1x1 expansion conv it lacks.
+
+    The paper's released networks (and the ImageNet file they start from) keep a 32->32 1x1
+    conv + BN + ReLU6 in front of the first block's depthwise conv; torchvision drops it as
+    an identity expansion. Adding it here makes the block's layout that of every later block.
+    """
+    first = next(block for block in blocks if isinstance(block, InvertedResidual))
+    width = first.conv[0][0].in_channels
+    first.conv = nn.Sequential(
+        Conv2dNormActivation(width, width, kernel_size=1, activation_layer=nn.ReLU6),
+        *first.conv)
+
+
 class MobileNetV2Encoder(nn.Module):
     """torchvision MobileNetV2 features up to the last inverted residual (320 channels).
 
     The final 1x1 convolution to 1280 channels serves classification only and is dropped.
+
+    Args:
+        backbone_weights: Local ImageNet weights: a torchvision ``mobilenet_v2`` state dict
+            or, with ``first_block_expansion``, the release layout (``layer1`` ... ``layer8``).
+        first_block_expansion: Build the released models' encoder variant (see
+            :func:`_expand_first_block`); 1,088 more parameters.
     """
 
-    def __init__(self, *, backbone_weights: str | Path | None = None) -> None:
+    def __init__(self, *, backbone_weights: str | Path | None = None,
+                 first_block_expansion: bool = False) -> None:
         super().__init__()
         network = mobilenet_v2(weights=None)
-        if backbone_weights is not None:
-            try:
-                network.load_state_dict(_load_backbone_weights(backbone_weights), strict=True)
-            except RuntimeError as error:
-                raise ModelConfigError(
-                    f'backbone weights {str(backbone_weights)!r} do not fit torchvision '
-                    f'mobilenet_v2: {error}') from None
+        if first_block_expansion:
+            _expand_first_block(network.features)
         taps = find_taps(network.features)
         self.blocks = network.features[:taps[-1].index + 1]
         self.taps = taps
         self._tap_indices = frozenset(tap.index for tap in taps)
+        if backbone_weights is not None:
+            self._load_imagenet(backbone_weights, network, first_block_expansion)
+
+    def _load_imagenet(self, path: str | Path, network: nn.Module, expanded: bool) -> None:
+        """Load ImageNet weights in torchvision's or the release's key layout."""
+        state = _load_backbone_weights(path)
+        release = is_release_encoder(state)
+        if release != expanded:
+            layout, needed = (('release (layer1..layer8)', 'true') if release
+                              else ('torchvision (features.N)', 'false'))
+            raise ModelConfigError(
+                f'backbone weights {str(path)!r} are in the {layout} layout: build the model '
+                f'with first_block_expansion={needed} (training config: '
+                f'model.arch_kwargs.first_block_expansion: {needed})')
+        try:
+            if release:
+                blocks = release_to_blocks(state, list(self.blocks.state_dict()), str(path))
+                self.blocks.load_state_dict(blocks, strict=True)
+            else:
+                network.load_state_dict(state, strict=True)
+        except RuntimeError as error:
+            raise ModelConfigError(
+                f'backbone weights {str(path)!r} do not fit mobilenet_v2: {error}') from None
 
     @property
     def out_channels(self) -> list[int]:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from mtl_perception.errors import ModelConfigError
 import torch
 from torch import nn
+from torch.nn import functional as F
+
+#: How a depth head turns its raw output into metres.
+DEPTH_DECODINGS = ('log', 'abs')
 
 
 class TaskHead(nn.Module):
@@ -33,19 +38,45 @@ class SegmentationHead(TaskHead):
 
 
 class DepthHead(TaskHead):
-    """Metric depth in metres, predicted as log-depth and exponentiated.
+    """Metric depth in metres.
 
+    ``decoding="log"`` (this project's training): the head predicts log-depth, exponentiated.
     Depth spans two orders of magnitude (0.5 m indoors to 80 m on a road). A linear output
     must move its bias by tens of metres, which adaptive optimisers do in steps of the
     learning rate; in log space every step is a relative change, the same for near and far.
     The log is clamped to ``LOG_RANGE`` so that depth stays positive and finite.
+
+    ``decoding="abs"``: metres are the absolute value of the raw output, as the paper's
+    released models and the hydranets course decode them.
     """
 
     LOG_RANGE = (-8.0, 8.0)
 
-    def __init__(self, in_channels: int) -> None:
+    def __init__(self, in_channels: int, *, decoding: str = 'log') -> None:
         super().__init__(in_channels, 1)
+        if decoding not in DEPTH_DECODINGS:
+            raise ModelConfigError(
+                f'unknown depth decoding {decoding!r}; use one of {DEPTH_DECODINGS}')
+        self.decoding = decoding
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """Return depth in metres, ``> 0``."""
-        return torch.exp(super().forward(features).clamp(*self.LOG_RANGE))
+        """Return depth in metres, ``>= 0``."""
+        raw = super().forward(features)
+        if self.decoding == 'abs':
+            return raw.abs()
+        return torch.exp(raw.clamp(*self.LOG_RANGE))
+
+
+class NormalsHead(TaskHead):
+    """Surface normals as unit vectors ``(x, y, z)`` in the camera's frame.
+
+    The vectors are normalised here so that every consumer (loss, Predictor) sees unit
+    length; a raw output of zero length stays zero rather than becoming NaN.
+    """
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__(in_channels, 3)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Return ``(B, 3, h, w)`` unit normals."""
+        return F.normalize(super().forward(features), dim=1, eps=1e-6)

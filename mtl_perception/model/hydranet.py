@@ -9,7 +9,7 @@ from typing import Callable
 from mtl_perception.errors import ModelConfigError
 from mtl_perception.model.decoder import LightWeightRefineNet
 from mtl_perception.model.encoder import MobileNetV2Encoder
-from mtl_perception.model.heads import DepthHead, SegmentationHead
+from mtl_perception.model.heads import DepthHead, NormalsHead, SegmentationHead
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -18,52 +18,80 @@ from torch.nn import functional as F
 class HydraNet(nn.Module):
     """Shared encoder and decoder, one head per task (Nekrasov et al., ICRA 2019).
 
-    Inputs of any size are padded on the bottom and right to a multiple of the encoder's
-    largest stride and the outputs cropped back, so ``forward`` returns maps of
-    ``ceil(H / 4) x ceil(W / 4)`` for every ``H x W``.
+    With ``pad_input`` (this project's default), inputs of any size are padded on the bottom
+    and right to a multiple of the encoder's largest stride and the outputs cropped back.
+    Without it, every stride rounds up and the decoder upsamples to each tap's exact size,
+    as the paper's released models do; both return maps of ``ceil(H / 4) x ceil(W / 4)``.
+
+    Args:
+        encoder: The tapped backbone.
+        num_classes: Segmentation classes.
+        decoder_channels: Decoder width.
+        align_corners: Upsampling convention inside the decoder.
+        pad_input: Pad to a multiple of the largest stride (see above).
+        depth_decoding: ``"log"`` or ``"abs"``, see :class:`DepthHead`.
+        normals: Add the surface-normals head (the paper's three-task model).
     """
 
     def __init__(self, encoder: MobileNetV2Encoder, *, num_classes: int,
-                 decoder_channels: int = 256) -> None:
+                 decoder_channels: int = 256, align_corners: bool = False,
+                 pad_input: bool = True, depth_decoding: str = 'log',
+                 normals: bool = False) -> None:
         super().__init__()
         self.encoder = encoder
         self.decoder = LightWeightRefineNet(encoder.out_channels, encoder.out_strides,
-                                            decoder_channels)
+                                            decoder_channels, align_corners=align_corners)
         self.segmentation_head = SegmentationHead(decoder_channels, num_classes)
-        self.depth_head = DepthHead(decoder_channels)
+        self.depth_head = DepthHead(decoder_channels, decoding=depth_decoding)
+        self.normals_head = NormalsHead(decoder_channels) if normals else None
         self.num_classes = num_classes
+        self.pad_input = pad_input
         self.output_stride = min(encoder.out_strides)
         self.size_divisor = max(encoder.out_strides)
 
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """Keys of the dictionary ``forward`` returns."""
+        return ('segmentation', 'depth') + (('normals',) if self.normals_head else ())
+
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Predict both tasks for a normalised ``(B, 3, H, W)`` batch.
+        """Predict every task for a normalised ``(B, 3, H, W)`` batch.
 
         Returns:
             ``{"segmentation": (B, C, h, w) logits, "depth": (B, 1, h, w) metres}`` with
-            ``h = ceil(H / 4)`` and ``w = ceil(W / 4)``.
+            ``h = ceil(H / 4)`` and ``w = ceil(W / 4)``, plus ``"normals": (B, 3, h, w)``
+            unit vectors when the model has that head.
         """
         if image.ndim != 4 or image.shape[1] != 3:
             raise ModelConfigError(
                 f'expected a (B, 3, H, W) image batch, got shape {tuple(image.shape)}')
         height, width = image.shape[-2:]
-        pad_bottom = -height % self.size_divisor
-        pad_right = -width % self.size_divisor
+        pad_bottom = -height % self.size_divisor if self.pad_input else 0
+        pad_right = -width % self.size_divisor if self.pad_input else 0
         if pad_bottom or pad_right:
             image = F.pad(image, (0, pad_right, 0, pad_bottom))
         features = self.decoder(self.encoder(image))
         out_height = -(-height // self.output_stride)
         out_width = -(-width // self.output_stride)
         features = features[..., :out_height, :out_width]
-        return {
+        outputs = {
             'segmentation': self.segmentation_head(features),
             'depth': self.depth_head(features),
         }
+        if self.normals_head is not None:
+            outputs['normals'] = self.normals_head(features)
+        return outputs
 
 
 def _mbv2_lwrefinenet(*, num_classes: int, backbone_weights: str | Path | None = None,
-                      decoder_channels: int = 256) -> HydraNet:
-    encoder = MobileNetV2Encoder(backbone_weights=backbone_weights)
-    return HydraNet(encoder, num_classes=num_classes, decoder_channels=decoder_channels)
+                      decoder_channels: int = 256, first_block_expansion: bool = False,
+                      align_corners: bool = False, pad_input: bool = True,
+                      depth_decoding: str = 'log', normals: bool = False) -> HydraNet:
+    encoder = MobileNetV2Encoder(backbone_weights=backbone_weights,
+                                 first_block_expansion=first_block_expansion)
+    return HydraNet(encoder, num_classes=num_classes, decoder_channels=decoder_channels,
+                    align_corners=align_corners, pad_input=pad_input,
+                    depth_decoding=depth_decoding, normals=normals)
 
 
 MODEL_BUILDERS: dict[str, Callable[..., nn.Module]] = {
@@ -85,7 +113,9 @@ def build_model(name: str, *, num_classes: int, backbone_weights: str | Path | N
         num_classes: Segmentation classes.
         backbone_weights: Optional local file with ImageNet weights for the encoder; nothing is
             ever downloaded.
-        **kwargs: Architecture options of the chosen builder (e.g. ``decoder_channels``).
+        **kwargs: Architecture options of the chosen builder: ``decoder_channels``,
+            ``first_block_expansion``, ``align_corners``, ``pad_input``, ``depth_decoding``,
+            ``normals`` (see :class:`HydraNet`).
 
     Raises:
         ModelConfigError: Unknown name, bad class count or unknown option.

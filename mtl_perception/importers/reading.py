@@ -1,0 +1,88 @@
+"""Read a foreign checkpoint file without running any code it might carry."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+import re
+from typing import Any
+
+from mtl_perception.errors import CheckpointImportError
+import numpy as np
+import torch
+
+
+def _numpy_scalar_globals() -> list[Any]:
+    """The globals a pickled numpy scalar needs (``np.float64(0.4)`` in a saved ``best_val``).
+
+    Training scripts of 2019-2021 stored epoch scores as numpy scalars next to the weights.
+    Only scalars and their dtypes are allowed; arrays and every other object stay refused.
+    The reconstructor is named under both numpy 1 (``numpy.core``) and numpy 2 (``_core``).
+    """
+    core = getattr(np, '_core', None) or np.core
+    scalar = core.multiarray.scalar
+    dtype_classes = [getattr(np.dtypes, name) for name in dir(np.dtypes)
+                     if name.endswith('DType') and name[0].isupper()]
+    return [np.dtype, *dtype_classes,
+            (scalar, 'numpy.core.multiarray.scalar'),
+            (scalar, 'numpy._core.multiarray.scalar')]
+
+
+def load_untrusted(path: Path) -> object:
+    """``torch.load`` with ``weights_only=True``: tensors and plain values, never code.
+
+    Raises:
+        CheckpointImportError: Missing or unreadable file, or a pickle that asks for
+            anything beyond tensors, containers and numpy scalars; the message names the file.
+    """
+    if not path.is_file():
+        raise CheckpointImportError(f'{path}: no such file')
+    try:
+        with torch.serialization.safe_globals(_numpy_scalar_globals()):
+            return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as error:  # zip, pickle and unpickler errors share no base class
+        raise CheckpointImportError(f'{path}: {_describe(error)}') from None
+
+
+def _describe(error: Exception) -> str:
+    """One line out of torch's multi-paragraph load errors."""
+    text = str(error)
+    refused = re.search(r'GLOBAL (\S+)', text)
+    if refused:
+        return (f'refused to load: the pickle asks for {refused.group(1)}, which is not a '
+                'tensor or plain value (a checkpoint needs nothing else; this file may be '
+                'malicious or from a different program)')
+    first = next((line for line in text.splitlines() if line.strip()), type(error).__name__)
+    return f'not a readable PyTorch checkpoint (truncated or damaged?): {first.strip()[:200]}'
+
+
+def unwrap_state_dict(payload: object, path: Path) -> dict[str, torch.Tensor]:
+    """Find the state dict in a loaded file and drop a ``module.`` (DataParallel) prefix.
+
+    Accepts ``{'state_dict': sd, ...}`` (both foreign layouts) or a bare state dict.
+
+    Raises:
+        CheckpointImportError: No state dict of tensors found.
+    """
+    if isinstance(payload, dict) and 'format_version' in payload and 'metadata' in payload:
+        raise CheckpointImportError(
+            f'{path}: already an mtl_perception checkpoint; use it directly (no import needed)')
+    state = payload.get('state_dict', payload) if isinstance(payload, dict) else None
+    if not isinstance(state, dict) or not state or not all(
+            isinstance(key, str) and isinstance(value, torch.Tensor)
+            for key, value in state.items()):
+        raise CheckpointImportError(
+            f'{path}: holds no state dict of tensors (expected {{"state_dict": {{name: '
+            'tensor}}}} or a bare state dict)')
+    if all(key.startswith('module.') for key in state):
+        state = {key[len('module.'):]: value for key, value in state.items()}
+    return state
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, recorded as the imported weights' provenance."""
+    digest = hashlib.sha256()
+    with path.open('rb') as stream:
+        for block in iter(lambda: stream.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()

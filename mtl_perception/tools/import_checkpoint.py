@@ -1,0 +1,87 @@
+"""``mtl_import_checkpoint``: the paper's released models and hydranets checkpoints, imported.
+
+The result is an ordinary checkpoint of this project: the node, ``mtl_infer``, ``mtl_eval``
+and the Python API run it as they run weights trained here, with identical outputs to the
+authors' network (docs/published_weights.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+import shlex
+import sys
+
+from mtl_perception.cli import usage_error
+from mtl_perception.errors import MtlPerceptionError
+from mtl_perception.importers.domains import DOMAINS
+from mtl_perception.importers.hydranets import TASKS
+from mtl_perception.importers.importer import import_checkpoint
+
+PROGRAM = 'mtl_import_checkpoint'
+LOGGER = logging.getLogger(PROGRAM)
+
+
+def _size(text: str) -> tuple[int, int]:
+    """Parse ``HxW`` (e.g. ``375x1242``) into ``(height, width)``, each 32 or more."""
+    try:
+        height, width = (int(part) for part in text.lower().split('x'))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not HEIGHTxWIDTH, e.g. 375x1242') from None
+    if min(height, width) < 32:
+        raise argparse.ArgumentTypeError(f'{text!r}: height and width must be at least 32')
+    return height, width
+
+
+def _head_order(text: str) -> list[str]:
+    """Parse ``segmentation,depth[,normals]``."""
+    return [task.strip() for task in text.split(',')]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROGRAM, description=(
+            'Import a checkpoint of the paper\'s release (DrSleep/multi-task-refinenet '
+            'weights/*.ckpt: ExpNYUD_joint, ExpKITTI_joint, ExpNYUDKITTI_joint, ExpNYUD_three) '
+            'or of the hydranets course (checkpoint.pth.tar) as an mtl_perception checkpoint '
+            'with full metadata. The file is read without running code from it (weights_only); '
+            'nothing is downloaded.'))
+    parser.add_argument('source', type=Path, metavar='SRC', help='the foreign checkpoint file')
+    parser.add_argument('--output', type=Path, required=True, metavar='OUT.pt',
+                        help='checkpoint to write (atomically; nothing is left on failure)')
+    parser.add_argument('--domain', choices=sorted(DOMAINS),
+                        help='classes to keep: required for the 46-class joint model, '
+                             'otherwise read from the head (40 = nyud, 6 = kitti)')
+    parser.add_argument('--input-size', type=_size, metavar='HxW',
+                        help='frame size the model runs at (default: nyud 480x640, kitti '
+                             '375x1242; use your camera\'s size)')
+    parser.add_argument('--head-order', type=_head_order, metavar='TASKS',
+                        help='hydranets only: the task of each head in order, from '
+                             f'{",".join(TASKS)}, when the widths cannot tell')
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns 0, 1 when the file cannot be imported, 2 on bad arguments."""
+    logging.basicConfig(level=logging.INFO, format='%(message)s')
+    args = _parser().parse_args(argv)
+    if args.output.is_dir():
+        return usage_error(PROGRAM, f'--output {str(args.output)!r} is a folder; name a file')
+    command = shlex.join([PROGRAM, *(sys.argv[1:] if argv is None else argv)])
+    try:
+        metadata = import_checkpoint(args.source, args.output, domain=args.domain,
+                                     input_size=args.input_size, head_order=args.head_order,
+                                     command=command)
+    except (MtlPerceptionError, OSError) as error:
+        sys.stderr.write(f'{PROGRAM}: error: {error}\n')
+        return 1
+    tasks = 'segmentation, depth' + (', normals' if metadata.arch_kwargs['normals'] else '')
+    LOGGER.info('wrote %s: %s layout, %s (%d classes), tasks: %s, input %dx%d', args.output,
+                metadata.created_by['importer'], metadata.dataset, metadata.num_classes, tasks,
+                metadata.input_size[0], metadata.input_size[1])
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
