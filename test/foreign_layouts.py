@@ -72,7 +72,7 @@ def _head(weights: _Weights, pre: str, out_key: str, width: int) -> None:
 
 def release_state_dict(num_classes: int, *, normals: bool = False, seed: int = 0,
                        counter: bool = True) -> dict[str, torch.Tensor]:
-    """A ``Net(num_classes, num_tasks)`` state dict of the paper's release.
+    """Build a ``Net(num_classes, num_tasks)`` state dict of the paper's release.
 
     ``counter=False`` leaves out BatchNorm's ``num_batches_tracked``, as PyTorch 0.4.0 did.
     """
@@ -93,7 +93,7 @@ def release_state_dict(num_classes: int, *, normals: bool = False, seed: int = 0
 
 def hydranets_state_dict(head_widths: tuple[int, ...], *, seed: int = 0
                          ) -> dict[str, torch.Tensor]:
-    """``nn.DataParallel(nn.Sequential(MobileNetv2(), MTLWRefineNet(...)))``'s state dict."""
+    """Build the state dict of the course's ``DataParallel(Sequential(encoder, decoder))``."""
     weights = _Weights(seed)
     _encoder(weights, 'module.0.', True)
     for index, width in enumerate(reversed(TAP_WIDTHS)):
@@ -123,7 +123,7 @@ def _conv_bn(x: torch.Tensor, state: dict, key: str, stride: int = 1,
 
 
 def _mobilenet_taps(x: torch.Tensor, state: dict, prefix: str) -> list[torch.Tensor]:
-    """Outputs of layer3 .. layer8 (strides 4, 8, 16, 16, 32, 32)."""
+    """Run the encoder; return the outputs of layer3 .. layer8 (strides 4 .. 32)."""
     x = _conv_bn(x, state, f'{prefix}layer1', stride=2)
     taps = []
     for layer, (_, _, repeats, stride) in enumerate(MOBILENET, start=2):
@@ -156,7 +156,7 @@ def _head_forward(x: torch.Tensor, state: dict, pre: str, out: str) -> torch.Ten
 
 @torch.no_grad()
 def release_forward(state: dict, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """The release ``Net.forward``: raw (segmentation, depth[, normals]) at stride 4."""
+    """Run the release ``Net.forward``: raw (segmentation, depth[, normals]) at stride 4."""
     l3, l4, l5, l6, l7, l8 = _mobilenet_taps(image, state, '')
     x = F.relu6(_conv(l8, state, 'conv8') + _conv(l7, state, 'conv7'))
     x = _up(_conv(_crp_forward(x, state, 'crp4'), state, 'conv_adapt4'), l6, False)
@@ -174,7 +174,7 @@ def release_forward(state: dict, image: torch.Tensor) -> tuple[torch.Tensor, ...
 
 @torch.no_grad()
 def hydranets_forward(state: dict, image: torch.Tensor) -> list[torch.Tensor]:
-    """The course's ``Sequential(encoder, decoder)``: every head's raw output, in head order."""
+    """Run the course's ``Sequential(encoder, decoder)``: raw head outputs, in head order."""
     taps = list(reversed(_mobilenet_taps(image, state, 'module.0.')))
     projected = [_conv(tap, state, f'module.1.stem_convs.{i}') for i, tap in enumerate(taps)]
     levels = [projected[0] + projected[1], projected[2] + projected[3], projected[4],

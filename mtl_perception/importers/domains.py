@@ -51,7 +51,7 @@ JOINT_CLASSES = 46
 
 def resolve_domain(num_classes: int, requested: str | None,
                    source: str) -> tuple[Domain, slice | None]:
-    """The domain of a head with ``num_classes`` outputs, and the rows to keep of it.
+    """Find the domain of a head with ``num_classes`` outputs, and the rows to keep of it.
 
     Raises:
         CheckpointImportError: A joint head without ``requested``, a request that contradicts

@@ -22,7 +22,7 @@ LAYOUTS: tuple[ModuleType, ...] = (release, hydranets)
 
 
 def detect_layout(state: dict[str, torch.Tensor], source: Path) -> ModuleType:
-    """The importer module whose layout ``state`` has.
+    """Return the importer module whose layout ``state`` has.
 
     Raises:
         CheckpointImportError: No layout matches; says what the file looks like instead.
@@ -37,7 +37,7 @@ def detect_layout(state: dict[str, torch.Tensor], source: Path) -> ModuleType:
             'model.arch_kwargs.first_block_expansion: true')
     keys = sorted(state)[:3]
     raise CheckpointImportError(
-        f'{source}: not a known layout (the paper\'s release or the hydranets course); its '
+        f"{source}: not a known layout (the paper's release or the hydranets course); its "
         f'first keys are {keys}')
 
 

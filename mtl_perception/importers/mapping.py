@@ -16,7 +16,7 @@ class Mapped:
     unexpected: list[str]
 
     def problems(self) -> str:
-        """A short description of the gaps, or ``''`` when there are none."""
+        """Describe the gaps in a few words; ``''`` when there are none."""
         parts = []
         if self.missing:
             more = '...' if len(self.missing) > 4 else ''
@@ -28,7 +28,7 @@ class Mapped:
 
 
 def rename(ours: str, prefixes: list[tuple[str, str]]) -> str | None:
-    """The foreign key of our key ``ours``, or None when no prefix pair covers it."""
+    """Return the foreign key of our key ``ours``, or None when no prefix pair covers it."""
     for our_prefix, their_prefix in prefixes:
         if ours.startswith(our_prefix):
             return their_prefix + ours[len(our_prefix):]

@@ -13,7 +13,7 @@ import torch
 
 
 def _numpy_scalar_globals() -> list[Any]:
-    """The globals a pickled numpy scalar needs (``np.float64(0.4)`` in a saved ``best_val``).
+    """Return the globals a pickled numpy scalar needs, e.g. ``np.float64(0.4)`` scores.
 
     Training scripts of 2019-2021 stored epoch scores as numpy scalars next to the weights.
     Only scalars and their dtypes are allowed; arrays and every other object stay refused.

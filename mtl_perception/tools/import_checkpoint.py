@@ -42,7 +42,7 @@ def _head_order(text: str) -> list[str]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROGRAM, description=(
-            'Import a checkpoint of the paper\'s release (DrSleep/multi-task-refinenet '
+            "Import a checkpoint of the paper's release (DrSleep/multi-task-refinenet "
             'weights/*.ckpt: ExpNYUD_joint, ExpKITTI_joint, ExpNYUDKITTI_joint, ExpNYUD_three) '
             'or of the hydranets course (checkpoint.pth.tar) as an mtl_perception checkpoint '
             'with full metadata. The file is read without running code from it (weights_only); '
@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
                              'otherwise read from the head (40 = nyud, 6 = kitti)')
     parser.add_argument('--input-size', type=_size, metavar='HxW',
                         help='frame size the model runs at (default: nyud 480x640, kitti '
-                             '375x1242; use your camera\'s size)')
+                             "375x1242; use your camera's size)")
     parser.add_argument('--head-order', type=_head_order, metavar='TASKS',
                         help='hydranets only: the task of each head in order, from '
                              f'{",".join(TASKS)}, when the widths cannot tell')
