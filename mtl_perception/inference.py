@@ -2,7 +2,8 @@
 
 Everything per frame happens on the chosen device after one upload of the uint8 image:
 channel order, resize to the network input size, normalisation, forward pass, bilinear
-upsampling of logits and depth back to the input resolution, argmax and the depth-range mask.
+upsampling of logits and depth (and normals, for three-task models) back to the input
+resolution, argmax and the depth-range mask.
 """
 
 from __future__ import annotations
@@ -25,10 +26,13 @@ class DevicePrediction:
     Attributes:
         labels: ``(H, W)`` uint8 class ids.
         depth: ``(H, W)`` float32 metres, NaN where invalid.
+        normals: ``(H, W, 3)`` float32 unit surface normals in the camera frame, NaN where
+            depth is invalid; None unless the model has a normals head.
     """
 
     labels: torch.Tensor
     depth: torch.Tensor
+    normals: torch.Tensor | None = None
 
 
 @dataclass
@@ -40,12 +44,15 @@ class Prediction:
         depth: ``(H, W)`` float32 metres, NaN where invalid.
         class_names: Name of each class id.
         palette: ``(num_classes, 3)`` uint8 colour of each class id.
+        normals: ``(H, W, 3)`` float32 unit surface normals (camera frame), NaN where depth is
+            invalid; None unless the model has a normals head.
     """
 
     labels: np.ndarray
     depth: np.ndarray
     class_names: tuple[str, ...]
     palette: np.ndarray
+    normals: np.ndarray | None = None
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -112,6 +119,7 @@ class Predictor:
         self._palette = metadata.palette_array
         names = [name.lower() for name in metadata.class_names]
         self._sky_id = names.index('sky') if 'sky' in names else None
+        self.has_normals = bool(metadata.arch_kwargs.get('normals', False))
         self._staging: torch.Tensor | None = None
         self._staging_free: torch.cuda.Event | None = None
 
@@ -184,7 +192,9 @@ class Predictor:
         """Upsample logits and depth bilinearly to ``size``, take the argmax, mask depth.
 
         Depth is NaN outside the checkpoint's depth range and where the class is ``sky``
-        (sky has no depth; a network still outputs some number there). Class ids come from
+        (sky has no depth; a network still outputs some number there). Normals, when the
+        network has them, are upsampled, renormalised to unit length and NaN where depth is:
+        where there is no surface there is no normal. Class ids come from
         ``max(dim=1).indices``, which picks the same (first) maximum as ``argmax`` but runs
         about 20x faster on the CPU over the channel dimension (see docs/benchmarks.md).
         """
@@ -197,7 +207,13 @@ class Predictor:
         if self._sky_id is not None:
             valid &= labels != self._sky_id
         depth = depth.masked_fill(~valid, float('nan'))
-        return DevicePrediction(labels=labels, depth=depth)
+        normals = None
+        if 'normals' in outputs:
+            normals = F.interpolate(outputs['normals'].float(), size=size, mode='bilinear',
+                                    align_corners=False)[0]
+            normals = F.normalize(normals, dim=0, eps=1e-6).permute(1, 2, 0)
+            normals = normals.masked_fill(~valid.unsqueeze(-1), float('nan'))
+        return DevicePrediction(labels=labels, depth=depth, normals=normals)
 
     @torch.inference_mode()
     def infer(self, image: np.ndarray, *, bgr: bool = False) -> DevicePrediction:
@@ -217,9 +233,10 @@ class Predictor:
     def predict(self, image: np.ndarray, *, bgr: bool = False) -> Prediction:
         """Predict one frame; see :meth:`infer`. Results are numpy arrays on the host."""
         result = self.infer(image, bgr=bgr)
+        normals = None if result.normals is None else result.normals.cpu().numpy()
         return Prediction(labels=result.labels.cpu().numpy(),
                           depth=result.depth.cpu().numpy(),
-                          class_names=self.class_names, palette=self._palette)
+                          class_names=self.class_names, palette=self._palette, normals=normals)
 
 
 def _check_image(image: object) -> None:

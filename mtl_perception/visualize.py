@@ -29,6 +29,15 @@ def colourise_depth(depth: np.ndarray, depth_range: tuple[float, float]) -> np.n
     return np.ascontiguousarray(coloured)
 
 
+def colourise_normals(normals: np.ndarray) -> np.ndarray:
+    """Colour ``HxWx3`` unit normals by the usual ``(n + 1) / 2`` mapping; NaN pixels black."""
+    finite = np.isfinite(normals).all(axis=-1)
+    colour = np.round((np.nan_to_num(normals, nan=-1.0) + 1.0) * 127.5)
+    colour = np.clip(colour, 0, 255).astype(np.uint8)
+    colour[~finite] = 0
+    return colour
+
+
 def mosaic(*images: np.ndarray) -> np.ndarray:
     """Place equally tall RGB images side by side."""
     return np.concatenate(images, axis=1)

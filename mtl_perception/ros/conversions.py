@@ -35,6 +35,7 @@ ENCODINGS: dict[str, Encoding] = {
     'mono16': Encoding(np.dtype(np.uint16), 1),
     '16UC1': Encoding(np.dtype(np.uint16), 1),
     '32FC1': Encoding(np.dtype(np.float32), 1),
+    '32FC3': Encoding(np.dtype(np.float32), 3),
 }
 
 CLOUD_FIELDS = (

@@ -55,6 +55,13 @@ class _Outputs:
     colour: Publisher
     depth: Publisher
     points: Publisher
+    normals: Publisher | None = None
+    normals_colour: Publisher | None = None
+
+
+def _subscribed(enabled: bool, publisher: Publisher | None) -> bool:
+    """Whether an optional output is enabled, exists for this model and has a subscriber."""
+    return enabled and publisher is not None and publisher.get_subscription_count() > 0
 
 
 def _cause(error: Exception) -> str:
@@ -82,6 +89,9 @@ class PerceptionNode(Node):
             self.create_publisher(Image, '~/segmentation/color', 5),
             self.create_publisher(Image, '~/depth', 5),
             self.create_publisher(PointCloud2, '~/points', 5))
+        if self.predictor.has_normals:
+            self.outputs.normals = self.create_publisher(Image, '~/normals', 5)
+            self.outputs.normals_colour = self.create_publisher(Image, '~/normals/color', 5)
         self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         qos = self._input_qos()
         self.create_subscription(Image, 'image', self._on_image, qos)
@@ -91,8 +101,8 @@ class PerceptionNode(Node):
                           clock=wall)
         self.create_timer(self.settings.log_period, self._log_status, clock=wall)
         self.get_logger().info(
-            f'ready: model {self.model_path} ({len(self.predictor.class_names)} classes, '
-            f'input {self.predictor.input_size[1]}x{self.predictor.input_size[0]}) on '
+            f'ready: model {self.model_path} ({len(self.predictor.class_names)} classes'
+            f'{", normals" if self.predictor.has_normals else ""}, input {self.predictor.input_size[1]}x{self.predictor.input_size[0]}) on '
             f'{self.predictor.device}{" fp16" if self.predictor.half else ""}, warmed up in '
             f'{warm_up_ms:.0f} ms; subscribed to {self.resolve_topic_name("image")}')
 
@@ -164,6 +174,8 @@ class PerceptionNode(Node):
             and outputs.colour.get_subscription_count() > 0,
             'depth': settings.publish_depth and outputs.depth.get_subscription_count() > 0,
             'points': settings.publish_points and outputs.points.get_subscription_count() > 0,
+            'normals': _subscribed(settings.publish_normals, outputs.normals),
+            'normals_colour': _subscribed(settings.publish_normals, outputs.normals_colour),
         }
 
     def serve(self, stop: threading.Event) -> None:
@@ -207,6 +219,10 @@ class PerceptionNode(Node):
             self.outputs.colour.publish(self.builder.colour(prediction, header))
         if wanted['depth']:
             self.outputs.depth.publish(self.builder.depth(prediction, header))
+        if wanted['normals']:
+            self.outputs.normals.publish(self.builder.normals(prediction, header))
+        if wanted['normals_colour']:
+            self.outputs.normals_colour.publish(self.builder.normals_colour(prediction, header))
         if intrinsics is not None:
             self.outputs.points.publish(self.builder.points(
                 prediction, intrinsics, self.settings.point_stride, header))

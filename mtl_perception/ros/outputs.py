@@ -51,7 +51,8 @@ class OutputBuilder:
         self.palette = torch.from_numpy(np.ascontiguousarray(palette, dtype=np.uint8)).to(device)
         self.assembler = SemanticCloudAssembler(palette)
         self._memory = {name: MessageMemory() for name in ('segmentation', 'colour', 'depth',
-                                                           'points')}
+                                                           'points', 'normals',
+                                                           'normals_colour')}
 
     def segmentation(self, prediction: DevicePrediction, header: Header) -> Image:
         """Class ids as mono8."""
@@ -77,6 +78,21 @@ class OutputBuilder:
         host = self._memory['depth'].view(tuple(depth.shape), torch.float32)
         host.copy_(depth)
         return self._image('depth', '32FC1', host, header)
+
+    def normals(self, prediction: DevicePrediction, header: Header) -> Image:
+        """Unit surface normals (x, y, z, camera optical frame) as 32FC3; NaN without depth."""
+        normals = prediction.normals
+        host = self._memory['normals'].view(tuple(normals.shape), torch.float32)
+        host.copy_(normals)
+        return self._image('normals', '32FC3', host, header)
+
+    def normals_colour(self, prediction: DevicePrediction, header: Header) -> Image:
+        """Normals as rgb8 by the usual ``(n + 1) / 2`` mapping; black where there are none."""
+        normals = prediction.normals
+        host = self._memory['normals_colour'].view(tuple(normals.shape), torch.uint8)
+        colour = ((normals.nan_to_num(-1.0) + 1.0) * 127.5).round_().clamp_(0, 255)
+        host.copy_(colour)
+        return self._image('normals_colour', 'rgb8', host, header)
 
     def points(self, prediction: DevicePrediction, intrinsics: Intrinsics, stride: int,
                header: Header) -> PointCloud2:

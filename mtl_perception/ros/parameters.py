@@ -38,6 +38,8 @@ PARAMETERS: dict[str, tuple[object, int, str, tuple[float, float] | None]] = {
     'publish_segmentation_color': (True, _BOOL, 'publish ~/segmentation/color (rgb8)', None),
     'publish_depth': (True, _BOOL, 'publish ~/depth (32FC1 metres)', None),
     'publish_points': (True, _BOOL, 'publish ~/points (PointCloud2)', None),
+    'publish_normals': (True, _BOOL, 'publish ~/normals (32FC3) and ~/normals/color (rgb8); '
+                        'only models with a surface-normals head have them', None),
     'fallback_intrinsics': ([0.0], _DOUBLES, '[fx, fy, cx, cy] of the image as received, '
                             'used while no camera_info arrives; [0.0] = none', None),
     'input_reliability': ('best_effort', _STRING, 'QoS reliability of the image and '
@@ -67,6 +69,7 @@ class NodeSettings:
     publish_segmentation_color: bool
     publish_depth: bool
     publish_points: bool
+    publish_normals: bool
     fallback_intrinsics: tuple[float, ...]
     input_reliability: str
     input_queue_depth: int

@@ -22,7 +22,8 @@ from mtl_perception.inference import Prediction, Predictor
 from mtl_perception.labels import get_class_set
 from mtl_perception.model import build_model
 from mtl_perception.tools.ply import write_semantic_ply
-from mtl_perception.visualize import colourise_depth, colourise_labels, mosaic
+from mtl_perception.visualize import (colourise_depth, colourise_labels,
+                                      colourise_normals, mosaic)
 import numpy as np
 import torch
 from tqdm import tqdm
@@ -125,15 +126,18 @@ def intrinsics_for(width: int, height: int, values: list[float] | None,
 
 def write_outputs(name: str, bgr: np.ndarray, prediction: Prediction, output: Path,
                   depth_range: tuple[float, float]) -> None:
-    """Write the per-frame PNGs: colour segmentation, class ids, depth colours, mosaic."""
+    """Write the per-frame PNGs: colour segmentation, class ids, depth colours, mosaic.
+
+    Three-task models add ``NAME_normals.png`` and a fourth mosaic panel.
+    """
     segmentation = colourise_labels(prediction.labels, prediction.palette)
     depth = colourise_depth(prediction.depth, depth_range)
-    rgb = bgr[..., ::-1]
-    pictures = {
-        'segmentation': segmentation,
-        'depth': depth,
-        'mosaic': mosaic(rgb, segmentation, depth),
-    }
+    panels = [bgr[..., ::-1], segmentation, depth]
+    pictures = {'segmentation': segmentation, 'depth': depth}
+    if prediction.normals is not None:
+        pictures['normals'] = colourise_normals(prediction.normals)
+        panels.append(pictures['normals'])
+    pictures['mosaic'] = mosaic(*panels)
     for kind, picture in pictures.items():
         cv2.imwrite(str(output / f'{name}_{kind}.png'), np.ascontiguousarray(picture[..., ::-1]))
     cv2.imwrite(str(output / f'{name}_labels.png'), prediction.labels)
@@ -146,8 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
         description='Run the segmentation + depth network on images, image folders or videos '
                     'and write, per frame: NAME_segmentation.png (palette colours), '
                     'NAME_labels.png (class ids), NAME_depth.png (turbo colour map, near = '
-                    'red), NAME_mosaic.png (input | segmentation | depth) and, with --ply, '
-                    'NAME.ply (points with colour and class label).')
+                    'red), for models with a normals head NAME_normals.png ((n + 1) / 2 as '
+                    'RGB), NAME_mosaic.png (input | segmentation | depth [| normals]) and, with '
+                    '--ply, NAME.ply (points with colour and class label).')
     parser.add_argument('inputs', nargs='+', type=Path, metavar='INPUT',
                         help='image files, folders of images, or video files')
     source = parser.add_mutually_exclusive_group()

@@ -1,7 +1,9 @@
 """Training configuration: built-in defaults, a YAML file over them, ``--set`` overrides last.
 
-Unknown keys are errors (a typo must not silently train with a default). The resolved
-configuration is written next to the run so that every checkpoint can be reproduced.
+Unknown keys are errors (a typo must not silently train with a default), except inside the
+free-form ``model.arch_kwargs``, which ``build_model`` checks against the builder's options.
+The resolved configuration is written next to the run so that every checkpoint can be
+reproduced.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
         'arch': 'mbv2_lwrefinenet',
         'class_set': 'synthetic',
         'backbone_weights': None,
+        'arch_kwargs': {},
     },
     'data': {
         'train': [{'type': 'synthetic', 'seeds': [0, 1000]}],
@@ -60,7 +63,9 @@ def _merge(base: dict[str, Any], update: dict[str, Any], where: str) -> dict[str
         if isinstance(base[key], dict):
             if not isinstance(value, dict):
                 raise TrainingConfigError(f'{where}{key!r} must be a mapping, got {value!r}')
-            merged[key] = _merge(base[key], value, f'{where}{key}.')
+            free_form = not base[key]
+            merged[key] = ({**base[key], **value} if free_form
+                           else _merge(base[key], value, f'{where}{key}.'))
         else:
             merged[key] = value
     return merged

@@ -60,7 +60,8 @@ def _metadata(config: dict[str, Any], class_set: ClassSet, command: str,
               metrics: dict[str, Any]) -> ModelMetadata:
     data = config['data']
     return ModelMetadata(
-        arch=config['model']['arch'], num_classes=class_set.num_classes,
+        arch=config['model']['arch'], arch_kwargs=dict(config['model']['arch_kwargs']),
+        num_classes=class_set.num_classes,
         class_names=class_set.names, palette=class_set.colours,
         input_size=tuple(data['input_size']), depth_range=tuple(data['depth_range']),
         dataset='+'.join(spec['type'] for spec in data['train']), metrics=metrics,
@@ -117,7 +118,8 @@ class Trainer:
         torch.manual_seed(int(self.train_config['seed']))
         self.train_set, self.val_set = self._datasets()
         self.model = build_model(config['model']['arch'], num_classes=self.class_set.num_classes,
-                                 backbone_weights=config['model']['backbone_weights'])
+                                 backbone_weights=config['model']['backbone_weights'],
+                                 **config['model']['arch_kwargs'])
         self.memory_format = (torch.channels_last if self.train_config['channels_last']
                               else torch.contiguous_format)
         self.model.to(self.device, memory_format=self.memory_format)

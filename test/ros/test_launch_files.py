@@ -116,7 +116,8 @@ def test_the_parameter_file_sets_every_parameter_to_its_declared_default():
 def test_rviz_shows_colour_segmentation_depth_and_the_cloud_by_colour_and_label(node):
     config = yaml.safe_load((ROOT / 'config' / 'perception.rviz').read_text())
     displays = config['Visualization Manager']['Displays']
-    published = {p.topic_name for p in node.publishers}
+    # ~/normals/color exists on nodes running a three-task model (test_node checks that)
+    published = {p.topic_name for p in node.publishers} | {'/mtl_perception/normals/color'}
     by_topic = {}
     for display in displays:
         if 'Topic' in display:
@@ -124,6 +125,7 @@ def test_rviz_shows_colour_segmentation_depth_and_the_cloud_by_colour_and_label(
             by_topic.setdefault(display['Topic']['Value'], []).append(display)
     assert by_topic['/mtl_perception/segmentation/color'][0]['Class'].endswith('/Image')
     assert by_topic['/mtl_perception/depth'][0]['Class'].endswith('/Image')
+    assert by_topic['/mtl_perception/normals/color'][0]['Enabled'] is False
     clouds = by_topic['/mtl_perception/points']
     assert {c['Color Transformer'] for c in clouds} == {'RGB8', 'Intensity'}
     assert any(c.get('Channel Name') == 'label' for c in clouds)
