@@ -54,3 +54,12 @@ def street_image() -> np.ndarray:
     image[32:] = (70, 70, 75)
     noise = rng.integers(0, 30, size=image.shape, dtype=np.uint8)
     return image + noise
+
+
+@pytest.fixture(scope='session')
+def normals_checkpoint_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Save an 8-class network with a surface-normals head (a three-task model)."""
+    torch.manual_seed(1)
+    model = build_model(ARCH, num_classes=8, normals=True).eval()
+    path = tmp_path_factory.mktemp('normals') / 'three_task.pt'
+    return save_checkpoint(path, model, make_metadata(arch_kwargs={'normals': True}))

@@ -162,3 +162,29 @@ def test_pixels_classified_as_sky_have_no_depth(small_model, street_image):
     sky = result.class_names.index('sky')
     assert (np.isnan(result.depth[result.labels == sky])).all()
     assert np.isfinite(result.depth[result.labels != sky]).any()
+
+
+def test_a_three_task_model_predicts_unit_normals_where_depth_is_valid(
+        normals_checkpoint_path, street_image):
+    predictor = Predictor.from_checkpoint(normals_checkpoint_path, device='cpu',
+                                          channels_last=False)
+    assert predictor.has_normals
+    prediction = predictor.predict(street_image)
+    assert prediction.normals.shape == (50, 70, 3)
+    assert prediction.normals.dtype == np.float32
+    valid = np.isfinite(prediction.depth)
+    assert valid.any()
+    np.testing.assert_allclose(np.linalg.norm(prediction.normals[valid], axis=1), 1.0,
+                               rtol=1e-5)
+    assert np.isnan(prediction.normals[~valid]).all()
+    batch = predictor.preprocess(torch.from_numpy(street_image))
+    with torch.no_grad():
+        raw = predictor.model(batch)['normals']
+    expected = F.normalize(F.interpolate(raw, size=(50, 70), mode='bilinear'), dim=1)[0]
+    np.testing.assert_allclose(prediction.normals[valid],
+                               expected.permute(1, 2, 0).numpy()[valid], atol=1e-5)
+
+
+def test_a_two_task_model_has_no_normals(predictor, street_image):
+    assert not predictor.has_normals
+    assert predictor.predict(street_image).normals is None

@@ -131,7 +131,8 @@ class MobileNetV2Encoder(nn.Module):
                 network.load_state_dict(state, strict=True)
         except RuntimeError as error:
             raise ModelConfigError(
-                f'backbone weights {str(path)!r} do not fit mobilenet_v2: {error}') from None
+                f'backbone weights {str(path)!r} do not fit torchvision mobilenet_v2: {error}'
+            ) from None
 
     @property
     def out_channels(self) -> list[int]:

@@ -104,3 +104,93 @@ def test_backbone_weights_of_another_network_are_rejected(tmp_path):
     torch.save({'conv.weight': torch.zeros(1)}, path)
     with pytest.raises(ModelConfigError, match='do not fit torchvision mobilenet_v2'):
         build_model('mbv2_lwrefinenet', num_classes=3, backbone_weights=path)
+
+
+def test_the_release_encoder_variant_has_exactly_the_paper_parameter_count():
+    torch.manual_seed(0)
+    model = build_model('mbv2_lwrefinenet', num_classes=40, first_block_expansion=True)
+    assert count_parameters(model) == PAPER_PARAMETERS
+    assert model.encoder.out_channels == [24, 32, 64, 96, 160, 320]
+
+
+@pytest.mark.parametrize(('height', 'width'), [(375, 1242), (97, 131)])
+def test_the_padding_free_forward_returns_the_same_sizes(height, width):
+    torch.manual_seed(0)
+    model = build_model('mbv2_lwrefinenet', num_classes=6, pad_input=False).eval()
+    with torch.no_grad():
+        outputs = model(torch.randn(1, 3, height, width))
+    assert outputs['segmentation'].shape[-2:] == (-(-height // 4), -(-width // 4))
+
+
+def test_abs_depth_decoding_gives_the_magnitude_of_the_raw_output():
+    torch.manual_seed(0)
+    model = build_model('mbv2_lwrefinenet', num_classes=3, depth_decoding='abs').eval()
+    features = torch.randn(1, 256, 8, 8)
+    head = model.depth_head
+    raw = head.out(head.activation(head.pre(features)))
+    torch.testing.assert_close(head(features), raw.abs())
+    with pytest.raises(ModelConfigError, match="unknown depth decoding 'sqrt'"):
+        build_model('mbv2_lwrefinenet', num_classes=3, depth_decoding='sqrt')
+
+
+def test_a_normals_head_adds_unit_vectors_and_trains():
+    torch.manual_seed(0)
+    model = build_model('mbv2_lwrefinenet', num_classes=5, normals=True).train()
+    assert model.tasks == ('segmentation', 'depth', 'normals')
+    outputs = model(torch.randn(2, 3, 64, 96))
+    assert outputs['normals'].shape == (2, 3, 16, 24)
+    torch.testing.assert_close(outputs['normals'].norm(dim=1), torch.ones(2, 16, 24))
+    outputs['normals'][:, 2].mean().backward()
+    assert model.normals_head.out.weight.grad.abs().sum() > 0
+    assert build_model('mbv2_lwrefinenet', num_classes=5).tasks == ('segmentation', 'depth')
+
+
+def test_align_corners_changes_the_decoder_upsampling():
+    torch.manual_seed(0)
+    decoder = build_model('mbv2_lwrefinenet', num_classes=3).decoder.eval()
+    taps = [torch.randn(1, width, 96 // stride, 128 // stride)
+            for width, stride in zip([24, 32, 64, 96, 160, 320], [4, 8, 16, 16, 32, 32])]
+    with torch.no_grad():
+        before = decoder(taps)
+        decoder.align_corners = True
+        after = decoder(taps)
+    assert (before - after).abs().max() > 0.01 * before.abs().max()
+
+
+def _release_encoder_file(tmp_path, **changes):
+    from foreign_layouts import release_state_dict
+    state = {k: v for k, v in release_state_dict(6).items() if k.startswith('layer')}
+    state.update(changes)
+    path = tmp_path / 'mobilenetv2-e6e8dd43.pth'
+    torch.save(state, path)
+    return path, state
+
+
+def test_training_can_start_from_the_release_layout_imagenet_file(tmp_path):
+    from foreign_layouts import _mobilenet_taps
+    path, state = _release_encoder_file(tmp_path)
+    model = build_model('mbv2_lwrefinenet', num_classes=3, backbone_weights=path,
+                        first_block_expansion=True).eval()
+    image = torch.randn(1, 3, 64, 96)
+    with torch.no_grad():
+        ours = model.encoder(image)
+        reference = _mobilenet_taps(image, state, '')
+    for tap, expected in zip(ours, reference):
+        torch.testing.assert_close(tap, expected)
+
+
+def test_a_release_layout_backbone_needs_the_release_encoder_variant(tmp_path):
+    path, _ = _release_encoder_file(tmp_path)
+    with pytest.raises(ModelConfigError, match='release .* first_block_expansion=true'):
+        build_model('mbv2_lwrefinenet', num_classes=3, backbone_weights=path)
+    torch.save(mobilenet_v2(weights=None).state_dict(), tmp_path / 'tv.pth')
+    with pytest.raises(ModelConfigError, match='torchvision .* first_block_expansion=false'):
+        build_model('mbv2_lwrefinenet', num_classes=3, backbone_weights=tmp_path / 'tv.pth',
+                    first_block_expansion=True)
+
+
+def test_a_release_layout_backbone_with_a_classifier_is_refused_not_trimmed(tmp_path):
+    path, _ = _release_encoder_file(tmp_path, **{'fc.weight': torch.zeros(10, 1280)})
+    with pytest.raises(ModelConfigError, match=r"unexpected keys \['fc.weight'\]"):
+        build_model('mbv2_lwrefinenet', num_classes=3, backbone_weights=path,
+                    first_block_expansion=True)

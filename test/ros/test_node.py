@@ -166,6 +166,13 @@ def test_all_four_outputs_carry_the_input_header_encodings_and_size(client, imag
     assert cloud.point_step == 20
 
 
+def test_a_two_task_model_advertises_no_normals(client, image):
+    client.request(_frame(image), _camera_info())
+    for topic in ('normals', 'normals/color'):
+        assert client.node.get_publishers_info_by_topic(
+            f'{NAMESPACE}/mtl_perception/{topic}') == []
+
+
 def test_segmentation_and_depth_equal_the_predictor_on_the_same_frame(client, image,
                                                                       checkpoint_path):
     outputs = client.request(_frame(image, 'bgr8'), _camera_info())

@@ -87,3 +87,19 @@ def test_message_wrappers_refuse_data_of_the_wrong_length():
         image_message(bytearray(99), 'rgb8', 3, 4, HEADER)
     with pytest.raises(ConversionError, match=r'99 bytes of data cannot be 4x3 points of 20'):
         cloud_message(bytearray(99), 3, 4, HEADER, is_dense=True)
+
+
+def test_normals_go_out_as_32fc3_and_as_half_offset_colours():
+    builder = OutputBuilder(PALETTE, torch.device('cpu'))
+    normals = torch.nn.functional.normalize(torch.randn(20, 32, 3), dim=2)
+    normals[3, 5] = float('nan')
+    prediction = DevicePrediction(labels=torch.zeros(20, 32, dtype=torch.uint8),
+                                  depth=torch.ones(20, 32), normals=normals)
+    message = builder.normals(prediction, HEADER)
+    assert message.encoding == '32FC3' and message.header == HEADER
+    np.testing.assert_array_equal(image_to_array(message), normals.numpy())
+    colour = image_to_array(builder.normals_colour(prediction, HEADER))
+    expected = np.round((normals.numpy() + 1) * 127.5)
+    np.testing.assert_array_equal(colour[np.isfinite(expected)],
+                                  expected[np.isfinite(expected)].astype(np.uint8))
+    assert (colour[3, 5] == 0).all()

@@ -108,3 +108,19 @@ def test_help_describes_every_output():
     assert result.returncode == 0
     for name in ('_segmentation.png', '_labels.png', '_depth.png', '_mosaic.png', '.ply'):
         assert name in result.stdout
+
+
+def test_a_three_task_model_adds_a_normals_picture_and_mosaic_panel(
+        tmp_path, image_folder, normals_checkpoint_path, street_image):
+    output = tmp_path / 'out'
+    result = run_infer(image_folder / 'frame_a.png', '--model', normals_checkpoint_path,
+                       '--output', output, '--device', 'cpu')
+    assert result.returncode == 0, result.stderr
+    normals = cv2.imread(str(output / 'frame_a_normals.png'))[..., ::-1]
+    expected = Predictor.from_checkpoint(normals_checkpoint_path, device='cpu').predict(
+        street_image).normals
+    valid = np.isfinite(expected).all(axis=2)
+    colour = np.round((expected[valid] + 1) * 127.5)
+    assert np.abs(normals[valid].astype(int) - colour).max() <= 1
+    assert (normals[~valid] == 0).all()
+    assert cv2.imread(str(output / 'frame_a_mosaic.png')).shape == (50, 280, 3)
