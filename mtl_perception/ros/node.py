@@ -102,7 +102,8 @@ class PerceptionNode(Node):
         self.create_timer(self.settings.log_period, self._log_status, clock=wall)
         self.get_logger().info(
             f'ready: model {self.model_path} ({len(self.predictor.class_names)} classes'
-            f'{", normals" if self.predictor.has_normals else ""}, input {self.predictor.input_size[1]}x{self.predictor.input_size[0]}) on '
+            f'{", normals" if self.predictor.has_normals else ""}, input '
+            f'{self.predictor.input_size[1]}x{self.predictor.input_size[0]}) on '
             f'{self.predictor.device}{" fp16" if self.predictor.half else ""}, warmed up in '
             f'{warm_up_ms:.0f} ms; subscribed to {self.resolve_topic_name("image")}')
 

@@ -80,14 +80,14 @@ class OutputBuilder:
         return self._image('depth', '32FC1', host, header)
 
     def normals(self, prediction: DevicePrediction, header: Header) -> Image:
-        """Unit surface normals (x, y, z, camera optical frame) as 32FC3; NaN without depth."""
+        """Encode unit surface normals as 32FC3 in the camera optical frame; NaN without depth."""
         normals = prediction.normals
         host = self._memory['normals'].view(tuple(normals.shape), torch.float32)
         host.copy_(normals)
         return self._image('normals', '32FC3', host, header)
 
     def normals_colour(self, prediction: DevicePrediction, header: Header) -> Image:
-        """Normals as rgb8 by the usual ``(n + 1) / 2`` mapping; black where there are none."""
+        """Colour normals as rgb8 by the usual ``(n + 1) / 2`` mapping; black without any."""
         normals = prediction.normals
         host = self._memory['normals_colour'].view(tuple(normals.shape), torch.uint8)
         colour = ((normals.nan_to_num(-1.0) + 1.0) * 127.5).round_().clamp_(0, 255)

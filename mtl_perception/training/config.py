@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
         'warmup_steps': 100,
         'segmentation_weight': 1.0,
         'depth_weight': 1.0,
+        'normals_weight': 1.0,
         'log_depth': False,
         'amp': True,
         'channels_last': True,

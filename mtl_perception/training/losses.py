@@ -37,17 +37,22 @@ class MultiTaskLoss:
     """
 
     def __init__(self, segmentation_weight: float = 1.0, depth_weight: float = 1.0, *,
-                 log_depth: bool = False) -> None:
-        self.weights = {'segmentation': segmentation_weight, 'depth': depth_weight}
+                 log_depth: bool = False, normals_weight: float = 1.0) -> None:
+        self.weights = {'segmentation': segmentation_weight, 'depth': depth_weight,
+                        'normals': normals_weight}
         self.log_depth = log_depth
 
     def __call__(self, outputs: dict[str, torch.Tensor],
                  batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Return ``{"segmentation", "depth", "total"}``; predictions are upsampled to targets.
+        """Return ``{"segmentation", "depth", ["normals",] "total"}``, upsampled to targets.
+
+        The normals term, ``1 - cos`` between predicted and true unit normals on valid pixels,
+        exists when the network has a normals head.
 
         Args:
-            outputs: Network outputs (``segmentation`` logits, ``depth`` metres).
-            batch: Collated samples (``labels``, ``depth``, ``has_labels``, ``has_depth``).
+            outputs: Network outputs (``segmentation`` logits, ``depth`` metres, optional
+                ``normals`` unit vectors).
+            batch: Collated samples (``labels``, ``depth``, ``normals`` and their ``has_*``).
         """
         size = batch['labels'].shape[-2:]
         logits = F.interpolate(outputs['segmentation'].float(), size=size, mode='bilinear',
@@ -65,5 +70,24 @@ class MultiTaskLoss:
             prediction, target = prediction.clamp(min=1e-3).log(), target.log()
         depth_term = berhu(prediction, target)
         terms = {'segmentation': segmentation, 'depth': depth_term}
+        if 'normals' in outputs:
+            terms['normals'] = _normals_term(outputs['normals'], batch, size)
         terms['total'] = sum(self.weights[name] * value for name, value in terms.items())
         return terms
+
+
+def _normals_term(normals: torch.Tensor, batch: dict[str, torch.Tensor],
+                  size: torch.Size) -> torch.Tensor:
+    """Mean ``1 - cos`` angle error over pixels with a true normal, in samples that have them.
+
+    Without any such pixel the term is a zero that still depends on the head, so that every
+    parameter receives a gradient (DistributedDataParallel requires it).
+    """
+    predicted = F.normalize(F.interpolate(normals.float(), size=size, mode='bilinear',
+                                          align_corners=False), dim=1, eps=1e-6)
+    target = batch['normals']
+    valid = (target.norm(dim=1) > 0.5) & batch['has_normals'].view(-1, 1, 1)
+    if not valid.any():
+        return predicted.sum() * 0.0
+    cosine = (predicted * target).sum(dim=1)
+    return (1.0 - cosine[valid]).mean()

@@ -44,9 +44,9 @@ from tqdm import tqdm
 
 LOGGER = logging.getLogger(__name__)
 _CSV_FIELDS = ('epoch', 'step', 'lr', 'seconds', 'images_per_second', 'train_total',
-               'train_segmentation', 'train_depth', 'val_miou', 'val_pixel_acc', 'val_rmse',
-               'val_rmse_log', 'val_abs_rel', 'val_sq_rel', 'val_delta1', 'val_delta2',
-               'val_delta3', 'val_score')
+               'train_segmentation', 'train_depth', 'train_normals', 'val_miou',
+               'val_pixel_acc', 'val_rmse', 'val_rmse_log', 'val_abs_rel', 'val_sq_rel',
+               'val_delta1', 'val_delta2', 'val_delta3', 'val_score')
 
 
 def validation_score(metrics: dict[str, float]) -> float:
@@ -136,7 +136,8 @@ class Trainer:
         self.scaler = torch.amp.GradScaler('cuda', enabled=self.amp)
         self.loss = MultiTaskLoss(float(self.train_config['segmentation_weight']),
                                   float(self.train_config['depth_weight']),
-                                  log_depth=bool(self.train_config['log_depth']))
+                                  log_depth=bool(self.train_config['log_depth']),
+                                  normals_weight=float(self.train_config['normals_weight']))
         self.epoch, self.step, self.best_score = 0, 0, -math.inf
         self.writer: SummaryWriter | None = None
 

@@ -1,7 +1,8 @@
 """Joint transforms of a :class:`Sample`: geometry applied alike to image, labels and depth.
 
-Labels are resampled with nearest neighbour and padded with the ignore id; depth with
-nearest neighbour (never blending valid and invalid pixels) and padded with 0 (invalid).
+Labels are resampled with nearest neighbour and padded with the ignore id; depth and normals
+with nearest neighbour (never blending valid and invalid pixels) and padded with 0 (invalid).
+A horizontal flip mirrors normals too: their x component changes sign.
 Scaling an image by ``s`` makes the scene look as if it were ``s`` times closer to the same
 camera, so :class:`RandomScale` divides depth by ``s`` and keeps metric depth consistent
 with what the network sees.
@@ -25,7 +26,8 @@ def _resize(sample: Sample, size: tuple[int, int]) -> Sample:
     image = F.resize(sample['image'], list(size), antialias=True)
     labels = F.resize(sample['labels'][None], list(size), interpolation=nearest)[0]
     depth = F.resize(sample['depth'][None], list(size), interpolation=nearest)[0]
-    return {**sample, 'image': image, 'labels': labels, 'depth': depth}
+    normals = F.resize(sample['normals'], list(size), interpolation=nearest)
+    return {**sample, 'image': image, 'labels': labels, 'depth': depth, 'normals': normals}
 
 
 class Resize:
@@ -76,13 +78,15 @@ class RandomCrop:
             sample = {**sample,
                       'image': F.pad(sample['image'], padding, fill=0),
                       'labels': F.pad(sample['labels'][None], padding, fill=IGNORE_ID)[0],
-                      'depth': F.pad(sample['depth'][None], padding, fill=0.0)[0]}
+                      'depth': F.pad(sample['depth'][None], padding, fill=0.0)[0],
+                      'normals': F.pad(sample['normals'], padding, fill=0.0)}
             height, width = height + pad_h, width + pad_w
         top = int(torch.randint(0, height - self.size[0] + 1, ()))
         left = int(torch.randint(0, width - self.size[1] + 1, ()))
         window = (slice(top, top + self.size[0]), slice(left, left + self.size[1]))
         return {**sample, 'image': sample['image'][(slice(None), *window)],
-                'labels': sample['labels'][window], 'depth': sample['depth'][window]}
+                'labels': sample['labels'][window], 'depth': sample['depth'][window],
+                'normals': sample['normals'][(slice(None), *window)]}
 
 
 class RandomHorizontalFlip:
@@ -95,8 +99,11 @@ class RandomHorizontalFlip:
         """Return the transformed sample."""
         if float(torch.rand(())) >= self.p:
             return sample
+        normals = sample['normals'].flip(-1)
+        normals[0] = -normals[0]
         return {**sample, 'image': sample['image'].flip(-1),
-                'labels': sample['labels'].flip(-1), 'depth': sample['depth'].flip(-1)}
+                'labels': sample['labels'].flip(-1), 'depth': sample['depth'].flip(-1),
+                'normals': normals}
 
 
 class ColourJitter:

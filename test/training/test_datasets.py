@@ -53,6 +53,29 @@ def test_nyud_reads_metric_depth_labels_and_a_labels_only_sample(nyud_root):
     assert float(second['depth'].abs().sum()) == 0
 
 
+def test_nyud_reads_an_optional_fourth_column_of_surface_normals(nyud_root):
+    colour = np.zeros((6, 8, 3), np.uint8)
+    colour[1:] = (128, 128, 0)  # RGB of (0, 0, -1): a wall facing the camera
+    _write(nyud_root / 'normals' / '000001.png', colour[..., ::-1])
+    (nyud_root / 'train_list_depth.txt').write_text(
+        'rgb/000001.png\tmasks/000001.png\tdepth/000001.png\tnormals/000001.png\n'
+        'rgb/000002.png\tmasks/000002.png\t-\n')
+    dataset = NyudDataset(nyud_root)
+    first, second = dataset[0], dataset[1]
+    assert first['has_normals'] and not second['has_normals']
+    torch.testing.assert_close(first['normals'][:, 3, 3], torch.tensor([0.0, 0.0, -1.0]),
+                               atol=0.01, rtol=0)
+    assert float(first['normals'][:, 0].abs().sum()) == 0  # black row: invalid
+
+
+def test_nyud_names_a_normals_file_of_the_wrong_size(nyud_root):
+    _write(nyud_root / 'normals' / '000001.png', np.zeros((3, 3, 3), np.uint8))
+    (nyud_root / 'train_list_depth.txt').write_text(
+        'rgb/000001.png\tmasks/000001.png\t-\tnormals/000001.png\n')
+    with pytest.raises(DatasetError, match=r'000001.png: normals is 3x3 but .* is 8x6'):
+        NyudDataset(nyud_root)[0]
+
+
 def test_nyud_without_its_list_file_explains_the_layout(tmp_path):
     with pytest.raises(DatasetError, match=r'train_list_depth.txt not found; expected ROOT'):
         NyudDataset(tmp_path)

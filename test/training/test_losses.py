@@ -77,3 +77,42 @@ def test_a_batch_with_nothing_to_learn_gives_zero_loss_and_zero_gradients():
     assert _value(terms['total']) == 0.0
     terms['total'].backward()
     assert float(outputs['segmentation'].grad.abs().sum()) == 0.0
+
+
+def _normals_batch(has_normals):
+    batch = _batch([True, True], [True, True])
+    normals = torch.zeros(2, 3, 8, 8)
+    normals[:, 2] = -1.0  # surfaces facing the camera
+    normals[:, :, 0] = 0.0  # first row: no ground truth
+    batch.update(normals=normals, has_normals=torch.tensor(has_normals))
+    return batch
+
+
+def _normals_outputs(z: float):
+    outputs = _outputs()
+    normals = torch.zeros(2, 3, 2, 2)
+    normals[:, 2] = z
+    outputs['normals'] = normals.requires_grad_()
+    return outputs
+
+
+@pytest.mark.parametrize(('z', 'expected'), [(-1.0, 0.0), (1.0, 2.0)])
+def test_the_normals_term_is_one_minus_cosine_on_valid_pixels(z, expected):
+    terms = MultiTaskLoss(normals_weight=0.5)(_normals_outputs(z), _normals_batch([True, True]))
+    assert _value(terms['normals']) == pytest.approx(expected, abs=1e-6)
+    rest = _value(terms['segmentation']) + _value(terms['depth'])
+    assert _value(terms['total']) == pytest.approx(rest + 0.5 * expected, rel=1e-6)
+
+
+def test_samples_without_normals_are_masked_and_still_give_a_gradient():
+    outputs = _normals_outputs(1.0)
+    terms = MultiTaskLoss()(outputs, _normals_batch([False, False]))
+    assert _value(terms['normals']) == 0.0
+    terms['normals'].backward()
+    assert outputs['normals'].grad is not None
+    half = MultiTaskLoss()(_normals_outputs(1.0), _normals_batch([True, False]))
+    assert _value(half['normals']) == pytest.approx(2.0)
+
+
+def test_a_two_task_network_has_no_normals_term():
+    assert 'normals' not in MultiTaskLoss()(_outputs(), _batch([True, True], [True, True]))

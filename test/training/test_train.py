@@ -103,6 +103,29 @@ def test_a_run_folder_holds_config_checkpoints_metrics_curves_and_tensorboard(tm
     assert load_checkpoint(tmp_path / 'last.pt').training_state['epoch'] == 0
 
 
+def test_a_three_task_run_from_the_release_imagenet_file_records_its_architecture(tmp_path):
+    from foreign_layouts import release_state_dict
+    encoder = {k: v for k, v in release_state_dict(8).items() if k.startswith('layer')}
+    torch.save(encoder, tmp_path / 'mobilenetv2-e6e8dd43.pth')
+    overrides = TINY + ['train.epochs=1', 'train.max_steps_per_epoch=1',
+                        f'model.backbone_weights={tmp_path / "mobilenetv2-e6e8dd43.pth"}',
+                        'model.arch_kwargs={first_block_expansion: true, normals: true}']
+    run = tmp_path / 'run'
+    assert main(['--output', str(run), '--no-progress',
+                 *[item for override in overrides for item in ('--set', override)]]) == 0
+    best = load_checkpoint(run / 'best.pt')
+    assert best.metadata.arch_kwargs == {'first_block_expansion': True, 'normals': True}
+    assert best.model.tasks == ('segmentation', 'depth', 'normals')
+    assert 'train_normals' in (run / 'metrics.csv').read_text().splitlines()[0]
+
+
+def test_an_unknown_architecture_option_stops_training_with_one_line(tmp_path, capsys):
+    assert main(['--output', str(tmp_path), '--no-progress', '--set',
+                 'model.arch_kwargs={wings: 2}', *[item for override in TINY
+                                                   for item in ('--set', override)]]) == 2
+    assert "no option(s) ['wings']" in capsys.readouterr().err
+
+
 def test_mtl_eval_prints_one_json_object_with_the_metrics(tmp_path):
     assert main(['--output', str(tmp_path), '--no-progress', *[
         item for override in TINY + ['train.epochs=1'] for item in ('--set', override)]]) == 0

@@ -64,3 +64,18 @@ def test_training_transform_yields_crops_of_the_input_size(sample):
 def test_an_empty_scale_range_is_rejected_with_its_values():
     with pytest.raises(TrainingConfigError, match=r'0 < low <= high, got \(1.5, 1.0\)'):
         RandomScale(1.5, 1.0)
+
+
+def test_a_flip_mirrors_normals_and_a_padded_crop_marks_them_invalid():
+    rgb = np.zeros((4, 6, 3), np.uint8)
+    normals = np.zeros((4, 6, 3), np.float32)
+    normals[..., 0] = np.linspace(-0.6, 0.6, 6)
+    normals[..., 2] = -0.8
+    sample = make_sample(rgb, normals=normals)
+    flipped = RandomHorizontalFlip(p=1.0)(sample)
+    expected = torch.from_numpy(normals[:, ::-1].copy()).permute(2, 0, 1)
+    expected[0] = -expected[0]
+    torch.testing.assert_close(flipped['normals'], expected)
+    cropped = RandomCrop((6, 6))(sample)
+    assert cropped['normals'].shape == (3, 6, 6)
+    assert (cropped['normals'].norm(dim=0) > 0).sum() == 4 * 6

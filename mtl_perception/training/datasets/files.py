@@ -35,6 +35,18 @@ def read_depth(path: Path, scale: float) -> np.ndarray:
     return image.astype(np.float32) / scale
 
 
+def read_normals(path: Path) -> np.ndarray:
+    """Read a normals PNG (RGB = ``(n + 1) / 2 * 255``) as ``HxWx3`` float32 unit vectors.
+
+    Black pixels (0, 0, 0) are invalid and come back as zero vectors.
+    """
+    rgb = read_rgb(path).astype(np.float32)
+    normals = rgb / 127.5 - 1.0
+    length = np.linalg.norm(normals, axis=2, keepdims=True)
+    valid = rgb.any(axis=2, keepdims=True) & (length > 0.5)
+    return np.where(valid, normals / np.maximum(length, 1e-6), 0.0).astype(np.float32)
+
+
 def write_png(path: Path, image: np.ndarray) -> None:
     """Write ``image`` (RGB, or one channel of uint8/uint16) atomically as PNG."""
     path.parent.mkdir(parents=True, exist_ok=True)

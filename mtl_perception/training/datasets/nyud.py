@@ -4,6 +4,9 @@
 ``root``: ``rgb/000001.png<TAB>masks/000001.png<TAB>depth/000001.png``. Masks hold NYU-40
 ids minus one (0..39) and 255 for unlabelled; depth PNGs are uint16 metres x 5000, 0 for
 invalid. A missing annotation column (or ``-``) makes a labels-only or depth-only sample.
+An optional fourth column names surface-normals ground truth (``normals/000001.png``: RGB =
+``(n + 1) / 2 * 255`` in the camera optical frame, x right, y down, z forward; black =
+invalid) for training a three-task model.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mtl_perception.labels import IGNORE_ID
-from mtl_perception.training.datasets.files import read_depth, read_mask, read_rgb
+from mtl_perception.training.datasets.files import read_depth, read_mask, read_normals, read_rgb
 from mtl_perception.training.datasets.sample import make_sample, Sample
 from mtl_perception.training.errors import DatasetError
 import numpy as np
@@ -20,7 +23,7 @@ from torch.utils.data import Dataset
 
 DEPTH_SCALE = 5000.0
 LAYOUT = ('expected ROOT/<list> with lines "rgb/x.png<TAB>masks/x.png<TAB>depth/x.png" '
-          '(paths relative to ROOT)')
+          '[<TAB>normals/x.png] (paths relative to ROOT)')
 
 
 class NyudDataset(Dataset):
@@ -49,7 +52,7 @@ class NyudDataset(Dataset):
         self.transform = transform
         self.entries = self._read_list()
 
-    def _read_list(self) -> list[tuple[Path, Path | None, Path | None]]:
+    def _read_list(self) -> list[tuple[Path, Path | None, Path | None, Path | None]]:
         if not self.list_path.is_file():
             raise DatasetError(f'NYUDv2 list file {self.list_path} not found; {LAYOUT}')
         entries = []
@@ -57,12 +60,11 @@ class NyudDataset(Dataset):
             if not line.strip():
                 continue
             columns = line.rstrip('\n').split('\t')
-            if len(columns) > 3 or not columns[0]:
+            if len(columns) > 4 or not columns[0]:
                 raise DatasetError(f'{self.list_path}:{number}: malformed line {line!r}; '
                                    f'{LAYOUT}')
-            columns += ['-'] * (3 - len(columns))
-            rgb, masks, depth = (None if c in ('', '-') else self.root / c for c in columns)
-            entries.append((rgb, masks, depth))
+            columns += ['-'] * (4 - len(columns))
+            entries.append(tuple(None if c in ('', '-') else self.root / c for c in columns))
         if not entries:
             raise DatasetError(f'{self.list_path} lists no samples; {LAYOUT}')
         return entries
@@ -71,13 +73,15 @@ class NyudDataset(Dataset):
         return len(self.entries)
 
     def __getitem__(self, index: int) -> Sample:
-        rgb_path, masks_path, depth_path = self.entries[index]
+        rgb_path, masks_path, depth_path, normals_path = self.entries[index]
         rgb = read_rgb(rgb_path)
         labels = read_mask(masks_path) if masks_path else None
         depth = read_depth(depth_path, self.depth_scale) if depth_path else None
+        normals = read_normals(normals_path) if normals_path else None
         for name, annotation, path in (('mask', labels, masks_path),
-                                       ('depth', depth, depth_path)):
-            if annotation is not None and annotation.shape != rgb.shape[:2]:
+                                       ('depth', depth, depth_path),
+                                       ('normals', normals, normals_path)):
+            if annotation is not None and annotation.shape[:2] != rgb.shape[:2]:
                 raise DatasetError(f'{path}: {name} is {annotation.shape[1]}x'
                                    f'{annotation.shape[0]} but {rgb_path} is '
                                    f'{rgb.shape[1]}x{rgb.shape[0]}')
@@ -87,5 +91,5 @@ class NyudDataset(Dataset):
                 raise DatasetError(f'{masks_path}: class id {int(labels[bad].max())} outside '
                                    f'0..{self.num_classes - 1} (and {IGNORE_ID} = ignore)')
         sample = make_sample(rgb, labels, None if depth is None else np.where(
-            depth > 0, depth, 0).astype(np.float32))
+            depth > 0, depth, 0).astype(np.float32), normals)
         return self.transform(sample) if self.transform else sample
