@@ -28,6 +28,8 @@ def complexity_table(num_classes: int = 40) -> str:
     """Return the Markdown table of measured figures against the paper's."""
     model = build_model('mbv2_lwrefinenet', num_classes=num_classes)
     parameters = count_parameters(model)
+    release = count_parameters(build_model('mbv2_lwrefinenet', num_classes=num_classes,
+                                           first_block_expansion=True))
     lines = [
         f'Measured for {num_classes} classes + depth by `bench/model_complexity.py`.',
         '',
@@ -35,6 +37,8 @@ def complexity_table(num_classes: int = 40) -> str:
         '| --- | --- | --- | --- |',
         f'| parameters | {parameters:,} | {PAPER_PARAMETERS:,} | '
         f'{_relative(parameters, PAPER_PARAMETERS)} |',
+        f'| parameters, release encoder variant (`first_block_expansion`) | {release:,} | '
+        f'{PAPER_PARAMETERS:,} | {_relative(release, PAPER_PARAMETERS)} |',
     ]
     for height, width, purpose in SIZES:
         counts = count_multiply_adds(model, height, width)
