@@ -155,7 +155,7 @@ def load_checkpoint(path: str | Path, *, expected_num_classes: int | None = None
     """
     path = Path(path)
     payload = _read_payload(path)
-    metadata = _parse_metadata(payload['metadata'], path)
+    metadata = parse_metadata(payload['metadata'], path)
     if expected_arch is not None and metadata.arch != expected_arch:
         raise CheckpointError(
             f'{path}: architecture mismatch: checkpoint holds {metadata.arch!r}, '
@@ -194,7 +194,12 @@ def _read_payload(path: Path) -> dict[str, Any]:
     return payload
 
 
-def _parse_metadata(raw: dict[str, Any], path: Path) -> ModelMetadata:
+def parse_metadata(raw: dict[str, Any], path: Path) -> ModelMetadata:
+    """Validate a metadata dictionary (as stored in a checkpoint or an exported graph).
+
+    Raises:
+        CheckpointError: Unknown, missing or inconsistent fields; the message names ``path``.
+    """
     known = {f.name for f in fields(ModelMetadata)}
     unknown = sorted(set(raw) - known)
     if unknown:

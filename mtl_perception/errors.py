@@ -17,6 +17,10 @@ class CheckpointImportError(CheckpointError):
     """A foreign checkpoint (the paper's release, the hydranets course) cannot be imported."""
 
 
+class EngineError(MtlPerceptionError):
+    """An inference engine cannot be built: a bad exported graph, a missing runtime."""
+
+
 class InputImageError(MtlPerceptionError, ValueError):
     """An image handed to the predictor has the wrong shape, type or content."""
 

@@ -94,6 +94,8 @@ class Predictor:
             frames of the same size are faster (forward 1.5x on the 2-core benchmark CPU).
     """
 
+    backend = 'torch'
+
     def __init__(self, model: nn.Module, metadata: ModelMetadata, *,
                  device: str | torch.device = 'auto', half: bool | None = None,
                  input_size: tuple[int, int] | None = None,
@@ -119,6 +121,7 @@ class Predictor:
         self._palette = metadata.palette_array
         names = [name.lower() for name in metadata.class_names]
         self._sky_id = names.index('sky') if 'sky' in names else None
+        self.provider = f'torch {self.device.type}'
         self.has_normals = bool(metadata.arch_kwargs.get('normals', False))
         self._staging: torch.Tensor | None = None
         self._staging_free: torch.cuda.Event | None = None
@@ -137,8 +140,20 @@ class Predictor:
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = 'auto',
                         half: bool | None = None,
                         input_size: tuple[int, int] | None = None,
-                        channels_last: bool = True, compile_model: bool = False) -> Predictor:
-        """Load a checkpoint (validated, see ``load_checkpoint``) and wrap it."""
+                        channels_last: bool = True, compile_model: bool = False,
+                        backend: str = 'torch') -> Predictor:
+        """Load a checkpoint (validated, see ``load_checkpoint``) and wrap it.
+
+        With ``backend`` ``onnxruntime`` or ``auto`` (ONNX Runtime when installed), ``path``
+        may also be an exported ``.onnx`` graph, and the result is the ONNX Runtime engine
+        with the same ``predict``/``infer`` contract (see ``engines.factory.load_predictor``).
+        """
+        if backend != 'torch':
+            from mtl_perception.engines.factory import load_predictor  # imports this module
+
+            return load_predictor(path, backend=backend, device=str(device), half=half,
+                                  input_size=input_size, channels_last=channels_last,
+                                  compile_model=compile_model)
         checkpoint = load_checkpoint(path)
         return cls(checkpoint.model, checkpoint.metadata, device=device, half=half,
                    input_size=input_size, channels_last=channels_last,
@@ -161,7 +176,7 @@ class Predictor:
         of the same size (allocating pinned memory per frame would cost more than the copy);
         an event makes sure the previous asynchronous copy has left the buffer first.
         """
-        _check_image(image)
+        check_image(image)
         host = torch.from_numpy(np.ascontiguousarray(image))
         if self.device.type != 'cuda':
             return host
@@ -175,13 +190,18 @@ class Predictor:
         self._staging_free.record()
         return uploaded
 
-    def preprocess(self, image: torch.Tensor, *, bgr: bool = False) -> torch.Tensor:
-        """Turn an uploaded ``HxWx3`` uint8 tensor into the normalised network input."""
+    def preprocess(self, image: torch.Tensor, *, bgr: bool = False,
+                   always_resize: bool = False) -> torch.Tensor:
+        """Turn an uploaded ``HxWx3`` uint8 tensor into the normalised network input.
+
+        A frame of the input size is not resized (resizing would be the identity) unless
+        ``always_resize``, which a traced graph for frames of any size needs.
+        """
         batch = image.permute(2, 0, 1).unsqueeze(0)
         if bgr:
             batch = batch.flip(1)
         batch = batch.float()
-        if tuple(batch.shape[-2:]) != self.input_size:
+        if always_resize or tuple(batch.shape[-2:]) != self.input_size:
             batch = F.interpolate(batch, size=self.input_size, mode='bilinear',
                                   align_corners=False, antialias=True)
         batch = (batch * self._scale + self._shift).to(self.dtype)
@@ -239,7 +259,8 @@ class Predictor:
                           class_names=self.class_names, palette=self._palette, normals=normals)
 
 
-def _check_image(image: object) -> None:
+def check_image(image: object) -> None:
+    """Raise :class:`InputImageError` unless ``image`` is a non-empty ``HxWx3`` uint8 array."""
     if not isinstance(image, np.ndarray):
         raise InputImageError(f'expected a numpy array, got {type(image).__name__}')
     if image.dtype != np.uint8:

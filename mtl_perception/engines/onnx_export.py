@@ -1,0 +1,197 @@
+"""Export a checkpoint as one self-contained ONNX graph: uint8 image in, labels and metres out.
+
+The graph holds everything the Predictor does per frame (channel order, resize to the network
+input, normalisation, forward pass, bilinear upsampling to the frame, argmax, depth masking,
+normals renormalisation), so a C++ or Jetson consumer needs nothing of this package. The
+checkpoint's metadata travels in the file's ``metadata_props``. An export is compared with the
+torch Predictor before it is written, and refused if the two disagree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+import tempfile
+from typing import Any
+import warnings
+
+from mtl_perception.checkpoint import load_checkpoint, ModelMetadata
+from mtl_perception.errors import EngineError
+from mtl_perception.inference import Predictor
+import numpy as np
+import torch
+from torch import nn
+
+EXPORT_FORMAT = 1
+METADATA_KEY = 'mtl_perception.metadata'
+EXPORT_KEY = 'mtl_perception.export'
+OPSET = 18  # Resize with antialias (the Predictor's downscaling)
+MIN_SIDE, MAX_SIDE = 32, 8192
+LOGGER = logging.getLogger(__name__)
+
+
+class DeploymentGraph(nn.Module):
+    """The Predictor's whole per-frame computation as one traceable module.
+
+    Args:
+        predictor: A float32 CPU Predictor; its network, sizes and masks are used.
+        half: Run the network in float16 (pre- and post-processing stay float32).
+    """
+
+    def __init__(self, predictor: Predictor, *, half: bool = False) -> None:
+        super().__init__()
+        self.predictor = predictor
+        self.network = predictor.model.half() if half else predictor.model
+        self.half = half
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Map an ``HxWx3`` uint8 RGB frame to labels, depth [and normals] at ``HxW``."""
+        batch = self.predictor.preprocess(image, always_resize=True)
+        outputs = self.network(batch.half() if self.half else batch)
+        if self.half:
+            outputs = {name: value.float() for name, value in outputs.items()}
+        result = self.predictor.postprocess(outputs, (image.shape[0], image.shape[1]))
+        if result.normals is None:
+            return result.labels, result.depth
+        return result.labels, result.depth, result.normals
+
+
+def output_names(metadata: ModelMetadata) -> list[str]:
+    """Names of the graph's outputs, in order."""
+    return ['labels', 'depth'] + (['normals'] if metadata.arch_kwargs.get('normals') else [])
+
+
+def export_onnx(checkpoint: str | Path, output: str | Path, *,
+                input_size: tuple[int, int] | None = None, dynamic_size: bool = False,
+                half: bool = False) -> dict[str, Any]:
+    """Export ``checkpoint`` to ``output`` after checking it against the torch Predictor.
+
+    Args:
+        checkpoint: The ``.pt`` file.
+        output: The ``.onnx`` file; written atomically, never left half-written.
+        input_size: Network input ``(height, width)``; default: the checkpoint's.
+        dynamic_size: Accept frames of any size; otherwise frames of the input size only.
+        half: Run the network in float16 (for TensorRT / CUDA; slow on most CPUs).
+
+    Returns:
+        The export record stored in the file (``EXPORT_KEY``).
+
+    Raises:
+        CheckpointError: The checkpoint cannot be loaded.
+        EngineError: Tracing failed, or the exported graph disagrees with the Predictor.
+    """
+    checkpoint, output = Path(checkpoint), Path(output)
+    loaded = load_checkpoint(checkpoint)
+    predictor = Predictor(loaded.model, loaded.metadata, device='cpu', half=False,
+                          input_size=input_size, channels_last=False)
+    metadata = loaded.metadata
+    record = {'format': EXPORT_FORMAT, 'input_size': list(predictor.input_size),
+              'dynamic_size': dynamic_size, 'half': half, 'opset': OPSET,
+              'outputs': output_names(metadata), 'checkpoint': checkpoint.name,
+              'checkpoint_sha256': file_sha256(checkpoint), 'torch': torch.__version__}
+    frame = test_frame(predictor.input_size)
+    graph = DeploymentGraph(predictor, half=half).eval()
+    proto = _trace(graph, frame, record)
+    meta = {**metadata.to_dict(), 'input_size': list(predictor.input_size)}
+    for key, value in ((METADATA_KEY, meta), (EXPORT_KEY, record)):
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, json.dumps(value)
+    data = proto.SerializeToString()
+    reference = Predictor(load_checkpoint(checkpoint).model, metadata, device='cpu', half=False,
+                          input_size=input_size)
+    sizes = [predictor.input_size]
+    if dynamic_size:
+        sizes.append((predictor.input_size[0] * 3 // 2 + 1, predictor.input_size[1] * 3 // 2 + 1))
+    for size in sizes:
+        verify(data, reference, test_frame(size), half=half)
+    write_atomically(output, data)
+    return record
+
+
+def _trace(graph: DeploymentGraph, frame: np.ndarray, record: dict[str, Any]) -> Any:
+    """Trace ``graph`` with the dynamo exporter; returns the ONNX ModelProto."""
+    kwargs: dict[str, Any] = {}
+    if record['dynamic_size']:
+        height = torch.export.Dim('height', min=MIN_SIDE, max=MAX_SIDE)
+        width = torch.export.Dim('width', min=MIN_SIDE, max=MAX_SIDE)
+        kwargs['dynamic_shapes'] = {'image': {0: height, 1: width}}
+    try:
+        with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            program = torch.onnx.export(
+                graph, (torch.from_numpy(frame),), dynamo=True, opset_version=OPSET,
+                input_names=['image'], output_names=record['outputs'], verbose=False,
+                **kwargs)
+    except Exception as error:  # noqa: B902  the exporter raises many library types
+        first = next(iter(str(error).splitlines()), type(error).__name__)
+        raise EngineError(f'ONNX export failed: {type(error).__name__}: {first}') from None
+    return program.model_proto
+
+
+def test_frame(size: tuple[int, int]) -> np.ndarray:
+    """A deterministic frame with structure (bands, gradients, noise) of ``size``."""
+    height, width = size
+    rng = np.random.default_rng(12345)
+    rows, cols = np.meshgrid(np.linspace(0, 1, height), np.linspace(0, 1, width), indexing='ij')
+    base = np.stack([rows * 200 + 30, cols * 180 + 40, (1 - rows) * 150 + 50], axis=2)
+    base[height // 3:2 * height // 3] *= 0.5
+    noise = rng.normal(0, 12, (height, width, 3))
+    return np.clip(base + noise, 0, 255).astype(np.uint8)
+
+
+def verify(data: bytes, reference: Predictor, frame: np.ndarray, *, half: bool) -> None:
+    """Run the graph with ONNX Runtime's CPU engine and compare it with ``reference``.
+
+    Raises:
+        EngineError: Labels agree on fewer than 99.9 % of pixels (99 % in float16), depth
+            differs by more than 1e-3 relative (1e-2), or the invalid pixels differ.
+    """
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    session = onnxruntime.InferenceSession(data, options, providers=['CPUExecutionProvider'])
+    outputs = session.run(None, {'image': frame})
+    expected = reference.predict(frame)
+    agreement = float((outputs[0] == expected.labels).mean())
+    both = np.isfinite(outputs[1]) & np.isfinite(expected.depth)
+    same_mask = float((np.isfinite(outputs[1]) == np.isfinite(expected.depth)).mean())
+    error = float(np.max(np.abs(outputs[1][both] - expected.depth[both])
+                         / np.maximum(expected.depth[both], 1e-3), initial=0.0))
+    tolerance, needed = (1e-2, 0.99) if half else (1e-3, 0.999)
+    if agreement < needed or same_mask < needed or error > tolerance:
+        raise EngineError(
+            f'the exported graph disagrees with the torch Predictor on a '
+            f'{frame.shape[1]}x{frame.shape[0]} test frame (labels agree on {agreement:.2%}, '
+            f'valid depth on {same_mask:.2%}, depth differs by up to {error:.1e} relative); '
+            'nothing was written')
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with path.open('rb') as stream:
+        for block in iter(lambda: stream.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary sibling, then rename it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    try:
+        with os.fdopen(handle, 'wb') as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,192 @@
+"""ONNX Runtime on an exported graph (``mtl_export_onnx``), with the Predictor's contract.
+
+Execution providers follow the device: on CUDA, TensorRT (float16 when ``half``, engines
+cached beside the exported graph) then CUDA then the CPU, as far as the installed
+``onnxruntime`` package has them (``onnxruntime-gpu`` for CUDA/TensorRT); on the CPU, the CPU
+provider with as many threads as PyTorch uses.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from mtl_perception.checkpoint import ModelMetadata, parse_metadata
+from mtl_perception.engines.onnx_export import EXPORT_FORMAT, EXPORT_KEY, METADATA_KEY
+from mtl_perception.errors import CheckpointError, EngineError, InputImageError, ModelConfigError
+from mtl_perception.inference import check_image, DevicePrediction, Prediction
+import numpy as np
+import torch
+
+BACKEND = 'onnxruntime'
+
+
+def import_onnxruntime() -> Any:
+    """Return the ``onnxruntime`` module.
+
+    Raises:
+        EngineError: It is not installed; says which package to install.
+    """
+    try:
+        import onnxruntime
+    except ImportError:
+        raise EngineError('backend onnxruntime needs the onnxruntime package (pip install '
+                          'onnxruntime, or onnxruntime-gpu for CUDA/TensorRT)') from None
+    return onnxruntime
+
+
+def providers_for(device: str, half: bool | None, available: list[str],
+                  cache: Path) -> list[Any]:
+    """Execution providers to ask for, best first, for ``device`` (auto, cpu, cuda[:N]).
+
+    Raises:
+        ModelConfigError: CUDA asked for but this onnxruntime has no CUDA provider.
+    """
+    if device == 'cpu':
+        return ['CPUExecutionProvider']
+    if not device.startswith('cuda') and device != 'auto':
+        raise ModelConfigError(f'unknown device {device!r}; use "auto", "cpu", "cuda" or '
+                               '"cuda:N"')
+    if 'CUDAExecutionProvider' not in available:
+        if device == 'auto':
+            return ['CPUExecutionProvider']
+        raise ModelConfigError(
+            f'device {device!r} requested but onnxruntime offers only {available}; install '
+            'onnxruntime-gpu, or use device "auto" or "cpu"')
+    index = int(device.split(':')[1]) if ':' in device else 0
+    chosen: list[Any] = []
+    if 'TensorrtExecutionProvider' in available:
+        chosen.append(('TensorrtExecutionProvider', {
+            'device_id': index, 'trt_fp16_enable': half is not False,
+            'trt_engine_cache_enable': True, 'trt_engine_cache_path': str(cache)}))
+    chosen.append(('CUDAExecutionProvider', {'device_id': index}))
+    chosen.append('CPUExecutionProvider')
+    return chosen
+
+
+def read_graph_metadata(proto_props: dict[str, str], source: str) -> tuple[ModelMetadata,
+                                                                           dict[str, Any]]:
+    """Metadata and export record from an exported graph's ``metadata_props``.
+
+    Raises:
+        EngineError: The graph was not exported by ``mtl_export_onnx`` or its metadata is bad.
+    """
+    if METADATA_KEY not in proto_props or EXPORT_KEY not in proto_props:
+        raise EngineError(f'{source}: not an mtl_perception graph (no {METADATA_KEY!r} '
+                          'metadata); export one with mtl_export_onnx')
+    try:
+        raw, record = json.loads(proto_props[METADATA_KEY]), json.loads(proto_props[EXPORT_KEY])
+        metadata = parse_metadata(raw, Path(source))
+    except (ValueError, CheckpointError) as error:
+        raise EngineError(f'{source}: unreadable mtl_perception metadata: {error}') from None
+    if record.get('format') != EXPORT_FORMAT:
+        raise EngineError(f'{source}: export format {record.get("format")!r}; this '
+                          f'mtl_perception reads format {EXPORT_FORMAT}')
+    return metadata, record
+
+
+class OnnxRuntimePredictor:
+    """Runs an exported graph; ``predict``/``infer`` as :class:`~mtl_perception.inference.Predictor`.
+
+    Results come back on the host (``device`` is the CPU for the output tensors); the
+    execution provider that runs the graph is :attr:`provider`.
+
+    Args:
+        graph: The ``.onnx`` file.
+        device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
+        half: Float16 in TensorRT (default on); the CUDA and CPU providers run the graph as
+            exported.
+        threads: CPU threads; default: as many as PyTorch uses.
+
+    Raises:
+        EngineError: Missing, corrupt or foreign graph; the message names the file.
+    """
+
+    backend = BACKEND
+
+    def __init__(self, graph: str | Path, *, device: str = 'auto', half: bool | None = None,
+                 threads: int | None = None) -> None:
+        onnxruntime = import_onnxruntime()
+        self.path = Path(graph)
+        if not self.path.is_file():
+            raise EngineError(f'{self.path}: no such file')
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads or torch.get_num_threads()
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        providers = providers_for(str(device), half, onnxruntime.get_available_providers(),
+                                  self.path.parent / 'tensorrt')
+        try:
+            self.session = onnxruntime.InferenceSession(str(self.path), options,
+                                                        providers=providers)
+        except Exception as error:  # noqa: B902  onnxruntime raises its own Fail/InvalidGraph
+            first = next(iter(str(error).splitlines()), type(error).__name__)
+            raise EngineError(f'{self.path}: not a loadable ONNX graph (damaged or not ONNX): '
+                              f'{first[:200]}') from None
+        props = self.session.get_modelmeta().custom_metadata_map
+        self.metadata, self.record = read_graph_metadata(props, str(self.path))
+        self.provider = self.session.get_providers()[0]
+        self.device = torch.device('cpu')
+        self.half = self.provider == 'TensorrtExecutionProvider' and half is not False
+        self.input_size = tuple(self.record['input_size'])
+        self.has_normals = 'normals' in self.record['outputs']
+        self._palette = self.metadata.palette_array
+        self._depth_range = self.metadata.depth_range
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """Name of each class id."""
+        return self.metadata.class_names
+
+    @property
+    def palette(self) -> np.ndarray:
+        """``(num_classes, 3)`` uint8 colour of each class id."""
+        return self._palette
+
+    def set_depth_range(self, low: float, high: float) -> None:
+        """Narrow the valid depth range (metres); the graph already masks outside its own.
+
+        Raises:
+            ModelConfigError: Unless ``0 <= low < high`` within the exported range.
+        """
+        graph_low, graph_high = self.metadata.depth_range
+        if not graph_low <= low < high <= graph_high:
+            raise ModelConfigError(
+                f'depth range ({low}, {high}) must lie within the exported graph\'s '
+                f'({graph_low}, {graph_high}); re-export or use backend torch to widen it')
+        self._depth_range = (float(low), float(high))
+
+    def infer(self, image: np.ndarray, *, bgr: bool = False) -> DevicePrediction:
+        """Predict one frame; results as CPU tensors (no copy of the graph's outputs).
+
+        Raises:
+            InputImageError: Not an ``HxWx3`` uint8 image, or (for a fixed-size graph) not of
+                the exported size.
+        """
+        check_image(image)
+        if not self.record['dynamic_size'] and tuple(image.shape[:2]) != self.input_size:
+            raise InputImageError(
+                f'this graph takes {self.input_size[1]}x{self.input_size[0]} frames only, got '
+                f'{image.shape[1]}x{image.shape[0]}; export with --dynamic-size')
+        frame = np.ascontiguousarray(image[..., ::-1] if bgr else image)
+        outputs = self.session.run(None, {'image': frame})
+        depth = outputs[1]
+        if self._depth_range != self.metadata.depth_range:
+            low, high = self._depth_range
+            with np.errstate(invalid='ignore'):
+                depth[(depth < low) | (depth > high)] = np.nan
+        normals = None
+        if self.has_normals:
+            normals = torch.from_numpy(outputs[2])
+            normals[torch.isnan(torch.from_numpy(depth))] = float('nan')
+        return DevicePrediction(labels=torch.from_numpy(outputs[0]),
+                                depth=torch.from_numpy(depth), normals=normals)
+
+    def predict(self, image: np.ndarray, *, bgr: bool = False) -> Prediction:
+        """Predict one frame; see :meth:`infer`. Results are numpy arrays."""
+        result = self.infer(image, bgr=bgr)
+        return Prediction(labels=result.labels.numpy(), depth=result.depth.numpy(),
+                          class_names=self.class_names, palette=self._palette,
+                          normals=None if result.normals is None else result.normals.numpy())
