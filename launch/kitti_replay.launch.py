@@ -22,6 +22,7 @@ def _arguments() -> list:
         ('camera', 'left', 'KITTI colour camera to segment: left or right'),
         ('model', '', 'checkpoint file; empty = the installed default weights'),
         ('device', 'auto', 'auto, cpu, cuda or cuda:N'),
+        ('backend', 'auto', 'auto (ONNX Runtime when installed), torch or onnxruntime'),
         ('rviz', 'true', 'also start rviz2 with config/kitti_replay.rviz'),
     )
     return [DeclareLaunchArgument(name, default_value=default, description=text)
@@ -41,6 +42,7 @@ def generate_launch_description():
             'image_topic': ['/kitti/camera_color_', camera, '/image_raw'],
             'camera_info_topic': ['/kitti/camera_color_', camera, '/camera_info'],
             'model': LaunchConfiguration('model'), 'device': LaunchConfiguration('device'),
+            'backend': LaunchConfiguration('backend'),
             'params_file': os.path.join(share, 'config', 'kitti_replay.yaml'),
             'use_sim_time': 'true', 'rviz': LaunchConfiguration('rviz'),
             'rviz_config': os.path.join(share, 'config', 'kitti_replay.rviz'),

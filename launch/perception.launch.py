@@ -24,6 +24,7 @@ def _arguments(share: str) -> list:
         ('camera_info_topic', '/camera/camera_info', 'sensor_msgs/CameraInfo of that image'),
         ('model', '', 'checkpoint file; empty = the installed default weights'),
         ('device', 'auto', 'auto, cpu, cuda or cuda:N'),
+        ('backend', 'auto', 'auto (ONNX Runtime when installed), torch or onnxruntime'),
         ('params_file', os.path.join(share, 'config', 'perception.yaml'), 'parameter file'),
         ('namespace', '', 'namespace of the node'),
         ('use_sim_time', 'false', 'use /clock (true when replaying bags with --clock)'),
@@ -44,6 +45,7 @@ def generate_launch_description():
         parameters=[LaunchConfiguration('params_file'),
                     {'model': ParameterValue(LaunchConfiguration('model'), value_type=str),
                      'device': ParameterValue(LaunchConfiguration('device'), value_type=str),
+                     'backend': ParameterValue(LaunchConfiguration('backend'), value_type=str),
                      'use_sim_time': use_sim_time}],
         remappings=[('image', LaunchConfiguration('image_topic')),
                     ('camera_info', LaunchConfiguration('camera_info_topic'))])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from mtl_perception.checkpoint import ModelMetadata, save_checkpoint
@@ -27,6 +28,14 @@ def make_metadata(num_classes: int = 8, **overrides: object) -> ModelMetadata:
     }
     fields.update(overrides)
     return ModelMetadata(**fields)
+
+
+@pytest.fixture(scope='session', autouse=True)
+def export_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Keep ONNX graphs exported on first use (and by node processes) out of ~/.cache."""
+    path = tmp_path_factory.mktemp('export_cache')
+    os.environ['MTL_PERCEPTION_CACHE'] = str(path)
+    return path
 
 
 @pytest.fixture(scope='session')

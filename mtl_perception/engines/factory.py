@@ -15,11 +15,13 @@ from pathlib import Path
 from mtl_perception.engines import BACKENDS
 from mtl_perception.engines.onnx_export import export_onnx, file_sha256
 from mtl_perception.engines.onnxruntime_engine import OnnxRuntimePredictor
-from mtl_perception.errors import EngineError, ModelConfigError
+from mtl_perception.errors import CheckpointError, EngineError, ModelConfigError
 from mtl_perception.inference import Predictor
 
 LOGGER = logging.getLogger(__name__)
 CACHE_ENV = 'MTL_PERCEPTION_CACHE'
+#: What :func:`load_predictor` returns: either engine, one contract.
+AnyPredictor = Predictor | OnnxRuntimePredictor
 
 
 def resolve_backend(backend: str) -> str:
@@ -36,7 +38,7 @@ def resolve_backend(backend: str) -> str:
 
 
 def cache_dir() -> Path:
-    """``$MTL_PERCEPTION_CACHE``, else ``$XDG_CACHE_HOME/mtl_perception``, else ``~/.cache/...``."""
+    """Return ``$MTL_PERCEPTION_CACHE``, else ``$XDG_CACHE_HOME`` or ``~/.cache``, + package."""
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV])
     base = os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache'
@@ -44,7 +46,7 @@ def cache_dir() -> Path:
 
 
 def cached_graph(checkpoint: Path, input_size: tuple[int, int] | None) -> Path:
-    """The exported graph of ``checkpoint`` (dynamic frame size), exporting it if needed."""
+    """Return the exported graph of ``checkpoint`` (any frame size), exporting it if needed."""
     size = 'trained' if input_size is None else f'{input_size[0]}x{input_size[1]}'
     path = cache_dir() / 'onnx' / f'{file_sha256(checkpoint)[:20]}-{size}.onnx'
     if not path.is_file():
@@ -56,7 +58,7 @@ def cached_graph(checkpoint: Path, input_size: tuple[int, int] | None) -> Path:
 def load_predictor(path: str | Path, *, backend: str = 'auto', device: str = 'auto',
                    half: bool | None = None, input_size: tuple[int, int] | None = None,
                    channels_last: bool = True,
-                   compile_model: bool = False) -> Predictor | OnnxRuntimePredictor:
+                   compile_model: bool = False) -> AnyPredictor:
     """Load a ``.pt`` checkpoint or an ``.onnx`` graph with the chosen backend.
 
     Args:
@@ -75,6 +77,8 @@ def load_predictor(path: str | Path, *, backend: str = 'auto', device: str = 'au
     """
     path = Path(path)
     chosen = resolve_backend(backend)
+    if not path.is_file():
+        raise CheckpointError(f'{path}: model file not found')
     is_graph = path.suffix.lower() == '.onnx'
     if is_graph and chosen == 'torch':
         if backend == 'torch':

@@ -9,9 +9,10 @@ torch Predictor before it is written, and refused if the two disagree.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
-import logging
 import os
 from pathlib import Path
 import tempfile
@@ -30,7 +31,6 @@ METADATA_KEY = 'mtl_perception.metadata'
 EXPORT_KEY = 'mtl_perception.export'
 OPSET = 18  # Resize with antialias (the Predictor's downscaling)
 MIN_SIDE, MAX_SIDE = 32, 8192
-LOGGER = logging.getLogger(__name__)
 
 
 class DeploymentGraph(nn.Module):
@@ -100,8 +100,9 @@ def export_onnx(checkpoint: str | Path, output: str | Path, *,
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, json.dumps(value)
     data = proto.SerializeToString()
+    # the graph was traced in NCHW: compare like with like (NHWC only reorders the sums)
     reference = Predictor(load_checkpoint(checkpoint).model, metadata, device='cpu', half=False,
-                          input_size=input_size)
+                          input_size=input_size, channels_last=False)
     sizes = [predictor.input_size]
     if dynamic_size:
         sizes.append((predictor.input_size[0] * 3 // 2 + 1, predictor.input_size[1] * 3 // 2 + 1))
@@ -118,8 +119,10 @@ def _trace(graph: DeploymentGraph, frame: np.ndarray, record: dict[str, Any]) ->
         height = torch.export.Dim('height', min=MIN_SIDE, max=MAX_SIDE)
         width = torch.export.Dim('width', min=MIN_SIDE, max=MAX_SIDE)
         kwargs['dynamic_shapes'] = {'image': {0: height, 1: width}}
+    chatter = io.StringIO()  # the exporter prints its progress; keep it for errors only
     try:
-        with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+        with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings(), \
+                contextlib.redirect_stdout(chatter):
             warnings.simplefilter('ignore')
             program = torch.onnx.export(
                 graph, (torch.from_numpy(frame),), dynamo=True, opset_version=OPSET,

@@ -38,7 +38,7 @@ def import_onnxruntime() -> Any:
 
 def providers_for(device: str, half: bool | None, available: list[str],
                   cache: Path) -> list[Any]:
-    """Execution providers to ask for, best first, for ``device`` (auto, cpu, cuda[:N]).
+    """List the execution providers to ask for, best first, for ``device``.
 
     Raises:
         ModelConfigError: CUDA asked for but this onnxruntime has no CUDA provider.
@@ -67,7 +67,7 @@ def providers_for(device: str, half: bool | None, available: list[str],
 
 def read_graph_metadata(proto_props: dict[str, str], source: str) -> tuple[ModelMetadata,
                                                                            dict[str, Any]]:
-    """Metadata and export record from an exported graph's ``metadata_props``.
+    """Read metadata and export record from an exported graph's ``metadata_props``.
 
     Raises:
         EngineError: The graph was not exported by ``mtl_export_onnx`` or its metadata is bad.
@@ -87,7 +87,7 @@ def read_graph_metadata(proto_props: dict[str, str], source: str) -> tuple[Model
 
 
 class OnnxRuntimePredictor:
-    """Runs an exported graph; ``predict``/``infer`` as :class:`~mtl_perception.inference.Predictor`.
+    """Runs an exported graph with the ``predict``/``infer`` contract of the Predictor.
 
     Results come back on the host (``device`` is the CPU for the output tensors); the
     execution provider that runs the graph is :attr:`provider`.
@@ -154,7 +154,7 @@ class OnnxRuntimePredictor:
         graph_low, graph_high = self.metadata.depth_range
         if not graph_low <= low < high <= graph_high:
             raise ModelConfigError(
-                f'depth range ({low}, {high}) must lie within the exported graph\'s '
+                f"depth range ({low}, {high}) must lie within the exported graph's "
                 f'({graph_low}, {graph_high}); re-export or use backend torch to widen it')
         self._depth_range = (float(low), float(high))
 

@@ -24,6 +24,7 @@ import cv2
 import imageio.v2 as imageio
 from mtl_perception.checkpoint import load_checkpoint
 from mtl_perception.default_model import default_model_path
+from mtl_perception.engines import BACKEND_HELP, BACKENDS
 from mtl_perception.ros.conversions import image_to_array, image_to_rgb, pointcloud2_to_array
 from mtl_perception.ros.recorder import OutputRecorder, Recording
 from mtl_perception.synthetic.kitti_layout import write_kitti_drive
@@ -39,10 +40,11 @@ LOGGER = logging.getLogger('demo')
 TOPICS = camera_topics(2)
 
 
-def _start_node(model: Path, log_path: Path) -> subprocess.Popen:
+def _start_node(model: Path, backend: str, log_path: Path) -> subprocess.Popen:
     command = [sys.executable, '-m', 'mtl_perception.ros.node', '--ros-args',
                '-r', f'image:={TOPICS["image"]}', '-r', f'camera_info:={TOPICS["camera_info"]}',
-               '-p', f'model:={model}', '-p', 'use_sim_time:=true', '-p', 'point_stride:=2',
+               '-p', f'model:={model}', '-p', f'backend:={backend}',
+               '-p', 'use_sim_time:=true', '-p', 'point_stride:=2',
                '-p', 'input_reliability:=reliable', '-p', 'input_queue_depth:=2',
                '-p', 'log_period:=5.0']
     log = log_path.open('w')
@@ -125,7 +127,8 @@ def _write_pictures(recording: Recording, output: Path, depth_range: tuple[float
     return written
 
 
-def run_demo(output: Path, *, frames: int, model: Path) -> dict[str, object]:
+def run_demo(output: Path, *, frames: int, model: Path,
+             backend: str = 'auto') -> dict[str, object]:
     """Run the whole chain and write the results to ``output``; returns the summary."""
     work = output / 'work'
     shutil.rmtree(work, ignore_errors=True)
@@ -143,9 +146,9 @@ def run_demo(output: Path, *, frames: int, model: Path) -> dict[str, object]:
     executor.add_node(recorder)
     spinner = threading.Thread(target=executor.spin, daemon=True)
     spinner.start()
-    node = _start_node(model, output / 'perception_node.log')
+    node = _start_node(model, backend, output / 'perception_node.log')
     try:
-        LOGGER.info('starting perception_node with %s', model)
+        LOGGER.info('starting perception_node with %s (backend %s)', model, backend)
         _wait_for_node(recorder, node, output / 'perception_node.log')
         LOGGER.info('replaying the bag into it with mtl_bag_play --clock')
         subprocess.run([sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag),
@@ -180,10 +183,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--frames', type=int, default=40, help='frames of the drive')
     parser.add_argument('--model', type=Path, default=None,
                         help='checkpoint (default: the shipped default weights)')
+    parser.add_argument('--backend', choices=BACKENDS, default='auto',
+                        help=BACKEND_HELP)
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format='%(name)s: %(message)s')
     os.environ.setdefault('ROS_DOMAIN_ID', str(1 + os.getpid() % 100))
-    run_demo(args.output, frames=args.frames, model=args.model or default_model_path())
+    run_demo(args.output, frames=args.frames, model=args.model or default_model_path(),
+             backend=args.backend)
     return 0
 
 

@@ -22,8 +22,8 @@ import time
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from mtl_perception.default_model import default_model_path
+from mtl_perception.engines.factory import AnyPredictor, load_predictor
 from mtl_perception.errors import MtlPerceptionError
-from mtl_perception.inference import Predictor
 from mtl_perception.ros.camera import frame_intrinsics
 from mtl_perception.ros.conversions import image_to_rgb
 from mtl_perception.ros.frame_slot import LatestFrameSlot
@@ -104,7 +104,8 @@ class PerceptionNode(Node):
             f'ready: model {self.model_path} ({len(self.predictor.class_names)} classes'
             f'{", normals" if self.predictor.has_normals else ""}, input '
             f'{self.predictor.input_size[1]}x{self.predictor.input_size[0]}) on '
-            f'{self.predictor.device}{" fp16" if self.predictor.half else ""}, warmed up in '
+            f'{self.predictor.backend} ({self.predictor.provider})'
+            f'{" fp16" if self.predictor.half else ""}, warmed up in '
             f'{warm_up_ms:.0f} ms; subscribed to {self.resolve_topic_name("image")}')
 
     def _warm_up(self) -> float:
@@ -124,19 +125,19 @@ class PerceptionNode(Node):
                                  f'{type(error).__name__}: {first_line}{hint}') from None
         return (time.perf_counter() - started) * 1000.0
 
-    def _load_predictor(self) -> Predictor:
+    def _load_predictor(self) -> AnyPredictor:
         settings = self.settings
         self.model_path = settings.model or str(default_model_path())
         size = (settings.input_height, settings.input_width)
         if (size[0] == 0) != (size[1] == 0):
             raise ModelLoadError('set both input_height and input_width, or neither')
         try:
-            predictor = Predictor.from_checkpoint(
-                self.model_path, device=settings.device,
+            predictor = load_predictor(
+                self.model_path, backend=settings.backend, device=settings.device,
                 half=None if settings.half else False,
                 input_size=size if size[0] else None,
                 compile_model=settings.compile_model)
-        except MtlPerceptionError as error:
+        except (MtlPerceptionError, OSError) as error:
             raise ModelLoadError(f'cannot load model {self.model_path!r}: {error}') from None
         low, high = predictor.metadata.depth_range
         low = settings.depth_min or low
@@ -253,6 +254,7 @@ class PerceptionNode(Node):
             **{f'{stage}_ms_p50': f'{ms:.1f}'
                for stage, ms in self.stats.stage_medians().items()},
             'device': str(self.predictor.device), 'half': str(self.predictor.half),
+            'backend': self.predictor.backend, 'provider': self.predictor.provider,
             'model': self.model_path,
         }
         idle = time.monotonic() - self._last_input
@@ -280,8 +282,9 @@ class PerceptionNode(Node):
             f'{counts["frames_bad"]}')
 
     def destroy_node(self) -> None:
-        """Stop serving, then tear the node down."""
-        self.slot.close()
+        """Stop serving, then tear the node down (also after a failed ``__init__``)."""
+        if hasattr(self, 'slot'):
+            self.slot.close()
         super().destroy_node()
 
 

@@ -22,6 +22,9 @@ PARAMETERS: dict[str, tuple[object, int, str, tuple[float, float] | None]] = {
     'model': ('', _STRING, 'checkpoint file; empty = the default weights installed in '
               'share/mtl_perception/models', None),
     'device': ('auto', _STRING, 'auto (CUDA if present), cpu, cuda or cuda:N', None),
+    'backend': ('auto', _STRING, 'inference engine: auto (ONNX Runtime when installed), torch '
+                'or onnxruntime (a .pt model is exported to ONNX on first use and cached)',
+                None),
     'half': (True, _BOOL, 'run in float16 on CUDA (ignored on the CPU)', None),
     'compile_model': (False, _BOOL, 'torch.compile the network at start-up: faster frames, '
                       'but start-up takes about a minute and needs a C++ compiler (CPU) or Triton '
@@ -58,6 +61,7 @@ class NodeSettings:
 
     model: str
     device: str
+    backend: str
     half: bool
     compile_model: bool
     input_height: int

@@ -16,8 +16,9 @@ from pathlib import Path
 import sys
 
 from mtl_perception.cli import usage_error
+from mtl_perception.engines import BACKEND_HELP, BACKENDS
+from mtl_perception.engines.factory import AnyPredictor, load_predictor
 from mtl_perception.errors import MtlPerceptionError
-from mtl_perception.inference import Predictor
 from mtl_perception.ros.camera import frame_intrinsics
 from mtl_perception.ros.conversions import image_to_array, image_to_rgb
 from mtl_perception.ros.node import NODE_NAME
@@ -57,7 +58,7 @@ def _choose_topics(reader: Reader, image_topic: str | None) -> tuple[str, str, s
     return image_topic, f'{base}/camera_info', f'{base}/depth/ground_truth'
 
 
-def process_bag(input_bag: Path, output_bag: Path, predictor: Predictor, *,
+def process_bag(input_bag: Path, output_bag: Path, predictor: AnyPredictor, *,
                 image_topic: str | None = None, point_stride: int = 2,
                 progress: bool = True) -> dict[str, object]:
     """Predict every image of ``image_topic`` and write the outputs to ``output_bag``.
@@ -142,9 +143,12 @@ def _parser() -> argparse.ArgumentParser:
             'as OUT_BAG/metrics.json.'))
     parser.add_argument('input', type=Path, metavar='IN_BAG')
     parser.add_argument('output', type=Path, metavar='OUT_BAG')
-    parser.add_argument('--model', type=Path, required=True, help='checkpoint file')
+    parser.add_argument('--model', type=Path, required=True,
+                        help='checkpoint (.pt) or exported graph (.onnx)')
     parser.add_argument('--image-topic', help='image topic (default: the first */image_raw)')
     parser.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:N')
+    parser.add_argument('--backend', choices=BACKENDS, default='auto',
+                        help=BACKEND_HELP)
     parser.add_argument('--point-stride', type=int, default=2,
                         help='keep every N-th pixel of every N-th row in the cloud')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
@@ -156,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(message)s')
     try:
-        predictor = Predictor.from_checkpoint(args.model, device=args.device)
+        predictor = load_predictor(args.model, backend=args.backend, device=args.device)
         result = process_bag(args.input, args.output, predictor, image_topic=args.image_topic,
                              point_stride=args.point_stride, progress=not args.no_progress)
     except (MtlPerceptionError, OSError) as error:

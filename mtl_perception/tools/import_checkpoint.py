@@ -64,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns 0, 1 when the file cannot be imported, 2 on bad arguments."""
-    logging.basicConfig(level=logging.INFO, format='%(message)s')
+    logging.basicConfig(level=logging.WARNING, format='%(message)s')
+    LOGGER.setLevel(logging.INFO)
     args = _parser().parse_args(argv)
     if args.output.is_dir():
         return usage_error(PROGRAM, f'--output {str(args.output)!r} is a folder; name a file')

@@ -16,6 +16,8 @@ import sys
 import cv2
 from mtl_perception.checkpoint import ModelMetadata
 from mtl_perception.default_model import DEFAULT_MODEL_FILE, default_model_path
+from mtl_perception.engines import BACKEND_HELP, BACKENDS
+from mtl_perception.engines.factory import load_predictor
 from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.geometry import backproject, Intrinsics
 from mtl_perception.inference import Prediction, Predictor
@@ -157,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help='image files, folders of images, or video files')
     source = parser.add_mutually_exclusive_group()
     source.add_argument('--model', type=Path,
-                        help='checkpoint file (.pt) to run (default: the shipped default '
+                        help='checkpoint (.pt) or exported graph (.onnx) to run (default: '
+                             'the shipped default '
                              f'weights, models/{DEFAULT_MODEL_FILE})')
     source.add_argument('--random-init', action='store_true',
                         help='use an UNTRAINED, randomly initialised network (synthetic '
@@ -166,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help='folder for the results (created; default: %(default)s)')
     parser.add_argument('--device', default='auto',
                         help='auto, cpu, cuda or cuda:N (default: %(default)s)')
+    parser.add_argument('--backend', choices=BACKENDS, default='auto',
+                        help=BACKEND_HELP + '; --random-init always runs torch')
     parser.add_argument('--half', action=argparse.BooleanOptionalAction, default=None,
                         help='float16 inference (default: on CUDA only)')
     parser.add_argument('--ply', action='store_true',
@@ -185,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         files = collect_inputs(args.inputs)
         predictor = (untrained_predictor(args.device) if args.random_init else
-                     Predictor.from_checkpoint(args.model or default_model_path(),
-                                               device=args.device, half=args.half))
+                     load_predictor(args.model or default_model_path(), backend=args.backend,
+                                    device=args.device, half=args.half))
     except (OSError, ValueError, MtlPerceptionError) as error:
         log.error('%s', error)
         return 2

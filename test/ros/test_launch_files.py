@@ -21,7 +21,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCH_FILE = ROOT / 'launch' / 'perception.launch.py'
-EXPECTED_ARGUMENTS = {'image_topic', 'camera_info_topic', 'model', 'device', 'params_file',
+EXPECTED_ARGUMENTS = {'image_topic', 'camera_info_topic', 'model', 'device', 'backend',
+                      'params_file',
                       'namespace', 'use_sim_time', 'rviz', 'rviz_config'}
 REPLAY_FILE = ROOT / 'launch' / 'kitti_replay.launch.py'
 
@@ -65,7 +66,7 @@ def test_the_launch_file_declares_the_documented_arguments():
 
 def test_the_kitti_replay_plays_the_converter_topics_into_the_perception_launch():
     assert _declared_arguments(REPLAY_FILE) == {'bag', 'rate', 'camera', 'model', 'device',
-                                                'rviz'}
+                                                'backend', 'rviz'}
     text = REPLAY_FILE.read_text()
     assert "'ros2', 'bag', 'play'" in text and "'--clock'" in text
     assert "'use_sim_time': 'true'" in text

@@ -113,10 +113,14 @@ def ros_context():
     rclpy.shutdown()
 
 
-@pytest.fixture(scope='module')
-def node_process(ros_context, checkpoint_path):
-    """Start perception_node on the small test checkpoint; stop it with SIGTERM at the end."""
-    process = _start_node(checkpoint_path)
+PROVIDERS = {'torch': 'torch cpu', 'onnxruntime': 'CPUExecutionProvider'}
+
+
+@pytest.fixture(scope='module', params=sorted(PROVIDERS))
+def node_process(request, ros_context, checkpoint_path):
+    """Start perception_node on the small test checkpoint with each backend in turn."""
+    process = _start_node(checkpoint_path, '-p', f'backend:={request.param}')
+    process.backend = request.param
     yield process
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
@@ -250,9 +254,11 @@ def test_a_burst_far_above_the_processing_rate_is_dropped_not_queued(client, nod
     assert client.request(_frame(image), _camera_info(), outputs=('segmentation',))
 
 
-def test_diagnostics_report_rate_latency_drops_and_device(client):
+def test_diagnostics_report_rate_latency_drops_device_and_backend(client, node_process):
     status = client.fresh_status()
     values = {kv.key: kv.value for kv in status.values}
+    assert values['backend'] == node_process.backend
+    assert values['provider'] == PROVIDERS[node_process.backend]
     assert status.name == 'mtl_perception: perception'
     assert status.hardware_id == 'cpu'
     assert {'rate_hz', 'latency_p50_ms', 'latency_p95_ms', 'frames_received',
@@ -276,7 +282,8 @@ def test_sigterm_stops_the_node_cleanly(node_process, client):
     output = node_process.stdout.read()
     assert 'Traceback' not in output
     assert 'skipped a frame' in output
-    assert re.search(r'ready: model .* on cpu, warmed up in [0-9]+ ms; subscribed to', output)
+    ready = rf'ready: model .* on {node_process.backend} \({PROVIDERS[node_process.backend]}\)'
+    assert re.search(ready + r', warmed up in [0-9]+ ms; subscribed to', output)
 
 
 @pytest.mark.parametrize('model', ['missing.pt', 'corrupt.pt'])

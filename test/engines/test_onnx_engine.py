@@ -1,0 +1,225 @@
+"""Export to ONNX and the ONNX Runtime engine, against the torch Predictor on real frames."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+import subprocess
+import sys
+
+from mtl_perception.checkpoint import load_checkpoint, save_checkpoint
+from mtl_perception.default_model import default_model_path
+from mtl_perception.engines.factory import cache_dir, load_predictor, resolve_backend
+from mtl_perception.engines.onnx_export import EXPORT_KEY, export_onnx, METADATA_KEY
+from mtl_perception.engines.onnxruntime_engine import OnnxRuntimePredictor, providers_for
+from mtl_perception.errors import EngineError, InputImageError, ModelConfigError
+from mtl_perception.inference import Predictor
+from mtl_perception.synthetic import render_frame
+import numpy as np
+import onnx
+import pytest
+import torch
+
+DEFAULT = default_model_path()
+
+
+def _street(width: int, height: int, seed: int = 1_000_123) -> np.ndarray:
+    return render_frame(seed, width=width, height=height).rgb
+
+
+def _assert_agrees(ours, expected) -> None:
+    assert (ours.labels == expected.labels).mean() >= 0.999
+    both = np.isfinite(ours.depth) & np.isfinite(expected.depth)
+    assert (np.isfinite(ours.depth) == np.isfinite(expected.depth)).mean() >= 0.999
+    np.testing.assert_allclose(ours.depth[both], expected.depth[both], rtol=1e-3)
+
+
+@pytest.fixture(scope='module')
+def dynamic_graph(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp('onnx') / 'default_dynamic.onnx'
+    export_onnx(DEFAULT, path, dynamic_size=True)
+    return path
+
+
+@pytest.mark.parametrize('input_size', [None, (192, 640)])
+def test_a_fixed_size_export_equals_the_torch_predictor_on_a_street_frame(tmp_path,
+                                                                           input_size):
+    path = tmp_path / 'model.onnx'
+    record = export_onnx(DEFAULT, path, input_size=input_size)
+    height, width = record['input_size']
+    frame = _street(width, height)
+    engine = OnnxRuntimePredictor(path, device='cpu')
+    reference = Predictor.from_checkpoint(DEFAULT, device='cpu', input_size=input_size)
+    _assert_agrees(engine.predict(frame), reference.predict(frame))
+    with pytest.raises(InputImageError, match=rf'takes {width}x{height} frames only'):
+        engine.predict(_street(width + 32, height))
+
+
+@pytest.mark.parametrize(('width', 'height'), [(320, 96), (640, 192), (333, 201)])
+def test_a_dynamic_size_export_equals_the_torch_predictor_at_any_frame_size(
+        dynamic_graph, width, height):
+    frame = _street(width, height)
+    engine = OnnxRuntimePredictor(dynamic_graph, device='cpu')
+    reference = Predictor.from_checkpoint(DEFAULT, device='cpu')
+    _assert_agrees(engine.predict(frame), reference.predict(frame))
+    _assert_agrees(engine.predict(frame[..., ::-1].copy(), bgr=True), reference.predict(frame))
+
+
+def test_the_graph_carries_the_checkpoint_metadata(dynamic_graph):
+    model = onnx.load(str(dynamic_graph))
+    props = {entry.key: entry.value for entry in model.metadata_props}
+    metadata = load_checkpoint(DEFAULT).metadata
+    stored = json.loads(props[METADATA_KEY])
+    assert stored['class_names'] == list(metadata.class_names)
+    assert [tuple(c) for c in stored['palette']] == list(metadata.palette)
+    assert tuple(stored['depth_range']) == metadata.depth_range
+    record = json.loads(props[EXPORT_KEY])
+    assert record['dynamic_size'] and record['outputs'] == ['labels', 'depth']
+    assert [i.name for i in model.graph.input] == ['image']
+    assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.UINT8
+    engine = OnnxRuntimePredictor(dynamic_graph, device='cpu')
+    assert engine.metadata.class_names == metadata.class_names
+    assert engine.metadata.created_by == metadata.created_by
+    assert engine.input_size == metadata.input_size
+
+
+def test_a_three_task_export_returns_normals(tmp_path, normals_checkpoint_path, street_image):
+    path = tmp_path / 'three.onnx'
+    record = export_onnx(normals_checkpoint_path, path, dynamic_size=True)
+    assert record['outputs'] == ['labels', 'depth', 'normals']
+    ours = OnnxRuntimePredictor(path, device='cpu').predict(street_image)
+    expected = Predictor.from_checkpoint(normals_checkpoint_path, device='cpu').predict(
+        street_image)
+    np.testing.assert_allclose(ours.normals, expected.normals, atol=1e-3, equal_nan=True)
+
+
+def test_a_narrower_depth_range_is_applied_and_a_wider_one_refused(dynamic_graph):
+    engine = OnnxRuntimePredictor(dynamic_graph, device='cpu')
+    engine.set_depth_range(5.0, 20.0)
+    depth = engine.predict(_street(320, 96)).depth
+    finite = depth[np.isfinite(depth)]
+    assert finite.size and finite.min() >= 5.0 and finite.max() <= 20.0
+    with pytest.raises(ModelConfigError, match=r"within the exported graph's \(0.5, 80.0\)"):
+        engine.set_depth_range(0.1, 200.0)
+
+
+def test_an_export_that_disagrees_with_the_predictor_is_refused_and_not_written(
+        tmp_path, small_model):
+    from conftest import make_metadata
+    overflowing = type(small_model)(small_model.encoder, num_classes=8)
+    overflowing.load_state_dict(small_model.state_dict())
+    with torch.no_grad():  # logits beyond float16's 65504: the fp16 graph cannot agree
+        overflowing.segmentation_head.out.weight.mul_(1e7)
+    checkpoint = save_checkpoint(tmp_path / 'big.pt', overflowing, make_metadata())
+    with pytest.raises(EngineError, match='disagrees with the torch Predictor.*nothing was '
+                                          'written'):
+        export_onnx(checkpoint, tmp_path / 'big.onnx', half=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['big.pt']
+
+
+def test_a_damaged_graph_is_refused_with_one_clear_error(tmp_path, dynamic_graph):
+    data = dynamic_graph.read_bytes()
+    (tmp_path / 'cut.onnx').write_bytes(data[:len(data) // 3])
+    with pytest.raises(EngineError, match='cut.onnx: not a loadable ONNX graph'):
+        OnnxRuntimePredictor(tmp_path / 'cut.onnx', device='cpu')
+    with pytest.raises(EngineError, match='missing.onnx: no such file'):
+        OnnxRuntimePredictor(tmp_path / 'missing.onnx', device='cpu')
+
+
+def test_a_foreign_graph_is_refused(tmp_path):
+    node = onnx.helper.make_node('Identity', ['image'], ['labels'])
+    graph = onnx.helper.make_graph(
+        [node], 'foreign',
+        [onnx.helper.make_tensor_value_info('image', onnx.TensorProto.UINT8, [4, 4, 3])],
+        [onnx.helper.make_tensor_value_info('labels', onnx.TensorProto.UINT8, [4, 4, 3])])
+    onnx.save(onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid('', 18)]),
+              tmp_path / 'foreign.onnx')
+    with pytest.raises(EngineError, match='foreign.onnx: not an mtl_perception graph'):
+        OnnxRuntimePredictor(tmp_path / 'foreign.onnx', device='cpu')
+
+
+def test_a_checkpoint_run_with_onnxruntime_is_exported_once_and_cached(checkpoint_path,
+                                                                       street_image):
+    first = load_predictor(checkpoint_path, backend='onnxruntime', device='cpu')
+    cached = sorted((cache_dir() / 'onnx').glob('*.onnx'))
+    stamps = {path: path.stat().st_mtime_ns for path in cached}
+    second = load_predictor(checkpoint_path, backend='onnxruntime', device='cpu')
+    assert first.path == second.path and first.path in stamps
+    assert {path: path.stat().st_mtime_ns for path in cached} == stamps
+    _assert_agrees(second.predict(street_image),
+                   Predictor.from_checkpoint(checkpoint_path, device='cpu').predict(street_image))
+
+
+def test_a_damaged_cache_entry_is_exported_again(tmp_path, checkpoint_path, street_image,
+                                                 caplog):
+    graph = load_predictor(checkpoint_path, backend='onnxruntime', device='cpu').path
+    graph.write_bytes(b'damaged')
+    engine = load_predictor(checkpoint_path, backend='onnxruntime', device='cpu')
+    assert 'is unusable' in caplog.text and 'exporting it again' in caplog.text
+    assert graph.stat().st_size > 1_000_000
+    assert engine.predict(street_image).labels.shape == (50, 70)
+
+
+def test_backend_choices_are_checked():
+    assert resolve_backend('auto') == 'onnxruntime'  # installed with the runtime extras
+    with pytest.raises(ModelConfigError, match="unknown backend 'tensorflow'"):
+        resolve_backend('tensorflow')
+
+
+def test_inconsistent_backend_options_are_explained(dynamic_graph, checkpoint_path):
+    with pytest.raises(ModelConfigError, match='exported ONNX graph: use backend onnxruntime'):
+        load_predictor(dynamic_graph, backend='torch')
+    with pytest.raises(ModelConfigError, match='compile_model applies to backend torch'):
+        load_predictor(checkpoint_path, backend='onnxruntime', compile_model=True)
+    with pytest.raises(ModelConfigError, match='input size fixed'):
+        load_predictor(dynamic_graph, backend='onnxruntime', input_size=(64, 64))
+
+
+def test_predictor_from_checkpoint_takes_an_onnx_graph(dynamic_graph):
+    engine = Predictor.from_checkpoint(dynamic_graph, device='cpu', backend='auto')
+    assert engine.backend == 'onnxruntime' and engine.provider == 'CPUExecutionProvider'
+
+
+def test_cuda_providers_are_asked_for_best_first_and_missing_ones_explained(tmp_path):
+    gpu = ['TensorrtExecutionProvider', 'CUDAExecutionProvider', 'CPUExecutionProvider']
+    chosen = providers_for('cuda:1', None, gpu, tmp_path)
+    assert [p[0] if isinstance(p, tuple) else p for p in chosen] == gpu
+    assert chosen[0][1]['trt_fp16_enable'] and chosen[0][1]['device_id'] == 1
+    assert providers_for('auto', None, ['CPUExecutionProvider'], tmp_path) == [
+        'CPUExecutionProvider']
+    with pytest.raises(ModelConfigError, match='install onnxruntime-gpu'):
+        providers_for('cuda', None, ['CPUExecutionProvider'], tmp_path)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, '-m', 'mtl_perception.tools.export_onnx', *args],
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, 'PYTHONWARNINGS': 'ignore'})
+
+
+def test_the_export_command_writes_a_graph_and_says_what_it_holds(tmp_path, checkpoint_path):
+    result = _cli(str(checkpoint_path), '--output', str(tmp_path / 'm.onnx'), '--dynamic-size')
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == (
+        f'wrote {tmp_path / "m.onnx"}: outputs labels, depth, network input 96x64, any frame '
+        'size; matches the torch Predictor')
+    assert result.stdout == ''
+
+
+@pytest.mark.parametrize(('args', 'code', 'message'), [
+    (['--input-size', '8x8'], 2, 'sides must be 32..8192'),
+    (['--input-size', 'wide'], 2, 'is not HEIGHTxWIDTH'),
+])
+def test_the_export_command_refuses_bad_arguments(tmp_path, checkpoint_path, args, code,
+                                                   message):
+    result = _cli(str(checkpoint_path), '--output', str(tmp_path / 'm.onnx'), *args)
+    assert result.returncode == code and message in result.stderr
+
+
+def test_the_export_command_names_a_missing_checkpoint_in_one_line(tmp_path):
+    result = _cli(str(tmp_path / 'none.pt'), '--output', str(tmp_path / 'm.onnx'))
+    assert result.returncode == 1
+    assert result.stderr == f'mtl_export_onnx: error: {tmp_path / "none.pt"}: checkpoint ' \
+                            'file not found\n'
+    assert not (tmp_path / 'm.onnx').exists()
