@@ -6,6 +6,8 @@ take), flat out (the publisher never waits; on a small machine it competes with 
 the CPU) and closed loop (the next frame is sent when the previous frame's cloud arrived: the
 node's own time per frame, which the overhead ratio uses). Outputs are received serialised
 (``raw=True``), so the client spends no CPU on deserialising what it does not look at.
+The null relay (bench/null_relay.py) is the same node with the network replaced by a constant
+prediction: its closed-loop frame time is the cost of DDS and the node's plumbing.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import sys
 import time
 
 from diagnostic_msgs.msg import DiagnosticArray
-from mtl_perception.inference import Predictor
+from mtl_perception.engines.factory import load_predictor
 from mtl_perception.ros.conversions import array_to_image, image_to_rgb
 from mtl_perception.ros.outputs import OutputBuilder
 from mtl_perception.synthetic import kitti_like_intrinsics
@@ -33,6 +35,7 @@ from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from std_msgs.msg import Header
 
 MODES = (('closed loop', 'closed'), ('10 Hz', 10.0), ('30 Hz', 30.0), ('flat out', None))
+NULL_RELAY = Path(__file__).resolve().parent / 'null_relay.py'
 OUTPUTS = (('segmentation', Image), ('segmentation/color', Image), ('depth', Image),
            ('points', PointCloud2))
 _WARMUP_FRAMES = 5
@@ -132,17 +135,17 @@ class _Driver:
         return sending
 
 
-def bench_node_work_in_process(model: Path, image: np.ndarray, repeats: int,
+def bench_node_work_in_process(model: Path, image: np.ndarray, repeats: int, backend: str,
                                point_stride: int = 2) -> dict[str, float]:
     """Time the node's per-frame work without DDS against a bare ``predict()``, interleaved.
 
     The work is what ``perception_node`` does between taking a frame and handing the
-    serialised outputs to the middleware, with the same code (``image_to_rgb``,
-    ``Predictor.infer``, ``OutputBuilder``) and rclpy's serialisation standing in for
-    ``publish``. Each repeat times one bare ``predict()`` and then one frame of that work, so
-    both medians come from the same minutes of a machine whose speed drifts.
+    serialised outputs to the middleware, with the same code (``image_to_rgb``, the engine's
+    ``infer``, ``OutputBuilder``) and rclpy's serialisation standing in for ``publish``. Each
+    repeat times one bare ``predict()`` and then one frame of that work, so both medians come
+    from the same minutes of a machine whose speed drifts.
     """
-    predictor = Predictor.from_checkpoint(model, device='auto')
+    predictor = load_predictor(model, backend=backend, device='auto')
     builder = OutputBuilder(predictor.palette, predictor.device)
     header = Header(frame_id='camera_optical_frame')
     message = array_to_image(image, 'rgb8', header)
@@ -167,24 +170,21 @@ def bench_node_work_in_process(model: Path, image: np.ndarray, repeats: int,
             'outputs_ms': float(np.median(outputs)) * 1000.0}
 
 
-def bench_node(model: Path, image: np.ndarray, seconds: float) -> dict[str, object]:
-    """Run every mode against one node process; add the overhead ratio."""
-    without_dds = bench_node_work_in_process(model, image, 60)
-    bare_ms = without_dds['bare_predict_ms']
+def _run_modes(command: list[str], image: np.ndarray, seconds: float,
+               modes: tuple = MODES) -> dict[str, object]:
+    """Start the node ``command``, drive it through ``modes``; stop it with SIGTERM."""
     domain = str(1 + os.getpid() % 100)
     os.environ['ROS_DOMAIN_ID'] = domain
-    node_process = subprocess.Popen(
-        [sys.executable, '-m', 'mtl_perception.ros.node', '--ros-args', '-p',
-         f'model:={model}', '-p', 'input_reliability:=reliable', '-p', 'device:=auto'],
-        env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    node_process = subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
     rclpy.init()
     driver = _Driver(image)
     results: dict[str, object] = {}
     try:
-        driver.wait_for_node(120.0)
+        driver.wait_for_node(180.0)
         for _ in range(_WARMUP_FRAMES):
             driver.round_trip()
-        for label, mode in MODES:
+        for label, mode in modes:
             cpu_before, _ = _process_usage(node_process.pid)
             sending = driver.run(mode, seconds)
             cpu_after, rss = _process_usage(node_process.pid)
@@ -204,18 +204,42 @@ def bench_node(model: Path, image: np.ndarray, seconds: float) -> dict[str, obje
                 for name, arrivals in driver.received.items()}
             results[label] = entry
             if mode == 'closed':
-                in_node = {f'{stage}_ms': float(driver.diagnostics.get(f'{stage}_ms_p50', 'nan'))
-                           for stage in ('inference', 'outputs')}
+                results['in_node_closed_loop'] = {
+                    f'{stage}_ms': float(driver.diagnostics.get(f'{stage}_ms_p50', 'nan'))
+                    for stage in ('inference', 'outputs')}
         closed = results['closed loop']
-        node_ms = 1000.0 / closed['throughput_hz'] if closed['throughput_hz'] else float('inf')
-        results.update(node_frame_ms=node_ms, bare_predictor_ms=bare_ms,
-                       overhead_ratio=node_ms / bare_ms, in_node_closed_loop=in_node,
-                       node_work_without_dds=without_dds,
-                       overhead_ratio_without_dds=(without_dds['inference_ms']
-                                                   + without_dds['outputs_ms']) / bare_ms)
+        results['node_frame_ms'] = (1000.0 / closed['throughput_hz'] if closed['throughput_hz']
+                                    else float('inf'))
     finally:
         node_process.send_signal(signal.SIGTERM)
         node_process.wait(timeout=30)
         driver.client.destroy_node()
         rclpy.shutdown()
     return results
+
+
+def _node_command(script: list[str], model: Path, backend: str) -> list[str]:
+    return [sys.executable, *script, '--ros-args', '-p', f'model:={model}', '-p',
+            'input_reliability:=reliable', '-p', 'device:=auto', '-p', f'backend:={backend}']
+
+
+def bench_node(model: Path, image: np.ndarray, seconds: float,
+               backend: str) -> dict[str, object]:
+    """Run every mode against one node process with ``backend``; add the overhead ratios."""
+    without_dds = bench_node_work_in_process(model, image, 60, backend)
+    bare_ms = without_dds['bare_predict_ms']
+    results = _run_modes(_node_command(['-m', 'mtl_perception.ros.node'], model, backend),
+                         image, seconds)
+    results.update(backend=backend, bare_predictor_ms=bare_ms,
+                   overhead_ratio=results['node_frame_ms'] / bare_ms,
+                   node_work_without_dds=without_dds,
+                   overhead_ratio_without_dds=(without_dds['inference_ms']
+                                               + without_dds['outputs_ms']) / bare_ms)
+    return results
+
+
+def bench_null_relay(model: Path, image: np.ndarray, seconds: float,
+                     backend: str) -> dict[str, object]:
+    """Run the same node and outputs with the network replaced by a constant prediction."""
+    return _run_modes(_node_command([str(NULL_RELAY)], model, backend), image, seconds,
+                      modes=MODES[:1] + MODES[2:3])

@@ -13,20 +13,24 @@ touching the report.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import datetime
+import io
 import json
 import os
 from pathlib import Path
 import platform
 import time
 from typing import Callable
+import warnings
 
 from mtl_perception.default_model import default_model_path
+from mtl_perception.engines.factory import AnyPredictor, load_predictor
 from mtl_perception.inference import DevicePrediction, Predictor
 from mtl_perception.ros.outputs import OutputBuilder
 from mtl_perception.synthetic import CLASS_SET, kitti_like_intrinsics, render_frame
-from node_benchmark import bench_node
+from node_benchmark import bench_node, bench_null_relay
 import numpy as np
 import open3d
 from report import write_report
@@ -119,22 +123,65 @@ def _cuda_forward_rows(model: nn.Module, repeats: int) -> list[dict[str, object]
     return rows
 
 
+def _network_graph(model: nn.Module, example: torch.Tensor) -> bytes:
+    """Export the network alone (normalised NCHW input, raw outputs) as an ONNX graph."""
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        program = torch.onnx.export(model, (example,), dynamo=True, opset_version=18)
+    return program.model_proto.SerializeToString()
+
+
+def _onnxruntime_forward_rows(model: nn.Module, repeats: int) -> list[dict[str, object]]:
+    """Time the same forward pass exported and run by ONNX Runtime (CPU, CUDA, TensorRT)."""
+    import onnxruntime
+    available = onnxruntime.get_available_providers()
+    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else 'GPU'
+    engines = [('cpu', 'CPUExecutionProvider', {}, threads)
+               for threads in sorted({1, torch.get_num_threads()})]
+    if 'CUDAExecutionProvider' in available:
+        engines.append((gpu, 'CUDAExecutionProvider', {}, '-'))
+    if 'TensorrtExecutionProvider' in available:
+        engines.append((gpu, 'TensorrtExecutionProvider', {'trt_fp16_enable': True}, '-'))
+    rows = []
+    for height, width, purpose in FORWARD_SIZES:
+        runs = repeats if height * width < 100_000 else max(3, repeats // 3)
+        for precision, dtype in (('fp32', torch.float32), ('fp16', torch.float16)):
+            example = torch.randn(1, 3, height, width).to(dtype)
+            graph = _network_graph(copy.deepcopy(model).to(dtype), example)
+            for device, provider, provider_options, threads in engines:
+                row = {'device': device, 'threads': threads, 'size': f'{width}x{height}',
+                       'purpose': purpose,
+                       'variant': f'onnxruntime {precision} {provider.replace("Execution", " ")}'}
+                try:
+                    options = onnxruntime.SessionOptions()
+                    options.intra_op_num_threads = threads if threads != '-' else 0
+                    session = onnxruntime.InferenceSession(
+                        graph, options, providers=[(provider, provider_options)])
+                    feed = {session.get_inputs()[0].name: example.numpy()}
+                    row.update(time_call(lambda: session.run(None, feed), runs))
+                except Exception as error:  # noqa: B902  report a variant that fails
+                    row['error'] = f'{type(error).__name__}: {error}'[:200]
+                rows.append(row)
+    return rows
+
+
 def bench_forward(model: nn.Module, repeats: int) -> list[dict[str, object]]:
-    """Network forward pass alone: CPU layouts and thread counts, CUDA variants if present."""
+    """Network forward pass alone: torch CPU layouts and threads, ONNX Runtime, CUDA variants."""
     model = copy.deepcopy(model).float().cpu().eval()
     threads = torch.get_num_threads()
     try:
         rows = _cpu_forward_rows(model, repeats)
     finally:
         torch.set_num_threads(threads)
+    rows += _onnxruntime_forward_rows(model, repeats)
     if torch.cuda.is_available():
         rows += _cuda_forward_rows(model, repeats)
     return rows
 
 
-def bench_predictor_stages(predictor: Predictor, image: np.ndarray,
+def bench_predictor_stages(predictor: Predictor, engine: AnyPredictor, image: np.ndarray,
                            repeats: int) -> dict[str, dict[str, float]]:
-    """Each stage of one Predictor frame, and class ids taken the old and the new way."""
+    """Each stage of one Predictor frame, class ids the old and the new way, both engines."""
     cuda = predictor.device.type == 'cuda'
     uploaded = predictor.upload(image)
     network_input = predictor.preprocess(uploaded)
@@ -156,6 +203,7 @@ def bench_predictor_stages(predictor: Predictor, image: np.ndarray,
             'postprocess': lambda: predictor.postprocess(outputs, image.shape[:2]),
             'download': download,
             'whole predict()': lambda: predictor.predict(image),
+            'whole predict(), onnxruntime': lambda: engine.predict(image),
             'class ids: argmax(1) of NCHW logits (before)': lambda: nchw_logits.argmax(1),
             'class ids: max(1).indices of NCHW logits': lambda: nchw_logits.max(1).indices,
             'class ids: max(1).indices of NHWC logits (now)': lambda: logits.max(1).indices,
@@ -246,6 +294,11 @@ def bench_training(steps: int) -> dict[str, object]:
     return results
 
 
+def _onnxruntime_version() -> str:
+    import onnxruntime
+    return onnxruntime.__version__
+
+
 def machine() -> dict[str, str]:
     """Name the machine the figures come from."""
     cpu = next((line.split(':', 1)[1].strip() for line in
@@ -255,7 +308,8 @@ def machine() -> dict[str, str]:
             str(torch.get_num_threads()),
             'gpu': torch.cuda.get_device_name() if torch.cuda.is_available() else 'none',
             'python': platform.python_version(), 'torch': torch.__version__,
-            'open3d': open3d.__version__, 'date': datetime.date.today().isoformat()}
+            'open3d': open3d.__version__, 'onnxruntime': _onnxruntime_version(),
+            'date': datetime.date.today().isoformat()}
 
 
 def main() -> None:
@@ -277,11 +331,15 @@ def main() -> None:
     if 'forward' in sections:
         results['forward'] = bench_forward(predictor.model, repeats)
     if 'predictor_stages' in sections:
-        results['predictor_stages'] = bench_predictor_stages(predictor, image, repeats)
+        engine = load_predictor(args.model, backend='onnxruntime', device='auto')
+        results['predictor_stages'] = bench_predictor_stages(predictor, engine, image, repeats)
     if 'fusion' in sections:
         results['fusion'] = bench_fusion(repeats)
     if 'node' in sections:
-        results['node'] = bench_node(args.model, image, 3.0 if args.quick else args.node_seconds)
+        seconds = 3.0 if args.quick else args.node_seconds
+        results['node'] = bench_node(args.model, image, seconds, 'onnxruntime')
+        results['null_relay'] = bench_null_relay(args.model, image, seconds, 'onnxruntime')
+        results['node_torch'] = bench_node(args.model, image, seconds, 'torch')
     if 'training' in sections:
         results['training'] = bench_training(2 if args.quick else 8)
     if args.only:
@@ -289,7 +347,8 @@ def main() -> None:
         return
     (ROOT / 'bench' / 'results.json').write_text(json.dumps(results, indent=2) + '\n')
     baseline = json.loads((ROOT / 'bench' / 'baseline.json').read_text())
-    write_report(results, baseline, ROOT / 'docs' / 'benchmarks.md',
+    engine_baseline = json.loads((ROOT / 'bench' / 'baseline_engine.json').read_text())
+    write_report(results, baseline, engine_baseline, ROOT / 'docs' / 'benchmarks.md',
                  ROOT / 'docs' / 'images' / 'benchmark_stages.png')
 
 

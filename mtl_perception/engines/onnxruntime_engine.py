@@ -116,6 +116,10 @@ class OnnxRuntimePredictor:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
+        # idle workers sleep instead of spinning: the node builds and publishes outputs
+        # right after each run, and spinning workers took the cores it needs (outputs 2 ms
+        # in one process, 17 ms inside the node with spinning; docs/benchmarks.md)
+        options.add_session_config_entry('session.intra_op.allow_spinning', '0')
         providers = providers_for(str(device), half, onnxruntime.get_available_providers(),
                                   self.path.parent / 'tensorrt')
         try:

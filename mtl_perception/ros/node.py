@@ -299,11 +299,14 @@ def _spin(executor: SingleThreadedExecutor, stop: threading.Event) -> None:
         stop.set()
 
 
-def main(args: list[str] | None = None) -> int:
+def main(args: list[str] | None = None,
+         node_class: type[PerceptionNode] = PerceptionNode) -> int:
     """Run the node until Ctrl-C or SIGTERM; exit 1 with a clear message if it cannot start.
 
     Signals only set a flag that both loops check every 0.1 s of wall time: rclpy's own
     SIGTERM handling was seen to hang under ``use_sim_time`` once ``/clock`` stopped.
+    ``node_class`` lets the benchmark run the same loop around a node whose network is
+    replaced (bench/null_relay.py).
     """
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     stop = threading.Event()
@@ -311,7 +314,7 @@ def main(args: list[str] | None = None) -> int:
         signal.signal(number, lambda *_: stop.set())
     node = None
     try:
-        node = PerceptionNode()
+        node = node_class()
         executor = SingleThreadedExecutor()
         executor.add_node(node)
         spinner = threading.Thread(target=_spin, args=(executor, stop), name='executor')

@@ -43,8 +43,8 @@ def dynamic_graph(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize('input_size', [None, (192, 640)])
-def test_a_fixed_size_export_equals_the_torch_predictor_on_a_street_frame(tmp_path,
-                                                                           input_size):
+def test_a_fixed_size_export_equals_the_torch_predictor_on_a_street_frame(
+        tmp_path, input_size):
     path = tmp_path / 'model.onnx'
     record = export_onnx(DEFAULT, path, input_size=input_size)
     height, width = record['input_size']
@@ -211,8 +211,8 @@ def test_the_export_command_writes_a_graph_and_says_what_it_holds(tmp_path, chec
     (['--input-size', '8x8'], 2, 'sides must be 32..8192'),
     (['--input-size', 'wide'], 2, 'is not HEIGHTxWIDTH'),
 ])
-def test_the_export_command_refuses_bad_arguments(tmp_path, checkpoint_path, args, code,
-                                                   message):
+def test_the_export_command_refuses_bad_arguments(
+        tmp_path, checkpoint_path, args, code, message):
     result = _cli(str(checkpoint_path), '--output', str(tmp_path / 'm.onnx'), *args)
     assert result.returncode == code and message in result.stderr
 
