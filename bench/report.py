@@ -112,11 +112,11 @@ def _before_after(results: dict, baseline: dict) -> str:
                   body)
 
 
-def _engine_before_after(results: dict, before: dict) -> str:
-    """Compare the torch-only figures before the engine with the default now."""
-    node, old = results['node'], before['node']
-    stages, old_stages = results['predictor_stages'], before['predictor_stages']
-    rows = [['whole `predict()`, 640x192 (ms)', old_stages['whole predict()']['median_ms'],
+def _engine_before_after(results: dict) -> str:
+    """Compare the torch engine (what the node ran before) with ONNX Runtime, in one run."""
+    node, old = results['node'], results['node_torch']
+    stages = results['predictor_stages']
+    rows = [['whole `predict()`, 640x192 (ms)', stages['whole predict()']['median_ms'],
              stages['whole predict(), onnxruntime']['median_ms'],
              'ONNX Runtime runs the exported graph (pre/post-processing inside)']]
     for mode in ('30 Hz', 'flat out'):
@@ -130,11 +130,12 @@ def _engine_before_after(results: dict, before: dict) -> str:
     rows.append(['outputs: build + publish inside the node (ms)',
                  old['in_node_closed_loop']['outputs_ms'],
                  node['in_node_closed_loop']['outputs_ms'],
-                 'spinning workers had taken the cores the outputs need (17 ms measured)'])
+                 'ONNX Runtime workers sleep when idle; spinning they took the cores the '
+                 'outputs need (17 ms, measured once, docs/deployment.md)'])
     body = [[name, f'{was:.2f}', f'{now:.2f}',
              f'{now / was:.2f}x' if 'Hz)' in name else f'{was / now:.2f}x', why]
             for name, was, now, why in rows]
-    return _table(['figure', f'before ({before["commit"]}, torch)', 'now (onnxruntime)',
+    return _table(['figure', 'before: backend torch', 'now: backend onnxruntime (default)',
                    'better by', 'change'], body)
 
 
@@ -191,7 +192,7 @@ def _targets(results: dict) -> str:
 
 
 def _node_rows(node: dict) -> list[list[object]]:
-    return [[label, e['frames_sent'], e['frames_out'], e['dropped'],
+    return [[label, e['frames_sent'], e.get('publish_refused', 0), e['frames_out'], e['dropped'],
              f'{e["throughput_hz"]:.1f}', ' / '.join(
                  f'{v:.0f}' if v is not None else '-'
                  for v in e['output_latency_p50_ms'].values()),
@@ -202,13 +203,12 @@ def _node_rows(node: dict) -> list[list[object]]:
             if isinstance(e, dict) and 'frames_sent' in e]
 
 
-NODE_HEADER = ['input', 'sent', 'out', 'dropped', 'out Hz',
+NODE_HEADER = ['input', 'sent', 'refused', 'out', 'dropped', 'out Hz',
                'p50 ms: segmentation / colour / depth / points', 'points p50 ms',
                'points p95 ms', 'points p99 ms', 'node CPU %', 'node RSS MiB']
 
 
-def write_report(results: dict, baseline: dict, engine_baseline: dict, path: Path,
-                 plot_path: Path) -> None:
+def write_report(results: dict, baseline: dict, path: Path, plot_path: Path) -> None:
     """Write docs/benchmarks.md (and the stage plot) from one run's results."""
     plot_stages(results, baseline, plot_path)
     info = results['machine']
@@ -269,15 +269,20 @@ deserialise what it receives (this benchmark's `raw=True`) changed nothing measu
 
 ## Before and after: the ONNX Runtime engine
 
-"Before" is `bench/baseline_engine.json`: this benchmark's results at commit
-`{engine_baseline['commit']}` on the same machine type, when the node ran eager PyTorch.
+Side by side in this run: the node and `predict()` with `backend: torch` (eager PyTorch,
+channels_last: what the node ran before the engine existed) and with `backend: onnxruntime`
+(the default now, where ONNX Runtime is installed).
 
-{_engine_before_after(results, engine_baseline)}
+{_engine_before_after(results)}
 
 ## Before and after: the optimisations of the torch path
 
-"Before" is `bench/baseline.json`: this benchmark's results at commit `{baseline['commit']}`
-on the same machine type, before the optimisations listed here.
+"Before" is `bench/baseline.json`: this benchmark's results at commit `{baseline['commit']}`,
+before the optimisations listed here, measured on {baseline['machine']['cpu']} (2 cores);
+"now" is this run on {info['cpu']} ({info['cores']} cores) with `backend: torch`.{
+    '' if baseline['machine']['cpu'] == info['cpu'] else
+    ' The processors differ, so these ratios mix the changes with the machine; the engine '
+    'comparison above is from one run on one machine.'}
 
 {_before_after(results, baseline)}
 
@@ -313,7 +318,9 @@ sends the next frame when the previous cloud arrived: the node's own time per fr
 (medians from the node's `/diagnostics`): inference in the node {inference_ms:.1f} ms,
 building and publishing the outputs {outputs_ms:.1f} ms, DDS transport both ways and the
 client {transport_ms:.1f} ms. At fixed rates the node drops what it cannot take
-(newest frame wins); flat out, the publisher itself takes a core from the node.
+(newest frame wins); flat out, the publisher itself takes a core from the node, and publishes
+that the middleware refused while its reliable history was full (backpressure) are counted as
+"refused", not as sent.
 
 {_table(NODE_HEADER, _node_rows(node))}
 

@@ -347,8 +347,7 @@ def main() -> None:
         return
     (ROOT / 'bench' / 'results.json').write_text(json.dumps(results, indent=2) + '\n')
     baseline = json.loads((ROOT / 'bench' / 'baseline.json').read_text())
-    engine_baseline = json.loads((ROOT / 'bench' / 'baseline_engine.json').read_text())
-    write_report(results, baseline, engine_baseline, ROOT / 'docs' / 'benchmarks.md',
+    write_report(results, baseline, ROOT / 'docs' / 'benchmarks.md',
                  ROOT / 'docs' / 'images' / 'benchmark_stages.png')
 
 

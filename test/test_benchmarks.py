@@ -15,9 +15,8 @@ from report import write_report  # noqa: E402
 def test_docs_benchmarks_md_is_generated_from_the_committed_results(tmp_path):
     results = json.loads((ROOT / 'bench' / 'results.json').read_text())
     baseline = json.loads((ROOT / 'bench' / 'baseline.json').read_text())
-    engine_baseline = json.loads((ROOT / 'bench' / 'baseline_engine.json').read_text())
     report, plot = tmp_path / 'benchmarks.md', tmp_path / 'stages.png'
-    write_report(results, baseline, engine_baseline, report, plot)
+    write_report(results, baseline, report, plot)
     assert report.read_text() == (ROOT / 'docs' / 'benchmarks.md').read_text()
     assert plot.read_bytes().startswith(b'\x89PNG')
     assert results['machine']['cpu'] in report.read_text()

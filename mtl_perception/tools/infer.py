@@ -88,8 +88,29 @@ def count_frames(path: Path) -> int:
         capture.release()
 
 
-def read_frames(path: Path) -> Iterator[tuple[str, np.ndarray]]:
-    """Yield ``(name, BGR image)`` for an image file or for every frame of a video.
+def output_names(files: list[Path]) -> dict[Path, str]:
+    """Give every input a distinct output name: its stem, or ``folder_stem`` where stems clash.
+
+    Two ``frame.png`` from different folders would otherwise overwrite each other's outputs.
+    """
+    stems: dict[str, int] = {}
+    for path in files:
+        stems[path.stem] = stems.get(path.stem, 0) + 1
+    names: dict[Path, str] = {}
+    taken: set[str] = set()
+    for path in files:
+        name = path.stem if stems[path.stem] == 1 else f'{path.parent.name}_{path.stem}'
+        base, number = name, 1
+        while name in taken:
+            number += 1
+            name = f'{base}_{number}'
+        taken.add(name)
+        names[path] = name
+    return names
+
+
+def read_frames(path: Path, name: str) -> Iterator[tuple[str, np.ndarray]]:
+    """Yield ``(output name, BGR image)`` for an image file or for every frame of a video.
 
     Raises:
         UnreadableInputError: If the file cannot be decoded.
@@ -98,7 +119,7 @@ def read_frames(path: Path) -> Iterator[tuple[str, np.ndarray]]:
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
             raise UnreadableInputError(f'{path}: cannot be decoded as an image')
-        yield path.stem, image
+        yield name, image
         return
     capture = cv2.VideoCapture(str(path))
     try:
@@ -109,7 +130,7 @@ def read_frames(path: Path) -> Iterator[tuple[str, np.ndarray]]:
             ok, frame = capture.read()
             if not ok:
                 break
-            yield f'{path.stem}_{index:06d}', frame
+            yield f'{name}_{index:06d}', frame
             index += 1
         if index == 0:
             raise UnreadableInputError(f'{path}: video holds no decodable frame')
@@ -145,6 +166,17 @@ def write_outputs(name: str, bgr: np.ndarray, prediction: Prediction, output: Pa
     cv2.imwrite(str(output / f'{name}_labels.png'), prediction.labels)
 
 
+def _field_of_view(text: str) -> float:
+    """Parse a horizontal field of view in degrees, strictly between 0 and 180."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a number of degrees') from None
+    if not 0.0 < value < 180.0:
+        raise argparse.ArgumentTypeError(f'{text!r}: must be between 0 and 180 degrees')
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Command-line interface of ``mtl_infer``."""
     parser = argparse.ArgumentParser(
@@ -177,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help='also write a semantic point cloud per frame')
     parser.add_argument('--intrinsics', type=float, nargs=4, metavar=('FX', 'FY', 'CX', 'CY'),
                         help='pinhole intrinsics of the input images, in pixels, for --ply')
-    parser.add_argument('--hfov', type=float, default=80.0,
+    parser.add_argument('--hfov', type=_field_of_view, default=80.0,
                         help='horizontal field of view in degrees, used for --ply when '
                              '--intrinsics is not given (default: %(default)s)')
     return parser
@@ -188,6 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format='%(name)s: %(levelname)s: %(message)s')
     args = build_parser().parse_args(argv)
     try:
+        if args.output.exists() and not args.output.is_dir():
+            raise ValueError(f'--output {str(args.output)!r} is a file; name a folder')
+        if args.intrinsics is not None:
+            Intrinsics(*args.intrinsics, width=1, height=1)  # refuse before any output
         files = collect_inputs(args.inputs)
         predictor = (untrained_predictor(args.device) if args.random_init else
                      load_predictor(args.model or default_model_path(), backend=args.backend,
@@ -203,12 +239,13 @@ def main(argv: list[str] | None = None) -> int:
                     'working, not a meaningful segmentation or depth')
     args.output.mkdir(parents=True, exist_ok=True)
     depth_range = predictor.metadata.depth_range
+    names = output_names(files)
     failures = written = 0
     with tqdm(total=sum(count_frames(f) for f in files), unit='frame',
               disable=None) as progress:
         for path in files:
             try:
-                for name, bgr in read_frames(path):
+                for name, bgr in read_frames(path, names[path]):
                     prediction = predictor.predict(bgr, bgr=True)
                     write_outputs(name, bgr, prediction, args.output, depth_range)
                     if args.ply:

@@ -27,12 +27,13 @@ def bag(tmp_path_factory):
     return root / 'in', drive
 
 
+@pytest.mark.parametrize('backend', ['torch', 'onnxruntime'])
 def test_every_image_gets_the_four_outputs_with_its_header_and_depth_is_scored(
-        bag, tmp_path, checkpoint_path):
+        bag, tmp_path, checkpoint_path, backend):
     in_bag, drive = bag
     out_bag = tmp_path / 'out'
     assert main([str(in_bag), str(out_bag), '--model', str(checkpoint_path), '--device', 'cpu',
-                 '--point-stride', '1', '--no-progress']) == 0
+                 '--point-stride', '1', '--no-progress', '--backend', backend]) == 0
     kinds = {'/mtl_perception/segmentation': Image, '/mtl_perception/segmentation/color': Image,
              '/mtl_perception/depth': Image, '/mtl_perception/points': PointCloud2}
     received = {topic: [] for topic in kinds}

@@ -124,3 +124,66 @@ def test_a_three_task_model_adds_a_normals_picture_and_mosaic_panel(
     assert np.abs(normals[valid].astype(int) - colour).max() <= 1
     assert (normals[~valid] == 0).all()
     assert cv2.imread(str(output / 'frame_a_mosaic.png')).shape == (50, 280, 3)
+
+
+def test_both_backends_and_an_exported_graph_write_the_same_labels(
+        tmp_path, image_folder, checkpoint_path):
+    from mtl_perception.engines.onnx_export import export_onnx
+    graph = tmp_path / 'model.onnx'
+    export_onnx(checkpoint_path, graph, dynamic_size=True)
+    labels = {}
+    for name, args in (('torch', ['--model', checkpoint_path, '--backend', 'torch']),
+                       ('onnxruntime', ['--model', checkpoint_path, '--backend', 'onnxruntime']),
+                       ('graph', ['--model', graph])):
+        result = run_infer(image_folder / 'frame_a.png', *args, '--output', tmp_path / name,
+                           '--device', 'cpu')
+        assert result.returncode == 0, result.stderr
+        labels[name] = cv2.imread(str(tmp_path / name / 'frame_a_labels.png'),
+                                  cv2.IMREAD_UNCHANGED)
+    assert (labels['onnxruntime'] == labels['torch']).mean() >= 0.999
+    np.testing.assert_array_equal(labels['graph'], labels['onnxruntime'])
+
+
+def test_an_unknown_backend_is_a_usage_error(tmp_path, image_folder, checkpoint_path):
+    result = run_infer(image_folder, '--model', checkpoint_path, '--backend', 'tensorrt',
+                       '--output', tmp_path / 'out')
+    assert result.returncode == 2 and "invalid choice: 'tensorrt'" in result.stderr
+
+
+@pytest.mark.parametrize(('args', 'message'), [
+    (['--intrinsics', '-1', '1', '1', '1', '--ply'], 'degenerate intrinsics fx=-1.0'),
+    (['--intrinsics', 'nan', '1', '1', '1'], 'degenerate intrinsics fx=nan'),
+    (['--hfov', '0', '--ply'], "'0': must be between 0 and 180 degrees"),
+    (['--hfov', 'wide'], "'wide' is not a number of degrees"),
+])
+def test_bad_camera_arguments_are_refused_before_any_output(
+        tmp_path, image_folder, checkpoint_path, args, message):
+    result = run_infer(image_folder, '--model', checkpoint_path, '--output', tmp_path / 'out',
+                       *args)
+    assert result.returncode == 2
+    assert message in result.stderr and 'Traceback' not in result.stderr
+    assert not (tmp_path / 'out').exists()
+
+
+def test_an_existing_file_as_output_is_refused(tmp_path, image_folder, checkpoint_path):
+    (tmp_path / 'taken').write_text('mine')
+    result = run_infer(image_folder, '--model', checkpoint_path, '--output', tmp_path / 'taken')
+    assert result.returncode == 2
+    assert "--output '" in result.stderr and 'is a file; name a folder' in result.stderr
+    assert (tmp_path / 'taken').read_text() == 'mine'
+
+
+def test_same_named_inputs_from_different_folders_keep_distinct_outputs(
+        tmp_path, street_image, checkpoint_path):
+    for folder, image in (('left', street_image), ('right', street_image[::-1])):
+        (tmp_path / folder).mkdir()
+        cv2.imwrite(str(tmp_path / folder / 'frame.png'), np.ascontiguousarray(image[..., ::-1]))
+    result = run_infer(tmp_path / 'left', tmp_path / 'right', '--model', checkpoint_path,
+                       '--output', tmp_path / 'out', '--device', 'cpu')
+    assert result.returncode == 0, result.stderr
+    predictor = Predictor.from_checkpoint(checkpoint_path, device='cpu')
+    for folder, image in (('left', street_image), ('right', street_image[::-1])):
+        labels = cv2.imread(str(tmp_path / 'out' / f'{folder}_frame_labels.png'),
+                            cv2.IMREAD_UNCHANGED)
+        np.testing.assert_array_equal(labels, predictor.predict(
+            np.ascontiguousarray(image)).labels)
