@@ -9,6 +9,29 @@ from mtl_perception.ros.errors import ConversionError
 from sensor_msgs.msg import CameraInfo
 
 _ASPECT_TOLERANCE = 0.01
+#: Focal lengths in pixels, as multiples of the image side: from beyond-fisheye to telescope.
+_FOCAL_RANGE = (0.02, 200.0)
+
+
+def check_plausible(intrinsics: Intrinsics, source: str) -> None:
+    """Refuse intrinsics that describe no real camera of their image size.
+
+    The principal point must lie inside the image and each focal length within
+    ``_FOCAL_RANGE`` times its image side; otherwise every point of the cloud would be
+    meaningless (cx = 1e30, fx = 1e-30 have been seen on the wire).
+
+    Raises:
+        ConversionError: Names ``source`` and the values.
+    """
+    k = intrinsics
+    inside = 0.0 <= k.cx <= k.width and 0.0 <= k.cy <= k.height
+    low, high = _FOCAL_RANGE
+    focal = low <= k.fx / k.width <= high and low <= k.fy / k.height <= high
+    if not (inside and focal):
+        raise ConversionError(
+            f'{source} is implausible for {k.width}x{k.height} images: fx={k.fx:g}, '
+            f'fy={k.fy:g}, cx={k.cx:g}, cy={k.cy:g} (the principal point must lie inside the '
+            f'image, focal lengths within {low:g}..{high:g} times the image side)')
 
 
 def frame_intrinsics(info: CameraInfo | None, fallback: tuple[float, ...], width: int,
@@ -30,6 +53,7 @@ def frame_intrinsics(info: CameraInfo | None, fallback: tuple[float, ...], width
     """
     if info is not None:
         intrinsics = camera_info_to_intrinsics(info)
+        check_plausible(intrinsics, 'camera_info')
         if (intrinsics.width, intrinsics.height) == (width, height):
             return intrinsics
         if abs(intrinsics.width / intrinsics.height - width / height) > (
@@ -41,9 +65,11 @@ def frame_intrinsics(info: CameraInfo | None, fallback: tuple[float, ...], width
         return intrinsics.scaled(width, height)
     if len(fallback) == 4 and any(fallback):
         try:
-            return Intrinsics(*fallback, width, height)
+            intrinsics = Intrinsics(*fallback, width, height)
         except GeometryError as error:
             raise ConversionError(f'fallback_intrinsics are unusable: {error}') from None
+        check_plausible(intrinsics, 'fallback_intrinsics')
+        return intrinsics
     if any(fallback):
         raise ConversionError(
             f'fallback_intrinsics must be [fx, fy, cx, cy], got {list(fallback)}')

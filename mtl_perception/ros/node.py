@@ -26,6 +26,7 @@ from mtl_perception.engines.factory import AnyPredictor, load_predictor
 from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.ros.camera import frame_intrinsics
 from mtl_perception.ros.conversions import image_to_rgb
+from mtl_perception.ros.errors import SettingsError
 from mtl_perception.ros.frame_slot import LatestFrameSlot
 from mtl_perception.ros.outputs import OutputBuilder
 from mtl_perception.ros.parameters import declare_settings, NodeSettings
@@ -43,10 +44,24 @@ from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 
 NODE_NAME = 'mtl_perception'
 _NO_INPUT_WARNING_S = 5.0
+_MAX_CAUSES = 32  # distinct problems logged; more are only counted (frames_bad)
+_MAX_FRAMES = 64  # camera frames whose latest CameraInfo is kept
+_MAX_LOG_CHARS = 400
 
 
 class ModelLoadError(MtlPerceptionError):
     """The configured model cannot be loaded; the node cannot start."""
+
+
+class FrameTooLargeError(MtlPerceptionError):
+    """A frame has more pixels than ``max_input_pixels`` allows."""
+
+
+def _short(identifier: str, limit: int = 64) -> str:
+    """Quote an identifier from a message for a log line, cut to ``limit`` characters."""
+    if len(identifier) <= limit:
+        return repr(identifier)
+    return f'{identifier[:limit]!r}... ({len(identifier)} characters)'
 
 
 @dataclass
@@ -129,8 +144,6 @@ class PerceptionNode(Node):
         settings = self.settings
         self.model_path = settings.model or str(default_model_path())
         size = (settings.input_height, settings.input_width)
-        if (size[0] == 0) != (size[1] == 0):
-            raise ModelLoadError('set both input_height and input_width, or neither')
         try:
             predictor = load_predictor(
                 self.model_path, backend=settings.backend, device=settings.device,
@@ -149,15 +162,11 @@ class PerceptionNode(Node):
         return predictor
 
     def _input_qos(self) -> QoSProfile:
-        reliability = self.settings.input_reliability
         policies = {'best_effort': ReliabilityPolicy.BEST_EFFORT,
                     'reliable': ReliabilityPolicy.RELIABLE}
-        if reliability not in policies:
-            raise ModelLoadError(f'input_reliability must be best_effort or reliable, got '
-                                 f'{reliability!r}')
         return QoSProfile(history=HistoryPolicy.KEEP_LAST,
                           depth=self.settings.input_queue_depth,
-                          reliability=policies[reliability])
+                          reliability=policies[self.settings.input_reliability])
 
     def _on_image(self, msg: Image) -> None:
         self._last_input = time.monotonic()
@@ -165,7 +174,10 @@ class PerceptionNode(Node):
 
     def _on_camera_info(self, msg: CameraInfo) -> None:
         with self._camera_lock:
-            self._camera_infos[msg.header.frame_id] = msg
+            frame = msg.header.frame_id
+            if frame not in self._camera_infos and len(self._camera_infos) >= _MAX_FRAMES:
+                del self._camera_infos[next(iter(self._camera_infos))]  # the oldest frame
+            self._camera_infos[frame] = msg
 
     def _wanted(self) -> dict[str, bool]:
         settings, outputs = self.settings, self.outputs
@@ -190,7 +202,7 @@ class PerceptionNode(Node):
                 self._process(msg)
             except MtlPerceptionError as error:
                 self.stats.skipped_bad += 1
-                self._report_once(error, f'skipped a frame from {msg.header.frame_id!r}')
+                self._report_once(error, f'skipped a frame from {_short(msg.header.frame_id)}')
             except Exception as error:  # noqa: B902  the worker must outlive any bad frame
                 self.stats.skipped_bad += 1
                 self._report_once(error, 'unexpected error while processing a frame')
@@ -200,6 +212,10 @@ class PerceptionNode(Node):
         if not any(wanted.values()):
             self.stats.skipped_unsubscribed += 1
             return
+        if msg.height * msg.width > self.settings.max_input_pixels:
+            raise FrameTooLargeError(
+                f'a {msg.width}x{msg.height} frame has more than max_input_pixels='
+                f'{self.settings.max_input_pixels} pixels')
         rgb = image_to_rgb(msg)
         intrinsics = None
         if wanted['points']:
@@ -209,8 +225,8 @@ class PerceptionNode(Node):
                                           rgb.shape[1], rgb.shape[0])
             if intrinsics is None:
                 self._report_once_text(
-                    'no-intrinsics', f'no camera_info for frame {msg.header.frame_id!r} and no '
-                    'fallback_intrinsics: ~/points is not published until one arrives')
+                    'no-intrinsics', f'no camera_info for frame {_short(msg.header.frame_id)} '
+                    'and no fallback_intrinsics: ~/points is not published until one arrives')
         started = time.perf_counter()
         prediction = self.predictor.infer(rgb)
         inferred = time.perf_counter()
@@ -237,9 +253,20 @@ class PerceptionNode(Node):
                                '(further frames with this problem are skipped silently)')
 
     def _report_once_text(self, cause: str, text: str) -> None:
-        if cause not in self._reported:
-            self._reported.add(cause)
-            self.get_logger().warning(text)
+        """Log a problem the first time its cause is seen; at most ``_MAX_CAUSES`` causes."""
+        if cause in self._reported:
+            return
+        if len(self._reported) >= _MAX_CAUSES:
+            if 'too-many-causes' not in self._reported:
+                self._reported.add('too-many-causes')
+                self.get_logger().warning(
+                    f'more than {_MAX_CAUSES} distinct input problems: further ones are '
+                    'counted in /diagnostics (frames_bad) but no longer logged')
+            return
+        self._reported.add(cause)
+        if len(text) > _MAX_LOG_CHARS:
+            text = text[:_MAX_LOG_CHARS] + '...'
+        self.get_logger().warning(text)
 
     def _status(self) -> tuple[int, str, list[KeyValue]]:
         latency = self.stats.latency_percentiles()
@@ -324,7 +351,7 @@ def main(args: list[str] | None = None,
         finally:
             stop.set()
             spinner.join()
-    except ModelLoadError as error:
+    except (ModelLoadError, SettingsError) as error:
         rclpy.logging.get_logger(NODE_NAME).fatal(str(error))
         return 1
     finally:

@@ -1,14 +1,21 @@
 """The node's parameters: declared with descriptors and ranges, read into one settings object.
 
 Defaults live in ``config/perception.yaml``; the values here are what a node started without
-a parameter file uses, and they match that file (a test checks it).
+a parameter file uses, and they match that file (a test checks it). Every way a value can be
+wrong (type, range, a combination) ends in one :class:`SettingsError` naming the parameter,
+before the model is loaded.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+import math
+import re
 
+from mtl_perception.engines import BACKENDS
+from mtl_perception.ros.errors import SettingsError
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType
+from rclpy.exceptions import ParameterException
 from rclpy.node import Node
 
 _STRING = ParameterType.PARAMETER_STRING
@@ -52,7 +59,11 @@ PARAMETERS: dict[str, tuple[object, int, str, tuple[float, float] | None]] = {
     'diagnostics_period': (1.0, _DOUBLE, 'seconds between /diagnostics messages',
                            (0.1, 60.0)),
     'log_period': (10.0, _DOUBLE, 'seconds between status log lines', (1.0, 3600.0)),
+    'max_input_pixels': (4096 * 4096, _INT, 'frames with more pixels are skipped with one '
+                         'warning (they would take seconds and gigabytes)', (1024, 1 << 28)),
 }
+_RELIABILITIES = ('best_effort', 'reliable')
+_DEVICE = re.compile(r'auto|cpu|cuda(:[0-9]+)?')
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,7 @@ class NodeSettings:
     input_queue_depth: int
     diagnostics_period: float
     log_period: float
+    max_input_pixels: int
 
 
 def _descriptor(kind: int, text: str, bounds: tuple[float, float] | None
@@ -93,14 +105,60 @@ def _descriptor(kind: int, text: str, bounds: tuple[float, float] | None
     return descriptor
 
 
-def declare_settings(node: Node) -> NodeSettings:
-    """Declare every parameter on ``node`` and return their values.
+def _refusal(name: str, error: ParameterException) -> SettingsError:
+    """One line out of rclpy's refusal of a parameter value."""
+    text = str(error)
+    reason = text.split('Reason: ', 1)[1] if 'Reason: ' in text else text
+    reason = reason.rsplit(f': {name}', 1)[0]
+    return SettingsError(f'parameter {name}: {reason}')
 
-    Out-of-range values are refused by rclpy with an error naming the parameter and range.
+
+def declare_settings(node: Node) -> NodeSettings:
+    """Declare every parameter on ``node``, check the values together and return them.
+
+    Raises:
+        SettingsError: A value of the wrong type or out of its range (refused by rclpy), or
+            values that contradict each other; the message names the parameter.
     """
     values = {}
     for name, (default, kind, text, bounds) in PARAMETERS.items():
-        parameter = node.declare_parameter(name, default, _descriptor(kind, text, bounds))
+        try:
+            parameter = node.declare_parameter(name, default, _descriptor(kind, text, bounds))
+        except ParameterException as error:
+            raise _refusal(name, error) from None
         values[name] = parameter.value
     values['fallback_intrinsics'] = tuple(float(v) for v in values['fallback_intrinsics'])
-    return NodeSettings(**values)
+    settings = NodeSettings(**values)
+    check_settings(settings)
+    return settings
+
+
+def check_settings(settings: NodeSettings) -> None:
+    """Check what ranges cannot: choices, formats and combinations of parameters.
+
+    Raises:
+        SettingsError: Names the parameter(s) and what would be accepted.
+    """
+    if not _DEVICE.fullmatch(settings.device):
+        raise SettingsError(f'parameter device: {settings.device!r} is not auto, cpu, cuda '
+                            'or cuda:N')
+    if settings.backend not in BACKENDS:
+        raise SettingsError(f'parameter backend: {settings.backend!r} is not one of '
+                            f'{", ".join(BACKENDS)}')
+    if settings.input_reliability not in _RELIABILITIES:
+        raise SettingsError(f'parameter input_reliability: {settings.input_reliability!r} is '
+                            'not best_effort or reliable')
+    sizes = (settings.input_height, settings.input_width)
+    if (sizes[0] == 0) != (sizes[1] == 0):
+        raise SettingsError('parameters input_height and input_width: set both, or neither')
+    if 0 < min(sizes) < 32:
+        raise SettingsError(f'parameters input_height and input_width: at least 32 pixels, got '
+                            f'{sizes[0]}x{sizes[1]}')
+    if settings.depth_min and settings.depth_max and settings.depth_min >= settings.depth_max:
+        raise SettingsError(f'parameters depth_min and depth_max: need depth_min < depth_max, '
+                            f'got {settings.depth_min} and {settings.depth_max}')
+    fallback = settings.fallback_intrinsics
+    if any(fallback) and (len(fallback) != 4 or not all(math.isfinite(v) for v in fallback)
+                          or min(fallback[:2]) <= 0):
+        raise SettingsError(f'parameter fallback_intrinsics: [fx, fy, cx, cy] with positive '
+                            f'focal lengths, or [0.0] for none; got {list(fallback)}')

@@ -46,8 +46,8 @@ def _start_node(model: Path | str, *extra: str) -> subprocess.Popen:
 class Client:
     """The test side: publishes camera frames and collects every output by stamp."""
 
-    def __init__(self) -> None:
-        self.node = Node('node_test_client', namespace=NAMESPACE)
+    def __init__(self, namespace: str = NAMESPACE) -> None:
+        self.node = Node('node_test_client', namespace=namespace)
         self.image = self.node.create_publisher(Image, 'image', qos_profile_sensor_data)
         self.info = self.node.create_publisher(CameraInfo, 'camera_info',
                                                qos_profile_sensor_data)
@@ -226,6 +226,10 @@ def _bad_frames(image: np.ndarray) -> dict[str, tuple[Image, CameraInfo | None]]
         'camera_info of another aspect ratio': (_frame(image), _camera_info(64, 64)),
         'all-zero K': (_frame(image), _camera_info(k=(0.0,) * 9)),
         'NaN depth image on the camera topic': (depth_image, _camera_info()),
+        'principal point far outside the image': (_frame(image), _camera_info(
+            k=(60.0, 0.0, 1e30, 0.0, 58.0, 23.5, 0.0, 0.0, 1.0))),
+        'focal length near zero': (_frame(image), _camera_info(
+            k=(1e-30, 0.0, 31.5, 0.0, 58.0, 23.5, 0.0, 0.0, 1.0))),
     }
 
 

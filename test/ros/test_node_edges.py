@@ -1,0 +1,95 @@
+"""perception_node at its edges: bad parameters, floods of distinct bad input, huge frames."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import rclpy
+from test_node import _camera_info, _frame, Client
+
+NAMESPACE = '/edges_test'
+
+
+def _domain_id() -> str:
+    return str(200 + os.getpid() % 30)
+
+
+def _node(model, *parameters: str) -> subprocess.Popen:
+    arguments = [item for parameter in parameters for item in ('-p', parameter)]
+    return subprocess.Popen(
+        [sys.executable, '-m', 'mtl_perception.ros.node', '--ros-args', '-r',
+         f'__ns:={NAMESPACE}', '-p', f'model:={model}', '-p', 'device:=cpu', '-p',
+         'backend:=torch', *arguments],
+        env={**os.environ, 'ROS_DOMAIN_ID': _domain_id(), 'PYTHONUNBUFFERED': '1'},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.mark.parametrize(('parameter', 'message'), [
+    ('point_stride:=0', 'parameter point_stride: Parameter point_stride out of range. Min: 1'),
+    ('point_stride:=100', 'Max: 64, value: 100'),
+    ('input_queue_depth:=0', 'parameter input_queue_depth: '),
+    ('diagnostics_period:=0.0', 'parameter diagnostics_period: '),
+    ('half:=notabool', "parameter half: Trying to set parameter 'half' to 'notabool'"),
+    ('model:=5', "parameter model: Trying to set parameter 'model' to '5'"),
+    ('backend:=tensorrt', "parameter backend: 'tensorrt' is not one of auto, torch"),
+    ('fallback_intrinsics:=[1.0,2.0]', 'parameter fallback_intrinsics: [fx, fy, cx, cy]'),
+    ('input_height:=64', 'parameters input_height and input_width: set both, or neither'),
+    ('max_input_pixels:=10', 'parameter max_input_pixels: '),
+])
+def test_a_bad_parameter_stops_the_node_with_one_fatal_line(checkpoint_path, parameter,
+                                                            message):
+    process = _node(checkpoint_path, parameter)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 1
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith('[FATAL]'), output
+    assert message in lines[0]
+
+
+@pytest.fixture(scope='module')
+def edge_node(checkpoint_path):
+    """Start a node that accepts at most 2048 pixels a frame, and a client for it."""
+    process = _node(checkpoint_path, 'max_input_pixels:=2048', 'point_stride:=1')
+    os.environ['ROS_DOMAIN_ID'] = _domain_id()
+    rclpy.init()
+    client = Client(NAMESPACE)
+    yield process, client
+    client.node.destroy_node()
+    rclpy.shutdown()
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def test_floods_of_distinct_bad_input_are_logged_boundedly_and_frames_too_large_skipped(
+        edge_node):
+    process, client = edge_node
+    small = np.random.default_rng(1).integers(0, 256, (32, 48, 3), dtype=np.uint8)
+    client.request(_frame(small), _camera_info(48, 32), outputs=('segmentation',))
+    client.send(_frame(np.zeros((48, 64, 3), np.uint8)), None)  # 3072 > 2048 pixels
+    client.spin(0.5)  # let it be processed before the next frame replaces it
+    client.send(_frame(small), None, frame='x' * 5_000)  # no camera_info: warned about
+    client.spin(1.0)
+    for index in range(60):  # distinct causes: numbers alone would be one cause
+        unknown = _frame(small)
+        unknown.encoding = f'made_up_{chr(97 + index // 26)}{chr(97 + index % 26)}'
+        client.send(unknown, None)
+        client.spin(0.1)  # one at a time: a burst would be dropped by design, not processed
+    client.spin(1.0)
+    outputs = client.request(_frame(small), _camera_info(48, 32), outputs=('segmentation',))
+    assert outputs['segmentation'].width == 48
+    process.send_signal(signal.SIGTERM)
+    log, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    warnings = [line for line in log.splitlines() if line.startswith('[WARN]')]
+    assert len(warnings) <= 34
+    assert any('further ones are counted in /diagnostics' in line for line in warnings)
+    assert max(len(line) for line in log.splitlines()) < 600
+    assert any('a 64x48 frame has more than max_input_pixels=2048 pixels' in line
+               for line in warnings)
+    assert any("for frame 'xxxx" in line and '(5000 characters)' in line for line in warnings)
