@@ -1,6 +1,9 @@
 """Tests of checkpoint saving and of every error path of loading."""
 
 import os
+from pathlib import Path
+import subprocess
+import sys
 
 from conftest import ARCH, make_metadata
 from mtl_perception.checkpoint import (
@@ -185,3 +188,43 @@ def test_saved_checkpoints_are_readable_by_others_as_the_umask_allows(tmp_path, 
     finally:
         os.umask(previous)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def _flip_bytes_inside_the_tensors(source: Path, target: Path) -> Path:
+    data = bytearray(source.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = bytes(b ^ 0xFF for b in data[middle:middle + 64])
+    target.write_bytes(bytes(data))
+    return target
+
+
+def test_a_checkpoint_with_flipped_bytes_is_refused_by_its_checksums(tmp_path, checkpoint_path):
+    damaged = _flip_bytes_inside_the_tensors(checkpoint_path, tmp_path / 'flipped.pt')
+    with pytest.raises(CheckpointError, match=r'flipped.pt: damaged file: the checksum of '
+                                              r"'.*' does not match its contents"):
+        load_checkpoint(damaged)
+
+
+def test_evaluation_and_resuming_refuse_a_damaged_checkpoint(tmp_path, checkpoint_path):
+    damaged = _flip_bytes_inside_the_tensors(checkpoint_path, tmp_path / 'flipped.pt')
+    result = subprocess.run([sys.executable, '-m', 'mtl_perception.training.evaluate',
+                             '--checkpoint', str(damaged), '--frames', '1'],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and 'damaged file' in result.stderr
+    assert 'Traceback' not in result.stderr
+    run = tmp_path / 'run'
+    run.mkdir()
+    _flip_bytes_inside_the_tensors(checkpoint_path, run / 'last.pt')
+    (run / 'config.yaml').write_text('{}\n')
+    result = subprocess.run([sys.executable, '-m', 'mtl_perception.training.train', '--output',
+                             str(run), '--resume', '--no-progress'],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and 'last.pt: damaged file' in result.stderr
+
+
+def test_more_classes_than_uint8_labels_hold_are_refused_when_saving(tmp_path, small_model):
+    metadata = make_metadata(num_classes=300)
+    with pytest.raises(CheckpointError, match=r'num_classes must be 1..255 \(class ids travel '
+                                              r'as uint8'):
+        save_checkpoint(tmp_path / 'many.pt', small_model, metadata)
+    assert not list(tmp_path.iterdir())

@@ -7,7 +7,8 @@ from pathlib import Path
 import re
 from typing import Any
 
-from mtl_perception.errors import CheckpointImportError
+from mtl_perception.checkpoint import verify_container
+from mtl_perception.errors import CheckpointError, CheckpointImportError
 import numpy as np
 import torch
 
@@ -37,6 +38,10 @@ def load_untrusted(path: Path) -> object:
     """
     if not path.is_file():
         raise CheckpointImportError(f'{path}: no such file')
+    try:
+        verify_container(path)
+    except CheckpointError as error:
+        raise CheckpointImportError(str(error)) from None
     try:
         with torch.serialization.safe_globals(_numpy_scalar_globals()):
             return torch.load(path, map_location='cpu', weights_only=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 from pathlib import Path
 import sys
 import threading
@@ -139,6 +140,20 @@ class BagPlayer(Node):
         return self.published
 
 
+def _number(*, positive: bool):
+    """Build an argparse type for a finite number, > 0 (``positive``) or >= 0 otherwise."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'{text!r} is not a number') from None
+        if not math.isfinite(value) or value < 0 or (positive and value == 0):
+            raise argparse.ArgumentTypeError(
+                f'{text!r}: must be a finite number {"> 0" if positive else ">= 0"}')
+        return value
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='mtl_bag_play', description=(
@@ -146,15 +161,18 @@ def _parser() -> argparse.ArgumentParser:
             'as raw CDR. Equivalent of "ros2 bag play BAG --clock" for machines without '
             'the ROS 2 CLI.'))
     parser.add_argument('bag', type=Path, help='bag folder')
-    parser.add_argument('--rate', type=float, default=1.0, help='playback speed factor')
+    parser.add_argument('--rate', type=_number(positive=True), default=1.0,
+                        help='playback speed factor, > 0')
     parser.add_argument('--loop', action='store_true', help='start over at the end')
-    parser.add_argument('--clock', nargs='?', type=float, const=40.0, default=0.0,
+    parser.add_argument('--clock', nargs='?', type=_number(positive=False), const=40.0,
+                        default=0.0,
                         metavar='HZ', help='publish /clock (default 40 Hz when given)')
     parser.add_argument('--topics', nargs='+', help='only these topics')
-    parser.add_argument('--delay', type=float, default=1.0,
+    parser.add_argument('--delay', type=_number(positive=False), default=1.0,
                         help='seconds to wait before playing, for subscribers to connect '
                              '(default: 1.0)')
-    parser.add_argument('--wait-for-subscribers', type=float, default=0.0, metavar='SECONDS',
+    parser.add_argument('--wait-for-subscribers', type=_number(positive=False), default=0.0,
+                        metavar='SECONDS',
                         help='after the delay, wait up to SECONDS until every played topic '
                              'has a subscriber (topics still without one are named in a '
                              'warning, and play starts anyway)')

@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import math
+import os
 from pathlib import Path
 import sys
 from typing import Any
@@ -94,6 +95,28 @@ def _parse_size(text: str) -> tuple[int, int]:
     return height, width
 
 
+def _positive(text: str) -> int:
+    """Parse a frame count of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a whole number') from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'{text!r}: evaluate at least 1 frame')
+    return value
+
+
+def json_safe(value: Any) -> Any:
+    """Replace NaN and infinities (a class never seen, no valid depth) by None: valid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='mtl_eval', description=(
@@ -105,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
                         default='synthetic', help='what to evaluate on (default: synthetic)')
     parser.add_argument('--seed', type=int, default=1_000_000,
                         help='first synthetic seed (default: 1000000, held out from training)')
-    parser.add_argument('--frames', type=int, default=100,
+    parser.add_argument('--frames', type=_positive, default=100,
                         help='number of synthetic frames (default: 100)')
     parser.add_argument('--size', type=_parse_size, default=DEFAULT_SIZE,
                         help='synthetic frame size WIDTHxHEIGHT (default: 640x192)')
@@ -140,10 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     except MtlPerceptionError as error:
         return usage_error('mtl_eval', error)
     metrics = {**metrics, 'dataset': description, 'checkpoint': str(args.checkpoint)}
-    text = json.dumps(metrics, allow_nan=True)
+    text = json.dumps(json_safe(metrics), allow_nan=False)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(metrics, indent=2) + '\n')
+        temporary = args.output.with_name(f'.{args.output.name}.tmp')
+        temporary.write_text(json.dumps(json_safe(metrics), indent=2, allow_nan=False) + '\n')
+        os.replace(temporary, args.output)
     print(text if args.json else f'{description}\n{_report(metrics)}')
     return 0
 

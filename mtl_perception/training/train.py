@@ -204,7 +204,41 @@ class Trainer:
         self.scaler.load_state_dict(state['scaler'])
         self.epoch, self.step = int(state['epoch']) + 1, int(state['step'])
         self.best_score = float(state['best_score'])
+        if self.context.is_main:
+            self._trim_rows(self.epoch)
         LOGGER.info('resumed %s at epoch %d (step %d)', self.last_path, self.epoch, self.step)
+
+    def _trim_rows(self, epochs_done: int) -> None:
+        """Drop ``metrics.csv`` rows of epochs that ``last.pt`` does not hold.
+
+        A kill after an epoch's row and before its checkpoint leaves such a row; the resumed
+        run repeats the epoch and writes it again.
+        """
+        path = self.run_dir / 'metrics.csv'
+        if not path.is_file():
+            return
+        with path.open(newline='') as stream:
+            rows = list(csv.DictReader(stream))
+        kept = [row for row in rows if int(row['epoch']) <= epochs_done]
+        if len(kept) == len(rows):
+            return
+        temporary = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
+        with temporary.open('w', newline='') as stream:
+            writer = csv.DictWriter(stream, fieldnames=_CSV_FIELDS, extrasaction='ignore')
+            writer.writeheader()
+            writer.writerows(kept)
+        os.replace(temporary, path)
+        LOGGER.info('metrics.csv: dropped %d row(s) of epochs not in %s', len(rows) - len(kept),
+                    self.last_path.name)
+
+    def remove_stale_temporaries(self) -> None:
+        """Delete temporary files a killed run left beside its checkpoints and metrics."""
+        if not self.context.is_main or not self.run_dir.is_dir():
+            return
+        for name in ('last.pt', 'best.pt', 'metrics.csv'):
+            for stale in self.run_dir.glob(f'.{name}.*.tmp'):
+                stale.unlink(missing_ok=True)
+                LOGGER.info('removed %s, left by an interrupted run', stale.name)
 
     def _train_epoch(self, epoch: int) -> dict[str, float]:
         self.network.train()
@@ -275,16 +309,23 @@ class Trainer:
                               epoch, dataformats='HWC')
 
     def _save(self, epoch: int, row: dict[str, Any], metrics: dict[str, Any]) -> None:
-        state = {'optimizer': self.optimizer.state_dict(),
-                 'scheduler': self.scheduler.state_dict(), 'scaler': self.scaler.state_dict(),
-                 'epoch': epoch, 'step': self.step, 'best_score': self.best_score}
+        """Write ``best.pt`` (if this epoch is best), then ``last.pt`` with the updated score.
+
+        ``last.pt`` holds the best score including this epoch, so a resumed run compares later
+        epochs against the same best as an uninterrupted one. A kill between the two writes
+        resumes from the previous ``last.pt`` and repeats the epoch, which (training being
+        deterministic) writes the same ``best.pt`` again.
+        """
         measured = {'validation': metrics, 'epoch': epoch + 1,
                     'data': self.config['data']['val']}
-        save_checkpoint(self.last_path, self.model, self.metadata(measured),
-                        training_state=state)
         if row.get('val_score', -math.inf) >= self.best_score:
             self.best_score = row['val_score']
             save_checkpoint(self.best_path, self.model, self.metadata(measured))
+        state = {'optimizer': self.optimizer.state_dict(),
+                 'scheduler': self.scheduler.state_dict(), 'scaler': self.scaler.state_dict(),
+                 'epoch': epoch, 'step': self.step, 'best_score': self.best_score}
+        save_checkpoint(self.last_path, self.model, self.metadata(measured),
+                        training_state=state)
 
     def _append_row(self, row: dict[str, Any]) -> None:
         path = self.run_dir / 'metrics.csv'
@@ -373,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(config_path, args.overrides)
         trainer = Trainer(config, args.output, command=shlex.join(['mtl_train', *argv]),
                           progress=not args.no_progress)
+        trainer.remove_stale_temporaries()
         if args.resume:
             trainer.resume()
         trainer.fit(stop_after=args.stop_after)

@@ -120,3 +120,16 @@ def test_a_folder_that_is_not_a_bag_is_reported(tmp_path):
                              str(tmp_path / 'empty'), '--delay', '0'],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and 'cannot read bag' in result.stderr
+
+
+@pytest.mark.parametrize(('args', 'message'), [
+    (['--rate', 'nan'], "--rate: 'nan': must be a finite number > 0"),
+    (['--rate', 'inf'], "--rate: 'inf': must be a finite number > 0"),
+    (['--delay', '-1'], "--delay: '-1': must be a finite number >= 0"),
+    (['--clock', '-5'], "--clock: '-5': must be a finite number >= 0"),
+])
+def test_bad_numbers_are_refused_with_one_line(bag, args, message):
+    result = subprocess.run([sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag[0]),
+                             *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and message in result.stderr
+    assert 'Traceback' not in result.stderr

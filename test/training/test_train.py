@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 import subprocess
@@ -12,6 +13,7 @@ import cv2
 from mtl_perception.checkpoint import load_checkpoint
 from mtl_perception.training.config import load_config
 from mtl_perception.training.errors import TrainingConfigError
+from mtl_perception.training.evaluate import json_safe
 from mtl_perception.training.export import main as export_main
 from mtl_perception.training.train import main, Trainer
 import numpy as np
@@ -197,3 +199,23 @@ def test_exporting_a_run_gives_half_size_weights_with_held_out_metrics(tmp_path)
     assert metadata.metrics['training']['epochs'] == 1
     assert shipped.stat().st_size < 0.6 * (run / 'best.pt').stat().st_size
     assert (tmp_path / 'curves.png').stat().st_size > 0
+
+
+def test_mtl_eval_refuses_zero_frames_and_writes_strict_json(tmp_path, checkpoint_path):
+    refused = subprocess.run(
+        [sys.executable, '-m', 'mtl_perception.training.evaluate', '--checkpoint',
+         str(checkpoint_path), '--frames', '0'], capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2
+    assert "'0': evaluate at least 1 frame" in refused.stderr
+    result = subprocess.run(
+        [sys.executable, '-m', 'mtl_perception.training.evaluate', '--checkpoint',
+         str(checkpoint_path), '--frames', '1', '--size', '96x32', '--device', 'cpu', '--json',
+         '--output', str(tmp_path / 'metrics.json')],
+        capture_output=True, text=True, timeout=300, check=True)
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f'{constant} is not JSON')
+    for text in (result.stdout, (tmp_path / 'metrics.json').read_text()):
+        assert json.loads(text, parse_constant=refuse)['frames'] == 1
+    assert json_safe({'miou': math.nan, 'iou': [math.inf, 0.5], 'n': 3}) == {
+        'miou': None, 'iou': [None, 0.5], 'n': 3}

@@ -1,0 +1,132 @@
+"""Training killed with SIGKILL at random moments, then resumed, ends as if never interrupted.
+
+Real processes, real signals: ``mtl_train`` runs as a subprocess and is killed (-9) during
+its epochs and checkpoint writes, then continued with ``--resume`` until it finishes. The
+final weights, ``best.pt`` and ``metrics.csv`` must equal those of an uninterrupted run, and no
+temporary file may be left behind.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+import subprocess
+import sys
+import time
+
+from mtl_perception.checkpoint import load_checkpoint
+import numpy as np
+import pytest
+from test_train import TINY
+import torch
+
+OVERRIDES = TINY + ['train.epochs=4']
+TIMING_COLUMNS = ('seconds', 'images_per_second')
+
+
+def _command(run: Path, resume: bool) -> list[str]:
+    sets = [item for override in OVERRIDES for item in ('--set', override)]
+    return [sys.executable, '-m', 'mtl_perception.training.train', '--output', str(run),
+            '--no-progress', *(['--resume'] if resume else sets)]
+
+
+def _train(run: Path, *, kill_after: float | None = None) -> int | None:
+    """Run (or resume, when ``last.pt`` exists) training; SIGKILL it after ``kill_after`` s."""
+    process = subprocess.Popen(_command(run, (run / 'last.pt').exists()),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _, errors = process.communicate(timeout=kill_after or 600)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        return None
+    assert process.returncode == 0, errors
+    return process.returncode
+
+
+def _rows(run: Path) -> list[dict[str, str]]:
+    with (run / 'metrics.csv').open(newline='') as stream:
+        return [{k: v for k, v in row.items() if k not in TIMING_COLUMNS}
+                for row in csv.DictReader(stream)]
+
+
+@pytest.fixture(scope='module')
+def uninterrupted(tmp_path_factory) -> tuple[Path, float]:
+    run = tmp_path_factory.mktemp('uninterrupted') / 'run'
+    started = time.monotonic()
+    assert _train(run) == 0
+    return run, time.monotonic() - started
+
+
+def test_kills_during_training_and_saving_change_nothing_after_resuming(tmp_path, uninterrupted):
+    reference, duration = uninterrupted
+    run = tmp_path / 'run'
+    rng = np.random.default_rng(2024)
+    kills = 0
+    for fraction in rng.uniform(0.65, 0.97, size=5):
+        if _train(run, kill_after=duration * fraction) is None:
+            kills += 1
+    while _train(run) is None:  # finish (never killed now)
+        pass
+    assert kills >= 3
+    expected = load_checkpoint(reference / 'last.pt')
+    resumed = load_checkpoint(run / 'last.pt')
+    for key, value in expected.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[key]), key
+    best, expected_best = load_checkpoint(run / 'best.pt'), load_checkpoint(reference / 'best.pt')
+    assert best.metadata.metrics['epoch'] == expected_best.metadata.metrics['epoch']
+    for key, value in expected_best.model.state_dict().items():
+        assert torch.equal(value, best.model.state_dict()[key]), key
+    assert _rows(run) == _rows(reference)
+    assert not list(run.glob('.*.tmp'))
+
+
+def test_a_run_split_with_stop_after_picks_the_same_best_epoch(tmp_path, uninterrupted):
+    reference, _ = uninterrupted
+    run = tmp_path / 'run'
+    subprocess.run([*_command(run, resume=False), '--stop-after', '1'], check=True,
+                   capture_output=True)
+    for stop in ('2', '3'):
+        subprocess.run([*_command(run, resume=True), '--stop-after', stop], check=True,
+                       capture_output=True)
+    subprocess.run(_command(run, resume=True), check=True, capture_output=True)
+    best, expected = load_checkpoint(run / 'best.pt'), load_checkpoint(reference / 'best.pt')
+    assert best.metadata.metrics['epoch'] == expected.metadata.metrics['epoch']
+    assert _rows(run) == _rows(reference)
+
+
+def _trainer(run: Path):
+    from mtl_perception.training.config import load_config
+    from mtl_perception.training.train import Trainer
+    return Trainer(load_config(None, OVERRIDES), run, command='test', progress=False)
+
+
+def test_after_resuming_a_worse_epoch_does_not_replace_the_best(tmp_path):
+    run = tmp_path / 'run'
+    first = _trainer(run)
+    run.mkdir()
+    first._save(0, {'val_score': 0.5}, {'miou': 0.5})
+    second = _trainer(run)
+    second.resume()
+    assert second.best_score == 0.5
+    second._save(1, {'val_score': 0.3}, {'miou': 0.3})
+    assert load_checkpoint(run / 'best.pt').metadata.metrics['epoch'] == 1
+    assert load_checkpoint(run / 'last.pt').training_state['best_score'] == 0.5
+
+
+def test_a_row_written_before_a_kill_is_not_duplicated_and_debris_is_removed(
+        tmp_path, uninterrupted):
+    reference, _ = uninterrupted
+    run = tmp_path / 'run'
+    subprocess.run([*_command(run, resume=False), '--stop-after', '1'], check=True,
+                   capture_output=True)
+    with (run / 'metrics.csv').open() as stream:
+        lines = stream.read().splitlines()
+    # as if killed after appending epoch 2's row and while writing its checkpoint
+    (run / 'metrics.csv').write_text('\n'.join([*lines, lines[-1].replace('1,', '2,', 1)])
+                                     + '\n')
+    (run / '.last.pt.k1ll3d.tmp').write_bytes(b'half a checkpoint')
+    subprocess.run([*_command(run, resume=True), '--stop-after', '2'], check=True,
+                   capture_output=True)
+    assert _rows(run) == _rows(reference)[:2]
+    assert not list(run.glob('.*.tmp'))
