@@ -327,21 +327,25 @@ def _spin(executor: SingleThreadedExecutor, stop: threading.Event) -> None:
 
 
 def main(args: list[str] | None = None,
-         node_class: type[PerceptionNode] = PerceptionNode) -> int:
+         node_class: type[PerceptionNode] = PerceptionNode,
+         stop: threading.Event | None = None) -> int:
     """Run the node until Ctrl-C or SIGTERM; exit 1 with a clear message if it cannot start.
 
     Signals only set a flag that both loops check every 0.1 s of wall time: rclpy's own
     SIGTERM handling was seen to hang under ``use_sim_time`` once ``/clock`` stopped.
     ``node_class`` lets the benchmark run the same loop around a node whose network is
-    replaced (bench/null_relay.py).
+    replaced (bench/null_relay.py); ``stop`` is the flag of handlers installed earlier
+    (``entry.py``), so a signal during start-up is not lost.
     """
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    stop = threading.Event()
+    stop = stop or threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: stop.set())
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     node = None
     try:
         node = node_class()
+        if stop.is_set():  # a signal during the start-up: leave without serving
+            return 0
         executor = SingleThreadedExecutor()
         executor.add_node(node)
         spinner = threading.Thread(target=_spin, args=(executor, stop), name='executor')
@@ -362,4 +366,6 @@ def main(args: list[str] | None = None,
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mtl_perception.ros.entry import main as entry_main  # handles signals from the start
+
+    sys.exit(entry_main())

@@ -93,3 +93,33 @@ def test_floods_of_distinct_bad_input_are_logged_boundedly_and_frames_too_large_
     assert any('a 64x48 frame has more than max_input_pixels=2048 pixels' in line
                for line in warnings)
     assert any("for frame 'xxxx" in line and '(5000 characters)' in line for line in warnings)
+
+
+def _entry(model) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, '-m', 'mtl_perception.ros.entry', '--ros-args', '-r',
+         f'__ns:={NAMESPACE}', '-p', f'model:={model}', '-p', 'device:=cpu', '-p',
+         'backend:=torch'],
+        env={**os.environ, 'ROS_DOMAIN_ID': _domain_id(), 'PYTHONUNBUFFERED': '1'},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.mark.parametrize('delay', [0.2, 1.0, 2.5])
+def test_sigint_at_any_instant_of_the_start_up_ends_the_node_cleanly(checkpoint_path, delay):
+    import time
+    process = _entry(checkpoint_path)
+    time.sleep(delay)  # importing, initialising rclpy, loading or warming up the model
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, output
+    assert 'Traceback' not in output and 'KeyboardInterrupt' not in output
+
+
+def test_more_signals_during_the_shutdown_do_not_kill_the_node(checkpoint_path):
+    process = _entry(checkpoint_path)
+    assert 'ready: model' in process.stdout.readline()
+    for number in (signal.SIGTERM, signal.SIGTERM, signal.SIGINT, signal.SIGINT):
+        process.send_signal(number)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert 'Traceback' not in output
