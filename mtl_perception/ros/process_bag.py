@@ -10,6 +10,8 @@ printed and saved.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+import contextlib
 import json
 import logging
 from pathlib import Path
@@ -23,6 +25,7 @@ from mtl_perception.ros.camera import frame_intrinsics
 from mtl_perception.ros.conversions import image_to_array, image_to_rgb
 from mtl_perception.ros.node import NODE_NAME
 from mtl_perception.ros.outputs import OutputBuilder
+from mtl_perception.staged_output import staged_folder
 from mtl_perception.training.metrics import DepthMetrics
 from rclpy.serialization import deserialize_message, serialize_message
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
@@ -63,15 +66,27 @@ def process_bag(input_bag: Path, output_bag: Path, predictor: AnyPredictor, *,
                 progress: bool = True) -> dict[str, object]:
     """Predict every image of ``image_topic`` and write the outputs to ``output_bag``.
 
+    The output bag (with ``metrics.json`` when the bag has depth ground truth) is written
+    beside ``output_bag`` and renamed into place when complete; any failure or kill leaves
+    nothing. Damage inside the input does not stop processing: a message that does not
+    decode is skipped, a damaged stretch of the container ends the reading there, and both
+    are listed in ``damaged`` with their position, as are messages that the bag's metadata
+    lists but that could not be read.
+
     Returns:
-        ``frames`` processed, ``skipped`` bad frames, the topics, and depth ``metrics`` when
-        the bag has ground truth (else an empty dict).
+        ``frames`` processed, ``skipped`` bad frames, ``damaged`` (descriptions), the topics,
+        and depth ``metrics`` when the bag has ground truth (else an empty dict).
+
+    Raises:
+        ProcessBagError: The input cannot be opened as a bag, lacks the image topic, or the
+            output exists.
     """
     if output_bag.exists():
         raise ProcessBagError(f'output bag {output_bag} already exists; choose a new path')
     builder = OutputBuilder(predictor.palette, predictor.device)
     metrics = DepthMetrics(predictor.device, max_depth=predictor.metadata.depth_range[1])
     frames = skipped = matched = 0
+    damaged: list[str] = []
     infos: dict[str, CameraInfo] = {}
     pending: dict[str, dict[int, torch.Tensor]] = {'truth': {}, 'predicted': {}}
 
@@ -86,51 +101,98 @@ def process_bag(input_bag: Path, output_bag: Path, predictor: AnyPredictor, *,
         metrics.update(truth.to(predictor.device), prediction)
         matched += 1
 
-    with Reader(input_bag) as reader, Writer(output_bag, version=8,
-                                             storage_plugin=StoragePlugin.MCAP) as writer:
-        image_topic, info_topic, truth_topic = _choose_topics(reader, image_topic)
-        outputs = {kind: writer.add_connection(f'/{NODE_NAME}/{name}', msgtype,
-                                               typestore=TYPESTORE)
-                   for kind, (name, msgtype) in OUTPUT_TOPICS.items()}
-        wanted = [c for c in reader.connections
-                  if c.topic in (image_topic, info_topic, truth_topic)]
-        has_truth = any(c.topic == truth_topic for c in wanted)
-        total = sum(c.msgcount for c in wanted if c.topic == image_topic)
-        bar = tqdm(total=total, unit='frame', desc='processing', disable=not progress)
-        for connection, stamp, raw in reader.messages(connections=wanted):
-            if connection.topic == info_topic:
-                info = deserialize_message(bytes(raw), CameraInfo)
-                infos[info.header.frame_id] = info
-                continue
-            message = deserialize_message(bytes(raw), Image)
-            key = message.header.stamp.sec * 10**9 + message.header.stamp.nanosec
-            if connection.topic == truth_topic:
-                pair('truth', key, torch.from_numpy(image_to_array(message).copy()))
-                continue
-            bar.update()
-            try:
-                rgb = image_to_rgb(message)
-                prediction = predictor.infer(rgb)
-                intrinsics = frame_intrinsics(infos.get(message.header.frame_id), (),
-                                              rgb.shape[1], rgb.shape[0])
-            except MtlPerceptionError as error:
-                skipped += 1
-                LOGGER.warning('skipped the image at %d ns: %s', stamp, error)
-                continue
-            header = message.header
-            built = {'segmentation': builder.segmentation(prediction, header),
-                     'colour': builder.colour(prediction, header),
-                     'depth': builder.depth(prediction, header)}
-            if intrinsics is not None:
-                built['points'] = builder.points(prediction, intrinsics, point_stride, header)
-            for kind, output in built.items():
-                writer.write(outputs[kind], stamp, serialize_message(output))
-            if has_truth:
-                pair('predicted', key, prediction.depth)
-            frames += 1
-        bar.close()
-    return {'frames': frames, 'skipped': skipped, 'image_topic': image_topic,
-            'ground_truth_frames': matched, 'metrics': metrics.compute() if matched else {}}
+    with _open(input_bag) as reader, staged_folder(output_bag) as staging:
+        with Writer(staging, version=8, storage_plugin=StoragePlugin.MCAP) as writer:
+            image_topic, info_topic, truth_topic = _choose_topics(reader, image_topic)
+            outputs = {kind: writer.add_connection(f'/{NODE_NAME}/{name}', msgtype,
+                                                   typestore=TYPESTORE)
+                       for kind, (name, msgtype) in OUTPUT_TOPICS.items()}
+            wanted = [c for c in reader.connections
+                      if c.topic in (image_topic, info_topic, truth_topic)]
+            has_truth = any(c.topic == truth_topic for c in wanted)
+            total = sum(c.msgcount for c in wanted if c.topic == image_topic)
+            bar = tqdm(total=total, unit='frame', desc='processing', disable=not progress)
+            read = 0
+            for connection, stamp, raw in _readable(reader, wanted, damaged):
+                read += 1
+                kind = CameraInfo if connection.topic == info_topic else Image
+                try:
+                    message = deserialize_message(bytes(raw), kind)
+                except Exception as error:  # noqa: B902  rclpy raises RMWError and others
+                    damaged.append(f'message #{read} on {connection.topic} at {stamp} ns does '
+                                   f'not decode ({type(error).__name__})')
+                    continue
+                if kind is CameraInfo:
+                    infos[message.header.frame_id] = message
+                    continue
+                key = message.header.stamp.sec * 10**9 + message.header.stamp.nanosec
+                if connection.topic == truth_topic:
+                    pair('truth', key, torch.from_numpy(image_to_array(message).copy()))
+                    continue
+                bar.update()
+                try:
+                    rgb = image_to_rgb(message)
+                    prediction = predictor.infer(rgb)
+                    intrinsics = frame_intrinsics(infos.get(message.header.frame_id), (),
+                                                  rgb.shape[1], rgb.shape[0])
+                except MtlPerceptionError as error:
+                    skipped += 1
+                    LOGGER.warning('skipped the image at %d ns: %s', stamp, error)
+                    continue
+                header = message.header
+                built = {'segmentation': builder.segmentation(prediction, header),
+                         'colour': builder.colour(prediction, header),
+                         'depth': builder.depth(prediction, header)}
+                if intrinsics is not None:
+                    built['points'] = builder.points(prediction, intrinsics, point_stride,
+                                                     header)
+                for output_kind, output in built.items():
+                    writer.write(outputs[output_kind], stamp, serialize_message(output))
+                if has_truth:
+                    pair('predicted', key, prediction.depth)
+                frames += 1
+            bar.close()
+            listed = sum(c.msgcount for c in wanted)
+            if read < listed:
+                damaged.append(f'{listed - read} message(s) listed in the bag metadata could '
+                               'not be read')
+        result = {'frames': frames, 'skipped': skipped, 'damaged': damaged,
+                  'image_topic': image_topic, 'ground_truth_frames': matched,
+                  'metrics': metrics.compute() if matched else {}}
+        if result['metrics']:
+            (staging / 'metrics.json').write_text(json.dumps(result, indent=2) + '\n')
+    return result
+
+
+@contextlib.contextmanager
+def _open(bag: Path) -> Iterator[Reader]:
+    """Open a bag for reading; a missing or unreadable one is one clear error."""
+    try:
+        reader = Reader(bag)
+        reader.open()
+    except Exception as error:  # noqa: B902  rosbags raises ReaderError and decoder errors
+        raise ProcessBagError(f'{bag}: not a readable bag: {error}') from None
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
+def _readable(reader: Reader, connections: list, damaged: list[str]) -> Iterator[tuple]:
+    """Yield the bag's messages until its container turns out damaged; record where."""
+    messages = reader.messages(connections=connections)
+    position = 0
+    while True:
+        try:
+            item = next(messages)
+        except StopIteration:
+            return
+        except Exception as error:  # noqa: B902  a damaged chunk raises many decoder errors
+            damaged.append(f'the bag is unreadable after message #{position} '
+                           f'({type(error).__name__}: {str(error)[:120]})')
+            return
+        position += 1
+        yield item
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -149,14 +211,28 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:N')
     parser.add_argument('--backend', choices=BACKENDS, default='auto',
                         help=BACKEND_HELP)
-    parser.add_argument('--point-stride', type=int, default=2,
-                        help='keep every N-th pixel of every N-th row in the cloud')
+    parser.add_argument('--point-stride', type=_stride, default=2,
+                        help='keep every N-th pixel of every N-th row in the cloud (1..64)')
+    parser.add_argument('--skip-damaged', action='store_true',
+                        help='accept an output that lacks messages damaged in the input '
+                             '(exit 0 with a warning instead of 1)')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
     return parser
 
 
+def _stride(text: str) -> int:
+    """Parse a point stride of 1..64."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a whole number') from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f'{text!r}: must be 1..64')
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``mtl_process_bag``; returns 0, or 2 on bad input."""
+    """Entry point; 0 ok, 1 output incomplete (damaged input), 2 bad arguments or input."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(message)s')
     try:
@@ -165,9 +241,15 @@ def main(argv: list[str] | None = None) -> int:
                              point_stride=args.point_stride, progress=not args.no_progress)
     except (MtlPerceptionError, OSError) as error:
         return usage_error('mtl_process_bag', error)
-    if result['metrics']:
-        (args.output / 'metrics.json').write_text(json.dumps(result, indent=2) + '\n')
     LOGGER.info('%s', json.dumps(result))
+    damage = result['damaged']
+    if damage and not args.skip_damaged:
+        sys.stderr.write(f'mtl_process_bag: error: output incomplete, the input is damaged: '
+                         f'{len(damage)} problem(s): {"; ".join(damage)[:600]} (pass '
+                         '--skip-damaged to accept the output as it is)\n')
+        return 1
+    if damage:
+        LOGGER.warning('input damaged, output lacks: %s', '; '.join(damage))
     return 0
 
 

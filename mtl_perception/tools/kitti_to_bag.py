@@ -17,6 +17,7 @@ import sys
 import cv2
 from mtl_perception.cli import usage_error
 from mtl_perception.kitti_raw import CameraStream, KittiLayoutError, read_camera_stream
+from mtl_perception.staged_output import staged_folder
 from mtl_perception.training.datasets.files import read_depth
 from mtl_perception.training.errors import DatasetError
 import numpy as np
@@ -83,6 +84,9 @@ def convert(drive: Path, output: Path, *, cameras: tuple[int, ...] = (2,),
             progress: bool = True) -> dict[str, int]:
     """Write the drive's cameras (and depth ground truth) into a new bag at ``output``.
 
+    The bag is written beside ``output`` and renamed into place when complete: a failure
+    (a broken image mid-drive) or a kill leaves no partial bag.
+
     Returns:
         Messages written per topic.
 
@@ -96,7 +100,8 @@ def convert(drive: Path, output: Path, *, cameras: tuple[int, ...] = (2,),
     streams = [read_camera_stream(drive, camera) for camera in cameras]
     counts: dict[str, int] = {}
     plugin = StoragePlugin.MCAP if storage == 'mcap' else StoragePlugin.SQLITE3
-    with Writer(output, version=BAG_VERSION, storage_plugin=plugin) as writer:
+    with staged_folder(output) as staging, Writer(staging, version=BAG_VERSION,
+                                                  storage_plugin=plugin) as writer:
         for stream in streams:
             _write_stream(writer, stream, _depth_folder(drive, depth_root, stream.camera),
                           counts, progress)

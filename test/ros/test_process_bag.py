@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+import shutil
 
 import cv2
 from mtl_perception.inference import Predictor
 from mtl_perception.ros.conversions import image_to_array, pointcloud2_to_array
 from mtl_perception.ros.process_bag import main
 from mtl_perception.synthetic.kitti_layout import write_kitti_drive
-from mtl_perception.tools.kitti_to_bag import main as kitti_to_bag, optical_frame
+from mtl_perception.tools.kitti_to_bag import main as kitti_to_bag, optical_frame, TYPESTORE
 import numpy as np
 import pytest
 from rclpy.serialization import deserialize_message
-from rosbags.rosbag2 import Reader
+from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 from sensor_msgs.msg import Image, PointCloud2
 
 
@@ -60,3 +62,61 @@ def test_a_bag_without_image_raw_topics_is_reported(tmp_path, checkpoint_path, c
     assert main([str(bag[0]), str(tmp_path / 'out'), '--model', str(checkpoint_path),
                  '--image-topic', '/nope', '--no-progress']) == 2
     assert '/nope is not a sensor_msgs/Image topic of the bag' in capsys.readouterr().err
+
+
+def _damaged_copy(bag: Path, target: Path, how: str) -> Path:
+    """Copy a bag and damage it the way files get damaged."""
+    if how == 'malformed message':
+        with Reader(bag) as reader, Writer(target, version=8,
+                                           storage_plugin=StoragePlugin.MCAP) as writer:
+            connections = {c.id: writer.add_connection(c.topic, c.msgtype, typestore=TYPESTORE)
+                           for c in reader.connections}
+            damage = True
+            for index, (connection, stamp, raw) in enumerate(reader.messages()):
+                if damage and index >= 3 and connection.topic.endswith('image_raw'):
+                    raw, damage = bytes(raw[:64]) + b'\xff' * 32, False
+                writer.write(connections[connection.id], stamp, bytes(raw))
+        return target
+    shutil.copytree(bag, target)
+    mcap = next(target.glob('*.mcap'))
+    data = bytearray(mcap.read_bytes())
+    if how == 'truncated':
+        data = data[:len(data) // 2]
+    elif how == 'empty':
+        data = bytearray()
+    else:  # random bytes inside
+        middle, size = len(data) // 2, len(data) // 4
+        data[middle:middle + size] = np.random.default_rng(0).integers(0, 256, size,
+                                                                       dtype=np.uint8).tobytes()
+    mcap.write_bytes(bytes(data))
+    return target
+
+
+@pytest.mark.parametrize('how', ['truncated', 'empty'])
+def test_an_unreadable_bag_is_one_line_and_leaves_nothing(bag, tmp_path, checkpoint_path, capsys,
+                                                          how):
+    damaged = _damaged_copy(bag[0], tmp_path / 'damaged', how)
+    assert main([str(damaged), str(tmp_path / 'out'), '--model', str(checkpoint_path),
+                 '--device', 'cpu', '--no-progress']) == 2
+    assert 'damaged: not a readable bag' in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['damaged']
+
+
+@pytest.mark.parametrize('how', ['malformed message', 'random bytes inside'])
+def test_damage_inside_a_bag_is_reported_and_the_exit_code_says_incomplete(
+        bag, tmp_path, checkpoint_path, capsys, how):
+    damaged = _damaged_copy(bag[0], tmp_path / 'damaged', how)
+    arguments = [str(damaged), str(tmp_path / 'out'), '--model', str(checkpoint_path),
+                 '--device', 'cpu', '--no-progress']
+    assert main(arguments) == 1
+    error = capsys.readouterr().err
+    assert 'output incomplete, the input is damaged' in error and '--skip-damaged' in error
+    assert ('does not decode' in error) if how == 'malformed message' else (
+        'could not be read' in error)
+    assert not [p for p in tmp_path.iterdir() if '.partial-' in p.name]
+    shutil.rmtree(tmp_path / 'out')
+    assert main([*arguments, '--skip-damaged']) == 0
+    with Reader(tmp_path / 'out') as reader:
+        written = sum(c.msgcount for c in reader.connections
+                      if c.topic == '/mtl_perception/segmentation')
+    assert written < 3

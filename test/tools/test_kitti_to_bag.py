@@ -125,3 +125,26 @@ def test_an_image_of_another_size_than_the_calibration_is_reported(drive, tmp_pa
     finally:
         calibration.write_text(original)
     assert 'is 64x24 but the calibration S_rect says 65x24' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('damage', ['corrupt', 'truncated', 'empty', 'wrong size'])
+def test_a_broken_png_mid_drive_leaves_no_partial_bag_and_a_rerun_works(tmp_path, damage):
+    root = tmp_path / 'raw'
+    drive = write_kitti_drive(root, seed=3, frames=4, width=64, height=24, progress=False)
+    image = drive / 'image_02' / 'data' / '0000000002.png'
+    original = image.read_bytes()
+    if damage == 'corrupt':
+        image.write_bytes(original[:40] + bytes(200) + original[240:])
+    elif damage == 'truncated':
+        image.write_bytes(original[:len(original) // 2])
+    elif damage == 'empty':
+        image.write_bytes(b'')
+    else:
+        cv2.imwrite(str(image), np.zeros((10, 10, 3), np.uint8))
+    assert main([str(drive), str(tmp_path / 'bag'), '--no-progress']) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['raw']
+    image.write_bytes(original)
+    assert main([str(drive), str(tmp_path / 'bag'), '--no-progress']) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['bag', 'raw']
+    with Reader(tmp_path / 'bag') as reader:
+        assert sum(c.msgcount for c in reader.connections) == 4 * 2
