@@ -16,6 +16,7 @@ import time
 
 from mtl_perception.cli import usage_error
 from mtl_perception.errors import MtlPerceptionError
+from mtl_perception.ros.bag_reading import readable_messages
 import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
@@ -83,6 +84,7 @@ class BagPlayer(Node):
             raise BagPlayError(f'bag {bag} not found')
         self.stop = threading.Event()
         self.published = 0
+        self.damaged: list[str] = []
         try:
             with Reader(bag) as reader:
                 connections = [c for c in reader.connections
@@ -123,19 +125,30 @@ class BagPlayer(Node):
         self.clock_publisher.publish(message)
 
     def play(self, loop: bool = False) -> int:
-        """Publish every message at its recorded time; returns how many were published."""
+        """Publish every message at its recorded time; returns how many were published.
+
+        Damage in the bag (a chunk that does not decode, fewer messages than its metadata
+        lists) ends the pass where it is found and is recorded in :attr:`damaged`.
+        """
         while not self.stop.is_set():
             with Reader(self.bag) as reader:
                 connections = [c for c in reader.connections
                                if c.topic in self.publishers_by_topic]
                 self.clock.restart(reader.start_time)
-                for connection, stamp, raw in reader.messages(connections=connections):
+                passed = 0
+                for connection, stamp, raw in readable_messages(reader, connections,
+                                                                self.damaged):
                     self.clock.wait_until(stamp, self.stop)
                     if self.stop.is_set():
                         break
                     self.publishers_by_topic[connection.topic].publish(bytes(raw))
                     self.published += 1
-            if not loop:
+                    passed += 1
+                listed = sum(c.msgcount for c in connections)
+                if not self.stop.is_set() and passed < listed:
+                    self.damaged.append(f'{listed - passed} of the {listed} listed message(s) '
+                                        'could not be read')
+            if not loop or self.damaged:
                 break
         return self.published
 
@@ -183,10 +196,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``mtl_bag_play``; returns 0, 1 if interrupted, 2 on a bad bag."""
+    """Entry point; 0 ok, 1 interrupted or the bag is damaged part-way, 2 unreadable bag."""
     args = _parser().parse_args(argv)
-    if args.rate <= 0:
-        return usage_error('mtl_bag_play', '--rate must be positive')
     try:
         expected = {topic: int(count) for topic, _, count in
                     (item.rpartition(':') for item in args.expect)}
@@ -209,6 +220,10 @@ def main(argv: list[str] | None = None) -> int:
                     f'{", ".join(missing)}; playing anyway')
         count = player.play(loop=args.loop)
         player.get_logger().info(f'published {count} messages from {args.bag}')
+        if player.damaged:
+            sys.stderr.write(f'mtl_bag_play: error: {args.bag} is damaged, playback '
+                             f'incomplete: {"; ".join(player.damaged)}\n')
+            return 1
         return 0
     except BagPlayError as error:
         return usage_error('mtl_bag_play', error)

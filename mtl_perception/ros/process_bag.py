@@ -21,6 +21,7 @@ from mtl_perception.cli import usage_error
 from mtl_perception.engines import BACKEND_HELP, BACKENDS
 from mtl_perception.engines.factory import AnyPredictor, load_predictor
 from mtl_perception.errors import MtlPerceptionError
+from mtl_perception.ros.bag_reading import readable_messages
 from mtl_perception.ros.camera import frame_intrinsics
 from mtl_perception.ros.conversions import image_to_array, image_to_rgb
 from mtl_perception.ros.node import NODE_NAME
@@ -113,7 +114,7 @@ def process_bag(input_bag: Path, output_bag: Path, predictor: AnyPredictor, *,
             total = sum(c.msgcount for c in wanted if c.topic == image_topic)
             bar = tqdm(total=total, unit='frame', desc='processing', disable=not progress)
             read = 0
-            for connection, stamp, raw in _readable(reader, wanted, damaged):
+            for connection, stamp, raw in readable_messages(reader, wanted, damaged):
                 read += 1
                 kind = CameraInfo if connection.topic == info_topic else Image
                 try:
@@ -176,23 +177,6 @@ def _open(bag: Path) -> Iterator[Reader]:
         yield reader
     finally:
         reader.close()
-
-
-def _readable(reader: Reader, connections: list, damaged: list[str]) -> Iterator[tuple]:
-    """Yield the bag's messages until its container turns out damaged; record where."""
-    messages = reader.messages(connections=connections)
-    position = 0
-    while True:
-        try:
-            item = next(messages)
-        except StopIteration:
-            return
-        except Exception as error:  # noqa: B902  a damaged chunk raises many decoder errors
-            damaged.append(f'the bag is unreadable after message #{position} '
-                           f'({type(error).__name__}: {str(error)[:120]})')
-            return
-        position += 1
-        yield item
 
 
 def _parser() -> argparse.ArgumentParser:

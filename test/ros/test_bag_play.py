@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -133,3 +134,22 @@ def test_bad_numbers_are_refused_with_one_line(bag, args, message):
                              *args], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and message in result.stderr
     assert 'Traceback' not in result.stderr
+
+
+def test_a_bag_damaged_inside_plays_what_it_can_and_says_it_is_incomplete(
+        bag, tmp_path, domain):
+    damaged = tmp_path / 'damaged'
+    shutil.copytree(bag[0], damaged)
+    mcap = next(damaged.glob('*.mcap'))
+    data = bytearray(mcap.read_bytes())
+    middle, size = len(data) // 2, len(data) // 4
+    data[middle:middle + size] = np.random.default_rng(0).integers(0, 256, size,
+                                                                   dtype=np.uint8).tobytes()
+    mcap.write_bytes(bytes(data))
+    result = subprocess.run(
+        [sys.executable, '-m', 'mtl_perception.ros.bag_play', str(damaged), '--delay', '0'],
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, 'ROS_DOMAIN_ID': domain})
+    assert result.returncode == 1
+    assert 'damaged, playback incomplete' in result.stderr
+    assert 'could not be read' in result.stderr and 'Traceback' not in result.stderr
