@@ -290,13 +290,21 @@ def test_sigterm_stops_the_node_cleanly(node_process, client):
     assert re.search(ready + r', warmed up in [0-9]+ ms; subscribed to', output)
 
 
-@pytest.mark.parametrize('model', ['missing.pt', 'corrupt.pt'])
-def test_an_unusable_model_stops_the_node_with_a_clear_message(ros_context, tmp_path, model):
+@pytest.mark.parametrize('model', ['missing.pt', 'corrupt.pt', 'flipped.pt'])
+def test_an_unusable_model_stops_the_node_with_a_clear_message(
+        ros_context, tmp_path, model, checkpoint_path):
     path = tmp_path / model
     if model == 'corrupt.pt':
         path.write_bytes(b'\x00' * 64)
+    elif model == 'flipped.pt':  # bytes changed inside the tensors: only the CRCs tell
+        data = bytearray(checkpoint_path.read_bytes())
+        middle = len(data) // 2
+        data[middle:middle + 64] = bytes(b ^ 0xFF for b in data[middle:middle + 64])
+        path.write_bytes(bytes(data))
     process = _start_node(path)
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 1
     assert 'cannot load model' in output and model in output
     assert 'Traceback' not in output
+    if model == 'flipped.pt':
+        assert 'damaged file: the checksum of' in output
