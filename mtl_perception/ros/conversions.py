@@ -9,11 +9,12 @@ from __future__ import annotations
 import array
 from dataclasses import dataclass
 
+import cv2
 from mtl_perception.errors import GeometryError
 from mtl_perception.geometry import Intrinsics
 from mtl_perception.ros.errors import ConversionError
 import numpy as np
-from sensor_msgs.msg import CameraInfo, Image, PointCloud2, PointField
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2, PointField
 from std_msgs.msg import Header
 
 
@@ -36,7 +37,27 @@ ENCODINGS: dict[str, Encoding] = {
     '16UC1': Encoding(np.dtype(np.uint16), 1),
     '32FC1': Encoding(np.dtype(np.float32), 1),
     '32FC3': Encoding(np.dtype(np.float32), 3),
+    'rgb16': Encoding(np.dtype(np.uint16), 3),
+    'bgr16': Encoding(np.dtype(np.uint16), 3),
+    'yuv422': Encoding(np.dtype(np.uint8), 2),
+    'uyvy': Encoding(np.dtype(np.uint8), 2),
+    'yuv422_yuy2': Encoding(np.dtype(np.uint8), 2),
+    'yuyv': Encoding(np.dtype(np.uint8), 2),
+    'bayer_rggb8': Encoding(np.dtype(np.uint8), 1),
+    'bayer_bggr8': Encoding(np.dtype(np.uint8), 1),
+    'bayer_gbrg8': Encoding(np.dtype(np.uint8), 1),
+    'bayer_grbg8': Encoding(np.dtype(np.uint8), 1),
 }
+#: OpenCV conversions of the camera encodings that need one (sensor_msgs/image_encodings:
+#: ``yuv422`` is UYVY, ``yuv422_yuy2`` is YUYV; Bayer patterns by their first row pair).
+_TO_RGB = {
+    'yuv422': cv2.COLOR_YUV2RGB_UYVY, 'uyvy': cv2.COLOR_YUV2RGB_UYVY,
+    'yuv422_yuy2': cv2.COLOR_YUV2RGB_YUYV, 'yuyv': cv2.COLOR_YUV2RGB_YUYV,
+    'bayer_rggb8': cv2.COLOR_BayerRGGB2RGB, 'bayer_bggr8': cv2.COLOR_BayerBGGR2RGB,
+    'bayer_gbrg8': cv2.COLOR_BayerGBRG2RGB, 'bayer_grbg8': cv2.COLOR_BayerGRBG2RGB,
+}
+COLOUR_ENCODINGS = ('rgb8', 'bgr8', 'rgba8', 'bgra8', 'mono8', '8UC1', 'mono16', 'rgb16',
+                    'bgr16', *_TO_RGB)
 
 CLOUD_FIELDS = (
     ('x', PointField.FLOAT32, np.float32),
@@ -100,9 +121,21 @@ def image_to_array(msg: Image) -> np.ndarray:
 
 
 def image_to_rgb(msg: Image) -> np.ndarray:
-    """Decode an 8-bit colour or mono Image to ``HxWx3`` RGB uint8 (what the network eats)."""
+    """Decode a camera Image to ``HxWx3`` RGB uint8 (what the network eats).
+
+    8-bit RGB/BGR(A) and mono come back as views; Bayer mosaics are demosaiced and YUV 4:2:2
+    converted with OpenCV; 16-bit images keep their high byte (``value / 256``, as
+    cv_bridge converts them to 8 bits).
+    """
     pixels = image_to_array(msg)
     encoding = msg.encoding
+    if encoding in _TO_RGB:
+        return cv2.cvtColor(np.ascontiguousarray(pixels), _TO_RGB[encoding])
+    if encoding in ('mono16', 'rgb16', 'bgr16'):
+        pixels = (pixels >> 8).astype(np.uint8)
+        if encoding == 'mono16':
+            return np.repeat(pixels[..., None], 3, axis=2)
+        return pixels if encoding == 'rgb16' else pixels[..., ::-1]
     if encoding == 'rgb8':
         return pixels
     if encoding == 'bgr8':
@@ -114,8 +147,25 @@ def image_to_rgb(msg: Image) -> np.ndarray:
     if encoding in ('mono8', '8UC1'):
         return np.repeat(pixels[..., None], 3, axis=2)
     raise ConversionError(
-        f'image encoding {encoding!r} is not a colour or 8-bit mono image; the network needs '
-        'rgb8, bgr8, rgba8, bgra8 or mono8')
+        f'image encoding {encoding!r} is not a camera image; the network takes '
+        f'{", ".join(COLOUR_ENCODINGS)}')
+
+
+def compressed_to_rgb(msg: CompressedImage) -> np.ndarray:
+    """Decode a ``sensor_msgs/CompressedImage`` (JPEG, PNG, ...) to ``HxWx3`` RGB uint8.
+
+    Raises:
+        ConversionError: Depth-compressed data, or bytes that do not decode; names the format.
+    """
+    if 'compressedDepth' in msg.format:
+        raise ConversionError(f'compressed image format {msg.format!r} is a depth image, not '
+                              'a camera image')
+    data = np.frombuffer(msg.data, dtype=np.uint8)
+    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if bgr is None:
+        raise ConversionError(f'compressed image ({len(data)} bytes, format {msg.format!r}) '
+                              'does not decode as JPEG or PNG')
+    return bgr[..., ::-1]
 
 
 def _byte_buffer(values: np.ndarray) -> array.array:

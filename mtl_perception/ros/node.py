@@ -25,7 +25,7 @@ from mtl_perception.default_model import default_model_path
 from mtl_perception.engines.factory import AnyPredictor, load_predictor
 from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.ros.camera import frame_intrinsics
-from mtl_perception.ros.conversions import image_to_rgb
+from mtl_perception.ros.conversions import compressed_to_rgb, image_to_rgb
 from mtl_perception.ros.errors import SettingsError
 from mtl_perception.ros.frame_slot import LatestFrameSlot
 from mtl_perception.ros.outputs import OutputBuilder
@@ -40,7 +40,7 @@ from rclpy.publisher import Publisher
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
 from rclpy.time import Time
-from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 
 NODE_NAME = 'mtl_perception'
 _NO_INPUT_WARNING_S = 5.0
@@ -93,7 +93,7 @@ class PerceptionNode(Node):
         self.predictor = self._load_predictor()
         warm_up_ms = self._warm_up()
         self.builder = OutputBuilder(self.predictor.palette, self.predictor.device)
-        self.slot: LatestFrameSlot[Image] = LatestFrameSlot()
+        self.slot: LatestFrameSlot[Image | CompressedImage] = LatestFrameSlot()
         self.stats = FrameStats()
         self._camera_infos: dict[str, CameraInfo] = {}
         self._camera_lock = threading.Lock()
@@ -109,7 +109,7 @@ class PerceptionNode(Node):
             self.outputs.normals_colour = self.create_publisher(Image, '~/normals/color', 5)
         self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         qos = self._input_qos()
-        self.create_subscription(Image, 'image', self._on_image, qos)
+        image_topic = self._subscribe_images(qos)
         self.create_subscription(CameraInfo, 'camera_info', self._on_camera_info, qos)
         wall = Clock(clock_type=ClockType.STEADY_TIME)
         self.create_timer(self.settings.diagnostics_period, self._publish_diagnostics,
@@ -121,7 +121,7 @@ class PerceptionNode(Node):
             f'{self.predictor.input_size[1]}x{self.predictor.input_size[0]}) on '
             f'{self.predictor.backend} ({self.predictor.provider})'
             f'{" fp16" if self.predictor.half else ""}, warmed up in '
-            f'{warm_up_ms:.0f} ms; subscribed to {self.resolve_topic_name("image")}')
+            f'{warm_up_ms:.0f} ms; subscribed to {image_topic}')
 
     def _warm_up(self) -> float:
         """Run one frame before subscribing; return its milliseconds.
@@ -168,7 +168,21 @@ class PerceptionNode(Node):
                           depth=self.settings.input_queue_depth,
                           reliability=policies[self.settings.input_reliability])
 
-    def _on_image(self, msg: Image) -> None:
+    def _subscribe_images(self, qos: QoSProfile) -> str:
+        """Subscribe to raw or compressed frames; return the topic.
+
+        The compressed topic is the raw topic's name plus ``/compressed`` (image_transport's
+        convention), so remapping ``image`` moves both.
+        """
+        topic = self.resolve_topic_name('image')
+        if self.settings.input_transport == 'compressed':
+            topic = f'{topic}/compressed'
+            self.create_subscription(CompressedImage, topic, self._on_image, qos)
+        else:
+            self.create_subscription(Image, topic, self._on_image, qos)
+        return topic
+
+    def _on_image(self, msg: Image | CompressedImage) -> None:
         self._last_input = time.monotonic()
         self.slot.put(msg)
 
@@ -212,11 +226,7 @@ class PerceptionNode(Node):
         if not any(wanted.values()):
             self.stats.skipped_unsubscribed += 1
             return
-        if msg.height * msg.width > self.settings.max_input_pixels:
-            raise FrameTooLargeError(
-                f'a {msg.width}x{msg.height} frame has more than max_input_pixels='
-                f'{self.settings.max_input_pixels} pixels')
-        rgb = image_to_rgb(msg)
+        rgb = self._decode(msg)
         intrinsics = None
         if wanted['points']:
             with self._camera_lock:
@@ -247,6 +257,22 @@ class PerceptionNode(Node):
         latency = (self.get_clock().now() - Time.from_msg(header.stamp)).nanoseconds * 1e-9
         self.stats.record(latency, stages={'inference': inferred - started,
                                            'outputs': time.perf_counter() - inferred})
+
+    def _decode(self, msg: Image | CompressedImage) -> np.ndarray:
+        """Turn a raw or compressed frame into RGB, refusing frames beyond max_input_pixels."""
+        limit = self.settings.max_input_pixels
+        if isinstance(msg, CompressedImage):
+            if len(msg.data) > 3 * limit:
+                raise FrameTooLargeError(f'a compressed frame of {len(msg.data)} bytes is '
+                                         f'larger than max_input_pixels={limit} raw pixels')
+            rgb = compressed_to_rgb(msg)
+            height, width = rgb.shape[:2]
+        else:
+            height, width = msg.height, msg.width
+        if height * width > limit:
+            raise FrameTooLargeError(
+                f'a {width}x{height} frame has more than max_input_pixels={limit} pixels')
+        return rgb if isinstance(msg, CompressedImage) else image_to_rgb(msg)
 
     def _report_once(self, error: Exception, context: str) -> None:
         self._report_once_text(_cause(error), f'{context}: {type(error).__name__}: {error} '

@@ -52,6 +52,8 @@ PARAMETERS: dict[str, tuple[object, int, str, tuple[float, float] | None]] = {
                         'only models with a surface-normals head have them', None),
     'fallback_intrinsics': ([0.0], _DOUBLES, '[fx, fy, cx, cy] of the image as received, '
                             'used while no camera_info arrives; [0.0] = none', None),
+    'input_transport': ('raw', _STRING, 'raw (sensor_msgs/Image on image) or compressed '
+                        '(sensor_msgs/CompressedImage, JPEG or PNG, on image/compressed)', None),
     'input_reliability': ('best_effort', _STRING, 'QoS reliability of the image and '
                           'camera_info subscriptions: best_effort (sensor data) or reliable',
                           None),
@@ -63,6 +65,7 @@ PARAMETERS: dict[str, tuple[object, int, str, tuple[float, float] | None]] = {
                          'warning (they would take seconds and gigabytes)', (1024, 1 << 28)),
 }
 _RELIABILITIES = ('best_effort', 'reliable')
+TRANSPORTS = ('raw', 'compressed')
 _DEVICE = re.compile(r'auto|cpu|cuda(:[0-9]+)?')
 
 
@@ -86,6 +89,7 @@ class NodeSettings:
     publish_points: bool
     publish_normals: bool
     fallback_intrinsics: tuple[float, ...]
+    input_transport: str
     input_reliability: str
     input_queue_depth: int
     diagnostics_period: float
@@ -145,6 +149,9 @@ def check_settings(settings: NodeSettings) -> None:
     if settings.backend not in BACKENDS:
         raise SettingsError(f'parameter backend: {settings.backend!r} is not one of '
                             f'{", ".join(BACKENDS)}')
+    if settings.input_transport not in TRANSPORTS:
+        raise SettingsError(f'parameter input_transport: {settings.input_transport!r} is not '
+                            'raw or compressed')
     if settings.input_reliability not in _RELIABILITIES:
         raise SettingsError(f'parameter input_reliability: {settings.input_reliability!r} is '
                             'not best_effort or reliable')

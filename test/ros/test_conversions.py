@@ -2,14 +2,15 @@
 
 import importlib.util
 
+import cv2
 from mtl_perception.ros.conversions import (
-    array_to_image, camera_info_to_intrinsics, cloud_to_pointcloud2, image_to_array, image_to_rgb,
-    pack_rgb, pointcloud2_to_array, semantic_cloud_array
+    array_to_image, camera_info_to_intrinsics, cloud_to_pointcloud2, compressed_to_rgb,
+    image_to_array, image_to_rgb, pack_rgb, pointcloud2_to_array, semantic_cloud_array
 )
 from mtl_perception.ros.errors import ConversionError
 import numpy as np
 import pytest
-from sensor_msgs.msg import CameraInfo, Image
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 
 HEADER = Header(frame_id='camera_optical_frame')
@@ -82,13 +83,14 @@ def test_colour_and_mono_images_become_rgb_for_the_network(encoding):
 
 def test_depth_image_is_not_fed_to_the_network_as_colour():
     msg = array_to_image(np.ones((2, 2), np.float32), '32FC1', HEADER)
-    with pytest.raises(ConversionError, match="'32FC1' is not a colour or 8-bit mono image"):
+    with pytest.raises(ConversionError, match="'32FC1' is not a camera image; the network "
+                                              'takes rgb8, bgr8'):
         image_to_rgb(msg)
 
 
 def test_unknown_encoding_is_named_with_the_supported_ones():
-    msg = Image(height=1, width=1, encoding='yuv422', step=2, data=b'\x00\x00')
-    with pytest.raises(ConversionError, match=r"unsupported image encoding 'yuv422'; "
+    msg = Image(height=1, width=1, encoding='yuv420', step=2, data=b'\x00\x00')
+    with pytest.raises(ConversionError, match=r"unsupported image encoding 'yuv420'; "
                                               r"supported: \['16UC1'"):
         image_to_array(msg)
 
@@ -204,3 +206,73 @@ def test_sensor_msgs_py_reads_our_clouds_identically():
     ours = pointcloud2_to_array(msg).reshape(-1)
     for name in ('x', 'y', 'z', 'label'):
         np.testing.assert_array_equal(np.asarray(theirs[name]).reshape(-1), ours[name])
+
+
+def _mosaic(rgb: np.ndarray, pattern: str) -> np.ndarray:
+    """Sample an RGB image the way a Bayer sensor with ``pattern`` (e.g. ``rggb``) does."""
+    mosaic = np.zeros(rgb.shape[:2], np.uint8)
+    for row in range(2):
+        for col in range(2):
+            channel = 'rgb'.index(pattern[2 * row + col])
+            mosaic[row::2, col::2] = rgb[row::2, col::2, channel]
+    return mosaic
+
+
+@pytest.mark.parametrize('pattern', ['rggb', 'bggr', 'gbrg', 'grbg'])
+def test_bayer_mosaics_are_demosaiced_to_their_colours(pattern):
+    rgb = np.zeros((8, 12, 3), np.uint8)
+    rgb[:, :6] = (200, 100, 30)
+    rgb[:, 6:] = (20, 90, 220)
+    msg = array_to_image(_mosaic(rgb, pattern), 'mono8', HEADER)
+    msg.encoding = f'bayer_{pattern}8'
+    decoded = image_to_rgb(msg)
+    assert decoded.shape == (8, 12, 3)
+    np.testing.assert_allclose(decoded[2:6, 1:4], rgb[2:6, 1:4], atol=2)
+    np.testing.assert_allclose(decoded[2:6, 8:11], rgb[2:6, 8:11], atol=2)
+
+
+@pytest.mark.parametrize(('encoding', 'order'), [('yuv422', 'uyvy'), ('uyvy', 'uyvy'),
+                                                 ('yuv422_yuy2', 'yuyv'), ('yuyv', 'yuyv')])
+def test_yuv_4_2_2_is_read_in_its_byte_order(encoding, order):
+    luma, blue_difference, red_difference = 120, 200, 128  # blue-ish grey
+    pairs = np.zeros((4, 4, 2), np.uint8)
+    luma_channel = 1 if order == 'uyvy' else 0
+    pairs[..., luma_channel] = luma
+    pairs[:, 0::2, 1 - luma_channel] = blue_difference
+    pairs[:, 1::2, 1 - luma_channel] = red_difference
+    msg = Image(header=HEADER, height=4, width=4, encoding=encoding, step=8,
+                data=pairs.tobytes())
+    red, green, blue = image_to_rgb(msg)[1, 1].astype(int)
+    assert blue > red + 60 and blue > green + 60
+
+
+def test_16_bit_images_keep_their_high_byte():
+    rgb16 = np.full((2, 3, 3), 0, np.uint16)
+    rgb16[..., 0], rgb16[..., 2] = 0xABCD, 0x1234
+    decoded = image_to_rgb(array_to_image(rgb16, 'rgb16', HEADER))
+    assert decoded.dtype == np.uint8 and tuple(decoded[0, 0]) == (0xAB, 0, 0x12)
+    assert tuple(image_to_rgb(array_to_image(rgb16, 'bgr16', HEADER))[0, 0]) == (0x12, 0, 0xAB)
+    mono = image_to_rgb(array_to_image(np.full((2, 2), 0x8000, np.uint16), 'mono16', HEADER))
+    assert (mono == 0x80).all() and mono.shape == (2, 2, 3)
+
+
+def test_compressed_png_decodes_exactly_and_jpeg_closely():
+    rng = np.random.default_rng(0)
+    rgb = np.repeat(np.repeat(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8), 4, 0), 4, 1)
+    # JPEG's chroma subsampling costs ~15 on random colour blocks; swapped channels ~80
+    for extension, mean_error in (('.png', 0), ('.jpg', 20)):
+        ok, data = cv2.imencode(extension, rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
+        msg = CompressedImage(header=HEADER, format=extension[1:], data=data.tobytes())
+        decoded = compressed_to_rgb(msg)
+        assert ok and decoded.shape == rgb.shape
+        assert np.abs(decoded.astype(int) - rgb).mean() <= mean_error
+
+
+@pytest.mark.parametrize(('format_', 'data', 'message'), [
+    ('jpeg', b'not a jpeg at all', r"compressed image \(17 bytes, format 'jpeg'\) does not "),
+    ('jpeg', b'', r'compressed image \(0 bytes'),
+    ('16UC1; compressedDepth', b'\x00' * 16, 'is a depth image, not a camera image'),
+])
+def test_undecodable_compressed_frames_are_named(format_, data, message):
+    with pytest.raises(ConversionError, match=message):
+        compressed_to_rgb(CompressedImage(header=HEADER, format=format_, data=data))

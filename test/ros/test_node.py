@@ -214,7 +214,7 @@ def test_a_camera_info_of_a_larger_stream_is_rescaled_to_the_image(client, image
 
 def _bad_frames(image: np.ndarray) -> dict[str, tuple[Image, CameraInfo | None]]:
     unknown = _frame(image)
-    unknown.encoding = 'yuv422_yuy2'
+    unknown.encoding = 'yuv420'
     empty = Image(height=0, width=0, encoding='rgb8', step=0)
     truncated = _frame(image)
     truncated.data = truncated.data[:100]
