@@ -38,6 +38,18 @@ def colourise_normals(normals: np.ndarray) -> np.ndarray:
     return colour
 
 
+def legend(names: tuple[str, ...] | list[str], palette: np.ndarray, *,
+           row_height: int = 22, width: int = 260) -> np.ndarray:
+    """Draw a class legend: one row per class id with its colour swatch and ``id name``."""
+    picture = np.full((row_height * len(names), width, 3), 255, np.uint8)
+    for index, (name, colour) in enumerate(zip(names, palette)):
+        top = index * row_height
+        picture[top + 3:top + row_height - 3, 4:40] = colour
+        cv2.putText(picture, f'{index:3d} {name}', (48, top + row_height - 7),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+    return picture
+
+
 def mosaic(*images: np.ndarray) -> np.ndarray:
     """Place equally tall RGB images side by side."""
     return np.concatenate(images, axis=1)

@@ -213,6 +213,33 @@ def image_message(data: array.array, encoding: str, height: int, width: int,
     return msg
 
 
+def intrinsics_to_camera_info(intrinsics: Intrinsics, header: Header,
+                              source: CameraInfo | None = None) -> CameraInfo:
+    """Build the CameraInfo of an output image: ``intrinsics``, the frame's ``header``.
+
+    With the frame's own CameraInfo as ``source`` its distortion, rectification and binning
+    are kept (its projection rescaled alike); without one (fallback intrinsics) the camera is
+    an ideal pinhole: no distortion, identity rectification.
+    """
+    k = intrinsics
+    msg = CameraInfo(header=header, width=k.width, height=k.height)
+    msg.k = [k.fx, 0.0, k.cx, 0.0, k.fy, k.cy, 0.0, 0.0, 1.0]
+    msg.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+    msg.p = [k.fx, 0.0, k.cx, 0.0, 0.0, k.fy, k.cy, 0.0, 0.0, 0.0, 1.0, 0.0]
+    msg.distortion_model = 'plumb_bob'
+    msg.d = [0.0] * 5
+    if source is not None:
+        msg.distortion_model, msg.d, msg.r = source.distortion_model, list(source.d), list(
+            source.r)
+        if source.width and source.height:
+            sx, sy = k.width / source.width, k.height / source.height
+            p = list(source.p)
+            msg.p = [p[0] * sx, p[1], (p[2] + 0.5) * sx - 0.5, p[3] * sx,
+                     p[4], p[5] * sy, (p[6] + 0.5) * sy - 0.5, p[7] * sy,
+                     p[8], p[9], p[10], p[11]]
+    return msg
+
+
 def camera_info_to_intrinsics(msg: CameraInfo) -> Intrinsics:
     """Read the pinhole intrinsics ``K`` of a CameraInfo for its ``width x height`` images.
 

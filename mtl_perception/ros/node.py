@@ -25,7 +25,10 @@ from mtl_perception.default_model import default_model_path
 from mtl_perception.engines.factory import AnyPredictor, load_predictor
 from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.ros.camera import frame_intrinsics
-from mtl_perception.ros.conversions import compressed_to_rgb, image_to_rgb
+from mtl_perception.ros.class_info import class_info_yaml
+from mtl_perception.ros.conversions import (
+    compressed_to_rgb, image_to_rgb, intrinsics_to_camera_info
+)
 from mtl_perception.ros.errors import SettingsError
 from mtl_perception.ros.frame_slot import LatestFrameSlot
 from mtl_perception.ros.outputs import OutputBuilder
@@ -37,10 +40,11 @@ from rclpy.clock import Clock, ClockType
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.publisher import Publisher
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
+from std_msgs.msg import String
 
 NODE_NAME = 'mtl_perception'
 _NO_INPUT_WARNING_S = 5.0
@@ -70,6 +74,7 @@ class _Outputs:
     colour: Publisher
     depth: Publisher
     points: Publisher
+    depth_info: Publisher
     normals: Publisher | None = None
     normals_colour: Publisher | None = None
 
@@ -103,7 +108,13 @@ class PerceptionNode(Node):
             self.create_publisher(Image, '~/segmentation', 5),
             self.create_publisher(Image, '~/segmentation/color', 5),
             self.create_publisher(Image, '~/depth', 5),
-            self.create_publisher(PointCloud2, '~/points', 5))
+            self.create_publisher(PointCloud2, '~/points', 5),
+            self.create_publisher(CameraInfo, '~/depth/camera_info', 5))
+        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        self.class_info = self.create_publisher(String, '~/class_info', latched)
+        self.class_info.publish(String(data=class_info_yaml(self.predictor.metadata,
+                                                            self.model_path)))
         if self.predictor.has_normals:
             self.outputs.normals = self.create_publisher(Image, '~/normals', 5)
             self.outputs.normals_colour = self.create_publisher(Image, '~/normals/color', 5)
@@ -202,6 +213,8 @@ class PerceptionNode(Node):
             and outputs.colour.get_subscription_count() > 0,
             'depth': settings.publish_depth and outputs.depth.get_subscription_count() > 0,
             'points': settings.publish_points and outputs.points.get_subscription_count() > 0,
+            'depth_info': settings.publish_depth
+            and outputs.depth_info.get_subscription_count() > 0,
             'normals': _subscribed(settings.publish_normals, outputs.normals),
             'normals_colour': _subscribed(settings.publish_normals, outputs.normals_colour),
         }
@@ -227,8 +240,8 @@ class PerceptionNode(Node):
             self.stats.skipped_unsubscribed += 1
             return
         rgb = self._decode(msg)
-        intrinsics = None
-        if wanted['points']:
+        intrinsics = info = None
+        if wanted['points'] or wanted['depth_info']:
             with self._camera_lock:
                 info = self._camera_infos.get(msg.header.frame_id)
             intrinsics = frame_intrinsics(info, self.settings.fallback_intrinsics,
@@ -236,7 +249,8 @@ class PerceptionNode(Node):
             if intrinsics is None:
                 self._report_once_text(
                     'no-intrinsics', f'no camera_info for frame {_short(msg.header.frame_id)} '
-                    'and no fallback_intrinsics: ~/points is not published until one arrives')
+                    'and no fallback_intrinsics: ~/points and ~/depth/camera_info are not '
+                    'published until one arrives')
         started = time.perf_counter()
         prediction = self.predictor.infer(rgb)
         inferred = time.perf_counter()
@@ -247,11 +261,13 @@ class PerceptionNode(Node):
             self.outputs.colour.publish(self.builder.colour(prediction, header))
         if wanted['depth']:
             self.outputs.depth.publish(self.builder.depth(prediction, header))
+        if wanted['depth_info'] and intrinsics is not None:
+            self.outputs.depth_info.publish(intrinsics_to_camera_info(intrinsics, header, info))
         if wanted['normals']:
             self.outputs.normals.publish(self.builder.normals(prediction, header))
         if wanted['normals_colour']:
             self.outputs.normals_colour.publish(self.builder.normals_colour(prediction, header))
-        if intrinsics is not None:
+        if wanted['points'] and intrinsics is not None:
             self.outputs.points.publish(self.builder.points(
                 prediction, intrinsics, self.settings.point_stride, header))
         latency = (self.get_clock().now() - Time.from_msg(header.stamp)).nanoseconds * 1e-9

@@ -25,7 +25,7 @@ from mtl_perception.labels import get_class_set
 from mtl_perception.model import build_model
 from mtl_perception.tools.ply import write_semantic_ply
 from mtl_perception.visualize import (colourise_depth, colourise_labels,
-                                      colourise_normals, mosaic)
+                                      colourise_normals, legend, mosaic)
 import numpy as np
 import torch
 from tqdm import tqdm
@@ -186,7 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
                     'NAME_labels.png (class ids), NAME_depth.png (turbo colour map, near = '
                     'red), for models with a normals head NAME_normals.png ((n + 1) / 2 as '
                     'RGB), NAME_mosaic.png (input | segmentation | depth [| normals]) and, with '
-                    '--ply, NAME.ply (points with colour and class label).')
+                    '--ply, NAME.ply (points with colour and class label); legend.png names '
+                    'the colour of every class id.')
     parser.add_argument('inputs', nargs='+', type=Path, metavar='INPUT',
                         help='image files, folders of images, or video files')
     source = parser.add_mutually_exclusive_group()
@@ -238,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         log.warning('the network is UNTRAINED (random weights): outputs show the pipeline '
                     'working, not a meaningful segmentation or depth')
     args.output.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(args.output / 'legend.png'),
+                legend(predictor.class_names, predictor.palette)[..., ::-1])
     depth_range = predictor.metadata.depth_range
     names = output_names(files)
     failures = written = 0

@@ -11,6 +11,7 @@ import sys
 import time
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from mtl_perception.checkpoint import load_checkpoint
 from mtl_perception.geometry import backproject, Intrinsics
 from mtl_perception.inference import Predictor
 from mtl_perception.ros.conversions import array_to_image, image_to_array, pointcloud2_to_array
@@ -27,7 +28,7 @@ NAMESPACE = '/node_test'
 FRAME = 'camera_optical_frame'
 K = (60.0, 0.0, 31.5, 0.0, 58.0, 23.5, 0.0, 0.0, 1.0)
 OUTPUTS = {'segmentation': Image, 'segmentation/color': Image, 'depth': Image,
-           'points': PointCloud2}
+           'points': PointCloud2, 'depth/camera_info': CameraInfo}
 
 
 def _domain_id() -> str:
@@ -187,6 +188,41 @@ def test_segmentation_and_depth_equal_the_predictor_on_the_same_frame(client, im
     np.testing.assert_allclose(depth, expected.depth, rtol=1e-4, equal_nan=True)
     palette = expected.palette
     np.testing.assert_array_equal(image_to_array(outputs['segmentation/color']), palette[labels])
+
+
+def test_depth_camera_info_pairs_with_depth_by_header_and_holds_its_intrinsics(client, image):
+    doubled = tuple(v * 2 if i in (0, 2, 4, 5) else v for i, v in enumerate(K))
+    sent = _camera_info(128, 96, doubled)
+    sent.d, sent.distortion_model = [0.1, -0.05, 0.0, 0.0, 0.0], 'plumb_bob'
+    outputs = client.request(_frame(image), sent)
+    info, depth = outputs['depth/camera_info'], outputs['depth']
+    assert info.header == depth.header
+    assert (info.width, info.height) == (depth.width, depth.height) == (64, 48)
+    expected = Intrinsics.from_matrix(doubled, 128, 96).scaled(64, 48)
+    np.testing.assert_allclose(np.array(info.k).reshape(3, 3), expected.matrix, rtol=1e-9)
+    assert list(info.d) == [0.1, -0.05, 0.0, 0.0, 0.0]
+
+
+def test_class_info_is_latched_for_late_subscribers(client, checkpoint_path):
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+    from std_msgs.msg import String
+    import yaml
+    received = []
+    latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
+    subscription = client.node.create_subscription(
+        String, 'mtl_perception/class_info', received.append, latched)
+    deadline = time.monotonic() + 30
+    while not received and time.monotonic() < deadline:
+        rclpy.spin_once(client.node, timeout_sec=0.1)
+    client.node.destroy_subscription(subscription)
+    assert received, 'no ~/class_info within 30 s'
+    document = yaml.safe_load(received[0].data)
+    metadata = load_checkpoint(checkpoint_path).metadata
+    assert [c['name'] for c in document['classes']] == list(metadata.class_names)
+    assert [tuple(c['color']) for c in document['classes']] == list(metadata.palette)
+    assert [c['id'] for c in document['classes']] == list(range(metadata.num_classes))
+    assert document['model'] == checkpoint_path.name
 
 
 def test_every_point_is_its_depth_pixel_back_projected_with_the_camera_info(client, image):

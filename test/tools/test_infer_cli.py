@@ -187,3 +187,14 @@ def test_same_named_inputs_from_different_folders_keep_distinct_outputs(
                             cv2.IMREAD_UNCHANGED)
         np.testing.assert_array_equal(labels, predictor.predict(
             np.ascontiguousarray(image)).labels)
+
+
+def test_a_legend_names_the_colour_of_every_class(tmp_path, image_folder, checkpoint_path):
+    result = run_infer(image_folder / 'frame_a.png', '--model', checkpoint_path, '--output',
+                       tmp_path / 'out', '--device', 'cpu')
+    assert result.returncode == 0, result.stderr
+    picture = cv2.imread(str(tmp_path / 'out' / 'legend.png'))[..., ::-1]
+    palette = Predictor.from_checkpoint(checkpoint_path, device='cpu').palette
+    assert picture.shape[0] == 22 * len(palette)
+    for index, colour in enumerate(palette):
+        np.testing.assert_array_equal(picture[22 * index + 10, 20], colour)
