@@ -26,7 +26,7 @@ ROS_FROM_PYPI = [
     'ros-rclpy[fastrtps]',
     'ros-std-msgs',
     'ros-sensor-msgs',
-    'ros-geometry-msgs',
+    'ros-rcl-interfaces',
     'ros-diagnostic-msgs',
 ]
 TEST = [

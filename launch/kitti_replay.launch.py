@@ -46,5 +46,6 @@ def generate_launch_description():
             'params_file': os.path.join(share, 'config', 'kitti_replay.yaml'),
             'use_sim_time': 'true', 'rviz': LaunchConfiguration('rviz'),
             'rviz_config': os.path.join(share, 'config', 'kitti_replay.rviz'),
+            'rviz_fixed_frame': ['kitti_camera_color_', camera, '_optical_frame'],
         }.items())
     return LaunchDescription([*_arguments(), play, perception])

@@ -30,6 +30,8 @@ def _arguments(share: str) -> list:
         ('use_sim_time', 'false', 'use /clock (true when replaying bags with --clock)'),
         ('rviz', 'false', 'also start rviz2'),
         ('rviz_config', os.path.join(share, 'config', 'perception.rviz'), 'rviz2 configuration'),
+        ('rviz_fixed_frame', 'camera_optical_frame',
+         "rviz2's fixed frame: your camera's optical frame, or a frame TF connects it to"),
     )
     return [DeclareLaunchArgument(name, default_value=default, description=text)
             for name, default, text in defaults]
@@ -51,7 +53,8 @@ def generate_launch_description():
                     ('camera_info', LaunchConfiguration('camera_info_topic'))])
     rviz = Node(
         package='rviz2', executable='rviz2', name='rviz2', output='screen',
-        arguments=['-d', LaunchConfiguration('rviz_config')],
+        arguments=['-d', LaunchConfiguration('rviz_config'), '-f',
+                   LaunchConfiguration('rviz_fixed_frame')],
         parameters=[{'use_sim_time': use_sim_time}],
         condition=IfCondition(LaunchConfiguration('rviz')))
     return LaunchDescription([*_arguments(share), node, rviz])

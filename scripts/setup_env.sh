@@ -3,12 +3,12 @@
 #   - Debian packages that Open3D and the venv need (apt-get, via sudo when not root)
 #   - a virtualenv at $MTL_VENV (default: .venv in the repository)
 #   - this package in editable mode with its runtime, ROS-from-PyPI and test extras
-# Source it (". scripts/setup_env.sh") to get the venv activated in your shell.
-set -euo pipefail
+# Source it (". scripts/setup_env.sh") to get the venv activated in your shell: the install
+# steps run in a subshell with strict options, so sourcing changes nothing in your shell but
+# PATH and VIRTUAL_ENV (no set -e left behind, no helper functions).
 
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="${MTL_VENV:-$repo_root/.venv}"
-debian_packages=(libusb-1.0-0 libgl1 libgomp1)
+_mtl_repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+_mtl_venv="${MTL_VENV:-$_mtl_repo_root/.venv}"
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -43,7 +43,20 @@ install_python_packages() {
   fi
 }
 
-install_debian_packages
-install_python_packages
-export PATH="$venv/bin:$PATH"
-export VIRTUAL_ENV="$venv"
+if ! (
+  set -euo pipefail
+  repo_root="$_mtl_repo_root"
+  venv="$_mtl_venv"
+  debian_packages=(libusb-1.0-0 libgl1 libgomp1)
+  install_debian_packages
+  install_python_packages
+); then
+  echo "setup_env: setting up the environment failed (see above)" >&2
+  unset -f as_root install_debian_packages install_python_packages
+  unset _mtl_repo_root _mtl_venv
+  return 1 2>/dev/null || exit 1
+fi
+case ":$PATH:" in *":$_mtl_venv/bin:"*) ;; *) export PATH="$_mtl_venv/bin:$PATH" ;; esac
+export VIRTUAL_ENV="$_mtl_venv"
+unset -f as_root install_debian_packages install_python_packages
+unset _mtl_repo_root _mtl_venv

@@ -3,6 +3,7 @@
 from importlib.metadata import entry_points
 from pathlib import Path
 import re
+import subprocess
 import xml.etree.ElementTree as ElementTree
 
 import mtl_perception
@@ -59,3 +60,29 @@ def test_ci_runs_exactly_the_readme_test_command():
     ci_script = (ROOT / '.ci' / 'run').read_text()
     assert './scripts/test.sh' in readme
     assert 'exec ./scripts/test.sh' in ci_script
+
+
+def test_sourcing_setup_env_leaves_the_shell_options_and_names_alone():
+    script = (f'set +e; before=$-; . {ROOT}/scripts/setup_env.sh >/dev/null; '
+              'echo "$before|$-|$VIRTUAL_ENV"; type install_python_packages >/dev/null 2>&1 '
+              '&& echo leaked; false; echo alive')
+    result = subprocess.run(['bash', '-c', script], capture_output=True, text=True,
+                            timeout=600)
+    before, after, venv = result.stdout.splitlines()[0].split('|')
+    assert before == after and 'e' not in after
+    assert venv.endswith('.venv') and 'leaked' not in result.stdout
+    assert result.stdout.splitlines()[-1] == 'alive'
+
+
+def test_the_licence_file_matches_the_manifest_and_setup_py():
+    licence = (ROOT / 'LICENSE').read_text()
+    assert licence.startswith('MIT License') and 'mtl_perception' in licence
+    assert _manifest().findtext('license') == 'MIT'
+    assert "license='MIT'" in (ROOT / 'setup.py').read_text()
+    assert (ROOT / 'CHANGELOG.rst').read_text().startswith('Changelog for package mtl_perception')
+
+
+def test_what_the_code_imports_and_the_launch_files_start_is_declared_for_rosdep():
+    runtime = {element.text for element in _manifest().findall('exec_depend')}
+    assert {'rcl_interfaces', 'ament_index_python', 'rviz2', 'ros2bag'} <= runtime
+    assert 'geometry_msgs' not in runtime  # not used

@@ -335,7 +335,8 @@ class PerceptionNode(Node):
 
     def _publish_diagnostics(self) -> None:
         level, message, values = self._status()
-        status = DiagnosticStatus(level=level, name=f'{self.get_name()}: perception',
+        status = DiagnosticStatus(level=level,
+                                  name=f'{self.get_fully_qualified_name()}: perception',
                                   message=message, hardware_id=str(self.predictor.device),
                                   values=values)
         array = DiagnosticArray(status=[status])

@@ -67,7 +67,9 @@ def camera_info_message(stream: CameraStream, header: object) -> object:
     return types['sensor_msgs/msg/CameraInfo'](
         header=header, height=calibration.height, width=calibration.width,
         distortion_model='plumb_bob', d=np.zeros(5), k=calibration.k.reshape(-1),
-        r=calibration.r.reshape(-1), p=calibration.p.reshape(-1), binning_x=0, binning_y=0,
+        # the images are KITTI's rectified ones: no rotation is left to apply (R = identity);
+        # R_rect belongs to the unrectified raw camera
+        r=np.eye(3).reshape(-1), p=calibration.p.reshape(-1), binning_x=0, binning_y=0,
         roi=roi)
 
 

@@ -22,7 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCH_FILE = ROOT / 'launch' / 'perception.launch.py'
 EXPECTED_ARGUMENTS = {'image_topic', 'camera_info_topic', 'model', 'device', 'backend',
-                      'params_file',
+                      'rviz_fixed_frame', 'params_file',
                       'namespace', 'use_sim_time', 'rviz', 'rviz_config'}
 REPLAY_FILE = ROOT / 'launch' / 'kitti_replay.launch.py'
 

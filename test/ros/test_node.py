@@ -299,7 +299,7 @@ def test_diagnostics_report_rate_latency_drops_device_and_backend(client, node_p
     values = {kv.key: kv.value for kv in status.values}
     assert values['backend'] == node_process.backend
     assert values['provider'] == PROVIDERS[node_process.backend]
-    assert status.name == 'mtl_perception: perception'
+    assert status.name == f'{NAMESPACE}/mtl_perception: perception'
     assert status.hardware_id == 'cpu'
     assert {'rate_hz', 'latency_p50_ms', 'latency_p95_ms', 'frames_received',
             'frames_processed', 'frames_dropped', 'frames_bad', 'device', 'model',

@@ -102,6 +102,7 @@ def test_a_drive_converts_to_a_bag_that_rosbags_reads_back(drive, tmp_path, stor
     expected = cv2.imread(str(drive / 'image_02' / 'data' / '0000000000.png'))[:, :, ::-1]
     np.testing.assert_array_equal(first.data.reshape(24, 64, 3), expected)
     info = messages[right['camera_info']][0][1]
+    assert list(info.r) == [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]  # rectified images
     assert info.k[0] == pytest.approx(0.581 * 64) and info.p[3] == pytest.approx(
         -0.581 * 64 * 0.54)
     depth = messages[left['depth']][0][1]
