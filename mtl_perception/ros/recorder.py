@@ -73,7 +73,7 @@ class OutputRecorder(Node):
 
     def _on_diagnostics(self, message: DiagnosticArray) -> None:
         for status in message.status:
-            if status.name.startswith(NODE_NAME):
+            if status.name.endswith(f'{NODE_NAME}: perception'):  # any namespace
                 with self._lock:
                     self.recording.diagnostics = {kv.key: kv.value for kv in status.values}
 
