@@ -12,15 +12,15 @@ and depth range from the metadata and nowhere else.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-import os
+import hashlib
 from pathlib import Path
-import tempfile
 from typing import Any
 import zipfile
 
 from mtl_perception.errors import CheckpointError, ModelConfigError
 from mtl_perception.labels import ClassSet, IGNORE_ID
 from mtl_perception.model import available_models, build_model
+from mtl_perception.safe_output import write_atomically
 import numpy as np
 import torch
 from torch import nn
@@ -117,27 +117,7 @@ def save_checkpoint(path: str | Path, model: nn.Module, metadata: ModelMetadata,
     }
     if training_state is not None:
         payload['training_state'] = training_state
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(handle, 'wb') as stream:
-            torch.save(payload, stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, _readable_mode())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _readable_mode() -> int:
-    """Mode of a new regular file under the current umask (mkstemp alone gives 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+    return write_atomically(Path(path), lambda stream: torch.save(payload, stream))
 
 
 def load_checkpoint(path: str | Path, *, expected_num_classes: int | None = None,
@@ -167,6 +147,15 @@ def load_checkpoint(path: str | Path, *, expected_num_classes: int | None = None
             f'expected {expected_num_classes}')
     model = _instantiate(metadata, payload['state_dict'], path)
     return Checkpoint(path, model, metadata, payload.get('training_state'))
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file: the provenance of imported weights, the key of exported graphs."""
+    digest = hashlib.sha256()
+    with Path(path).open('rb') as stream:
+        for block in iter(lambda: stream.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def verify_container(path: Path) -> None:

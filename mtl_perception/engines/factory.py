@@ -12,8 +12,9 @@ import logging
 import os
 from pathlib import Path
 
+from mtl_perception.checkpoint import file_sha256
 from mtl_perception.engines import BACKENDS
-from mtl_perception.engines.onnx_export import export_onnx, file_sha256
+from mtl_perception.engines.onnx_export import export_onnx
 from mtl_perception.engines.onnxruntime_engine import OnnxRuntimePredictor
 from mtl_perception.errors import CheckpointError, EngineError, ModelConfigError
 from mtl_perception.inference import Predictor

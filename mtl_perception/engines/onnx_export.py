@@ -10,18 +10,16 @@ torch Predictor before it is written, and refused if the two disagree.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import json
-import os
 from pathlib import Path
-import tempfile
 from typing import Any
 import warnings
 
-from mtl_perception.checkpoint import load_checkpoint, ModelMetadata
+from mtl_perception.checkpoint import file_sha256, load_checkpoint, ModelMetadata
 from mtl_perception.errors import EngineError
 from mtl_perception.inference import Predictor
+from mtl_perception.safe_output import write_atomically
 import numpy as np
 import torch
 from torch import nn
@@ -108,7 +106,7 @@ def export_onnx(checkpoint: str | Path, output: str | Path, *,
         sizes.append((predictor.input_size[0] * 3 // 2 + 1, predictor.input_size[1] * 3 // 2 + 1))
     for size in sizes:
         verify(data, reference, test_frame(size), half=half)
-    write_atomically(output, data)
+    write_atomically(output, lambda stream: stream.write(data))
     return record
 
 
@@ -171,30 +169,3 @@ def verify(data: bytes, reference: Predictor, frame: np.ndarray, *, half: bool) 
             f'{frame.shape[1]}x{frame.shape[0]} test frame (labels agree on {agreement:.2%}, '
             f'valid depth on {same_mask:.2%}, depth differs by up to {error:.1e} relative); '
             'nothing was written')
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with path.open('rb') as stream:
-        for block in iter(lambda: stream.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary sibling, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(handle, 'wb') as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

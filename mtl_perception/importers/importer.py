@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from types import ModuleType
 
-from mtl_perception.checkpoint import ModelMetadata, save_checkpoint
+from mtl_perception.checkpoint import file_sha256, ModelMetadata, save_checkpoint
 from mtl_perception.errors import CheckpointImportError
 from mtl_perception.importers import hydranets, release
 from mtl_perception.importers.domains import Domain, resolve_domain
 from mtl_perception.importers.foreign import ForeignModel
 from mtl_perception.importers.mapping import map_state
 from mtl_perception.importers.mobilenet import is_release_encoder
-from mtl_perception.importers.reading import load_untrusted, sha256, unwrap_state_dict
+from mtl_perception.importers.reading import load_untrusted, unwrap_state_dict
 from mtl_perception.model import build_model
 import torch
 from torch import nn
@@ -118,4 +118,4 @@ def _metadata(foreign: ForeignModel, target: Domain, input_size: tuple[int, int]
         class_names=classes.names, palette=classes.colours, input_size=tuple(input_size),
         depth_range=target.depth_range, dataset=target.name, metrics=metrics,
         created_by={'command': command, 'importer': foreign.layout,
-                    'source': {'file': source.name, 'sha256': sha256(source)}})
+                    'source': {'file': source.name, 'sha256': file_sha256(source)}})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 import re
 from typing import Any
@@ -82,12 +81,3 @@ def unwrap_state_dict(payload: object, path: Path) -> dict[str, torch.Tensor]:
     if all(key.startswith('module.') for key in state):
         state = {key[len('module.'):]: value for key, value in state.items()}
     return state
-
-
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file, recorded as the imported weights' provenance."""
-    digest = hashlib.sha256()
-    with path.open('rb') as stream:
-        for block in iter(lambda: stream.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()

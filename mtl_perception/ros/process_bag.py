@@ -26,7 +26,7 @@ from mtl_perception.ros.camera import frame_intrinsics
 from mtl_perception.ros.conversions import image_to_array, image_to_rgb
 from mtl_perception.ros.node import NODE_NAME
 from mtl_perception.ros.outputs import OutputBuilder
-from mtl_perception.staged_output import staged_folder
+from mtl_perception.safe_output import staged_folder
 from mtl_perception.training.metrics import DepthMetrics
 from rclpy.serialization import deserialize_message, serialize_message
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer

@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 import sys
 
-from mtl_perception.cli import usage_error
+from mtl_perception.cli import image_size, usage_error
 from mtl_perception.engines.onnx_export import export_onnx, MAX_SIDE, MIN_SIDE
 from mtl_perception.errors import MtlPerceptionError
 
@@ -20,23 +20,13 @@ PROGRAM = 'mtl_export_onnx'
 LOGGER = logging.getLogger(PROGRAM)
 
 
-def _size(text: str) -> tuple[int, int]:
-    """Parse ``HxW`` with both sides in the exporter's range."""
-    try:
-        height, width = (int(part) for part in text.lower().split('x'))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'{text!r} is not HEIGHTxWIDTH, e.g. 192x640') from None
-    if not (MIN_SIDE <= height <= MAX_SIDE and MIN_SIDE <= width <= MAX_SIDE):
-        raise argparse.ArgumentTypeError(f'{text!r}: sides must be {MIN_SIDE}..{MAX_SIDE}')
-    return height, width
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROGRAM, description=__doc__.strip())
     parser.add_argument('checkpoint', type=Path, metavar='CHECKPOINT', help='.pt checkpoint')
     parser.add_argument('--output', type=Path, required=True, metavar='MODEL.onnx',
                         help='graph to write (atomically, after it matched the Predictor)')
-    parser.add_argument('--input-size', type=_size, metavar='HxW',
+    parser.add_argument('--input-size', type=image_size(low=MIN_SIDE, high=MAX_SIDE),
+                        metavar='HxW',
                         help="network input size (default: the checkpoint's)")
     parser.add_argument('--dynamic-size', action='store_true',
                         help=f'accept frames of any size ({MIN_SIDE}..{MAX_SIDE} pixels a '

@@ -13,7 +13,7 @@ from pathlib import Path
 import shlex
 import sys
 
-from mtl_perception.cli import usage_error
+from mtl_perception.cli import image_size, usage_error
 from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.importers.domains import DOMAINS
 from mtl_perception.importers.hydranets import TASKS
@@ -21,17 +21,6 @@ from mtl_perception.importers.importer import import_checkpoint
 
 PROGRAM = 'mtl_import_checkpoint'
 LOGGER = logging.getLogger(PROGRAM)
-
-
-def _size(text: str) -> tuple[int, int]:
-    """Parse ``HxW`` (e.g. ``375x1242``) into ``(height, width)``, each 32 or more."""
-    try:
-        height, width = (int(part) for part in text.lower().split('x'))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'{text!r} is not HEIGHTxWIDTH, e.g. 375x1242') from None
-    if min(height, width) < 32:
-        raise argparse.ArgumentTypeError(f'{text!r}: height and width must be at least 32')
-    return height, width
 
 
 def _head_order(text: str) -> list[str]:
@@ -53,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--domain', choices=sorted(DOMAINS),
                         help='classes to keep: required for the 46-class joint model, '
                              'otherwise read from the head (40 = nyud, 6 = kitti)')
-    parser.add_argument('--input-size', type=_size, metavar='HxW',
+    parser.add_argument('--input-size', type=image_size(example='375x1242'), metavar='HxW',
                         help='frame size the model runs at (default: nyud 480x640, kitti '
                              "375x1242; use your camera's size)")
     parser.add_argument('--head-order', type=_head_order, metavar='TASKS',

@@ -17,7 +17,7 @@ import sys
 import cv2
 from mtl_perception.cli import usage_error
 from mtl_perception.kitti_raw import CameraStream, KittiLayoutError, read_camera_stream
-from mtl_perception.staged_output import staged_folder
+from mtl_perception.safe_output import staged_folder
 from mtl_perception.training.datasets.files import read_depth
 from mtl_perception.training.errors import DatasetError
 import numpy as np

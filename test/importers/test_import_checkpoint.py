@@ -275,7 +275,8 @@ def test_the_command_fails_with_one_line_and_exit_1_on_a_bad_file(tmp_path):
 
 
 @pytest.mark.parametrize(('args', 'message'), [
-    (['--input-size', '10x10'], 'at least 32'), (['--input-size', 'big'], 'HEIGHTxWIDTH'),
+    (['--input-size', '10x10'], 'sides must be 32..8192'),
+    (['--input-size', 'big'], 'HEIGHTxWIDTH'),
     (['--domain', 'mars'], "invalid choice: 'mars'")])
 def test_the_command_refuses_bad_arguments_with_exit_2(tmp_path, args, message):
     result = _cli(str(tmp_path / 'x.ckpt'), '--output', str(tmp_path / 'o.pt'), *args)
