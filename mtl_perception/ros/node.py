@@ -23,7 +23,7 @@ import time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from mtl_perception.default_model import default_model_path
 from mtl_perception.engines.factory import AnyPredictor, load_predictor
-from mtl_perception.errors import MtlPerceptionError
+from mtl_perception.errors import ModelConfigError, MtlPerceptionError
 from mtl_perception.ros.camera import frame_intrinsics
 from mtl_perception.ros.class_info import class_info_yaml
 from mtl_perception.ros.conversions import (
@@ -32,13 +32,17 @@ from mtl_perception.ros.conversions import (
 from mtl_perception.ros.errors import SettingsError
 from mtl_perception.ros.frame_slot import LatestFrameSlot
 from mtl_perception.ros.outputs import OutputBuilder
-from mtl_perception.ros.parameters import declare_settings, NodeSettings
+from mtl_perception.ros.parameters import (
+    declare_settings, NodeSettings, PARAMETERS, settings_with
+)
 from mtl_perception.ros.stats import FrameStats
 import numpy as np
+from rcl_interfaces.msg import SetParametersResult
 import rclpy
 from rclpy.clock import Clock, ClockType
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from rclpy.publisher import Publisher
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
@@ -122,10 +126,9 @@ class PerceptionNode(Node):
         qos = self._input_qos()
         image_topic = self._subscribe_images(qos)
         self.create_subscription(CameraInfo, 'camera_info', self._on_camera_info, qos)
-        wall = Clock(clock_type=ClockType.STEADY_TIME)
-        self.create_timer(self.settings.diagnostics_period, self._publish_diagnostics,
-                          clock=wall)
-        self.create_timer(self.settings.log_period, self._log_status, clock=wall)
+        self._periodic_timers = {}
+        self._start_timers()
+        self.add_on_set_parameters_callback(self._on_set_parameters)
         self.get_logger().info(
             f'ready: model {self.model_path} ({len(self.predictor.class_names)} classes'
             f'{", normals" if self.predictor.has_normals else ""}, input '
@@ -133,6 +136,41 @@ class PerceptionNode(Node):
             f'{self.predictor.backend} ({self.predictor.provider})'
             f'{" fp16" if self.predictor.half else ""}, warmed up in '
             f'{warm_up_ms:.0f} ms; subscribed to {image_topic}')
+
+    def _start_timers(self) -> None:
+        """(Re)create the diagnostics and log timers at the current periods (wall clock)."""
+        for timer in self._periodic_timers.values():
+            self.destroy_timer(timer)
+        wall = Clock(clock_type=ClockType.STEADY_TIME)
+        self._periodic_timers = {
+            'diagnostics': self.create_timer(self.settings.diagnostics_period,
+                                             self._publish_diagnostics, clock=wall),
+            'log': self.create_timer(self.settings.log_period, self._log_status, clock=wall)}
+
+    def _depth_range(self, settings: NodeSettings) -> tuple[float, float]:
+        """Return the valid depth range: the parameters where set (non-zero), else the model's."""
+        low, high = self.predictor.metadata.depth_range
+        low, high = settings.depth_min or low, settings.depth_max or high
+        if not low < high:
+            raise SettingsError(f'parameters depth_min and depth_max: the range would be '
+                                f'({low}, {high}); need min < max')
+        return low, high
+
+    def _on_set_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
+        """Apply live parameter changes, all or none; refuse what would not work."""
+        changes = {p.name: p.value for p in parameters if p.name in PARAMETERS}
+        try:
+            candidate = settings_with(self.settings, changes)
+            self.predictor.set_depth_range(*self._depth_range(candidate))
+        except (SettingsError, ModelConfigError) as error:
+            return SetParametersResult(successful=False, reason=str(error))
+        periods = (self.settings.diagnostics_period, self.settings.log_period)
+        self.settings = candidate  # one reference swap: the serving loop sees old or new
+        if periods != (candidate.diagnostics_period, candidate.log_period):
+            self._start_timers()
+        if changes:
+            self.get_logger().info(f'parameters changed: {changes}')
+        return SetParametersResult(successful=True)
 
     def _warm_up(self) -> float:
         """Run one frame before subscribing; return its milliseconds.
@@ -163,13 +201,11 @@ class PerceptionNode(Node):
                 compile_model=settings.compile_model)
         except (MtlPerceptionError, OSError) as error:
             raise ModelLoadError(f'cannot load model {self.model_path!r}: {error}') from None
-        low, high = predictor.metadata.depth_range
-        low = settings.depth_min or low
-        high = settings.depth_max or high
-        if not low < high:
-            raise ModelLoadError(f'depth range must satisfy depth_min < depth_max, got '
-                                 f'{low} and {high}')
-        predictor.set_depth_range(low, high)
+        self.predictor = predictor
+        try:
+            predictor.set_depth_range(*self._depth_range(settings))
+        except ModelConfigError as error:
+            raise ModelLoadError(str(error)) from None
         return predictor
 
     def _input_qos(self) -> QoSProfile:

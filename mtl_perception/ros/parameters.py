@@ -8,6 +8,7 @@ before the model is loaded.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 import math
 import re
@@ -64,6 +65,12 @@ PARAMETERS: dict[str, tuple[object, int, str, tuple[float, float] | None]] = {
     'max_input_pixels': (4096 * 4096, _INT, 'frames with more pixels are skipped with one '
                          'warning (they would take seconds and gigabytes)', (1024, 1 << 28)),
 }
+#: Parameters that can change while the node runs (``ros2 param set``); the others are
+#: read-only: they choose the model, the engine or the subscriptions, and need a restart.
+LIVE = frozenset({'depth_min', 'depth_max', 'point_stride', 'publish_segmentation',
+                  'publish_segmentation_color', 'publish_depth', 'publish_points',
+                  'publish_normals', 'fallback_intrinsics', 'diagnostics_period', 'log_period',
+                  'max_input_pixels'})
 _RELIABILITIES = ('best_effort', 'reliable')
 TRANSPORTS = ('raw', 'compressed')
 _DEVICE = re.compile(r'auto|cpu|cuda(:[0-9]+)?')
@@ -97,9 +104,12 @@ class NodeSettings:
     max_input_pixels: int
 
 
-def _descriptor(kind: int, text: str, bounds: tuple[float, float] | None
+def _descriptor(name: str, kind: int, text: str, bounds: tuple[float, float] | None
                 ) -> ParameterDescriptor:
-    descriptor = ParameterDescriptor(type=kind, description=text, read_only=True)
+    live = name in LIVE
+    descriptor = ParameterDescriptor(
+        type=kind, read_only=not live,
+        description=text + ('' if live else ' (read-only: restart the node to change it)'))
     if bounds and kind == _INT:
         descriptor.integer_range = [IntegerRange(from_value=int(bounds[0]),
                                                  to_value=int(bounds[1]), step=1)]
@@ -127,7 +137,8 @@ def declare_settings(node: Node) -> NodeSettings:
     values = {}
     for name, (default, kind, text, bounds) in PARAMETERS.items():
         try:
-            parameter = node.declare_parameter(name, default, _descriptor(kind, text, bounds))
+            parameter = node.declare_parameter(name, default,
+                                               _descriptor(name, kind, text, bounds))
         except ParameterException as error:
             raise _refusal(name, error) from None
         values[name] = parameter.value
@@ -135,6 +146,24 @@ def declare_settings(node: Node) -> NodeSettings:
     settings = NodeSettings(**values)
     check_settings(settings)
     return settings
+
+
+def settings_with(settings: NodeSettings, changes: dict[str, object]) -> NodeSettings:
+    """Return ``settings`` with ``changes`` applied, checked together.
+
+    Raises:
+        SettingsError: A change to a read-only parameter, or values that contradict.
+    """
+    fixed = sorted(set(changes) - LIVE)
+    if fixed:
+        raise SettingsError(f'parameter(s) {", ".join(fixed)} are read-only: restart the node '
+                            'to change them')
+    if 'fallback_intrinsics' in changes:
+        changes = {**changes, 'fallback_intrinsics': tuple(
+            float(v) for v in changes['fallback_intrinsics'])}
+    candidate = dataclasses.replace(settings, **changes)
+    check_settings(candidate)
+    return candidate
 
 
 def check_settings(settings: NodeSettings) -> None:

@@ -316,6 +316,37 @@ def test_without_camera_info_or_fallback_no_cloud_is_published_but_images_are(cl
     assert stamp not in client.received['points']
 
 
+def _set_parameters(client: Client, **values: object) -> list:
+    from rcl_interfaces.srv import SetParameters
+    from rclpy.parameter import Parameter
+    service = client.node.create_client(SetParameters, 'mtl_perception/set_parameters')
+    assert service.wait_for_service(timeout_sec=30)
+    future = service.call_async(SetParameters.Request(parameters=[
+        Parameter(name, value=value).to_parameter_msg() for name, value in values.items()]))
+    rclpy.spin_until_future_complete(client.node, future, timeout_sec=30)
+    client.node.destroy_client(service)
+    return future.result().results
+
+
+def test_a_parameter_set_at_run_time_changes_the_next_cloud(client, image):
+    results = _set_parameters(client, point_stride=4)
+    assert results[0].successful, results[0].reason
+    try:
+        outputs = client.request(_frame(image), _camera_info(), outputs=('points',))
+        assert (outputs['points'].height, outputs['points'].width) == (12, 16)
+    finally:
+        assert _set_parameters(client, point_stride=1)[0].successful
+    refused = _set_parameters(client, device='cuda')
+    assert not refused[0].successful
+    # the service sets one parameter after the other: 50..80 m is fine, then 50..10 is not
+    contradiction = _set_parameters(client, depth_min=50.0, depth_max=10.0)
+    assert contradiction[0].successful and not contradiction[1].successful
+    assert 'need depth_min < depth_max' in contradiction[1].reason
+    assert _set_parameters(client, depth_min=0.0)[0].successful
+    outputs = client.request(_frame(image), _camera_info(), outputs=('points',))
+    assert (outputs['points'].height, outputs['points'].width) == (48, 64)
+
+
 def test_sigterm_stops_the_node_cleanly(node_process, client):
     node_process.send_signal(signal.SIGTERM)
     assert node_process.wait(timeout=30) == 0
