@@ -177,16 +177,17 @@ class OnnxRuntimePredictor:
         frame = np.ascontiguousarray(image[..., ::-1] if bgr else image)
         outputs = self.session.run(None, {'image': frame})
         depth = outputs[1]
-        if self._depth_range != self.metadata.depth_range:
+        normals = outputs[2] if self.has_normals else None
+        if self._depth_range != self.metadata.depth_range:  # the graph masked its own range
             low, high = self._depth_range
             with np.errstate(invalid='ignore'):
-                depth[(depth < low) | (depth > high)] = np.nan
-        normals = None
-        if self.has_normals:
-            normals = torch.from_numpy(outputs[2])
-            normals[torch.isnan(torch.from_numpy(depth))] = float('nan')
-        return DevicePrediction(labels=torch.from_numpy(outputs[0]),
-                                depth=torch.from_numpy(depth), normals=normals)
+                outside = (depth < low) | (depth > high)
+            depth[outside] = np.nan
+            if normals is not None:
+                normals[outside] = np.nan
+        return DevicePrediction(
+            labels=torch.from_numpy(outputs[0]), depth=torch.from_numpy(depth),
+            normals=None if normals is None else torch.from_numpy(normals))
 
     def predict(self, image: np.ndarray, *, bgr: bool = False) -> Prediction:
         """Predict one frame; see :meth:`infer`. Results are numpy arrays."""

@@ -88,10 +88,17 @@ def test_a_three_task_export_returns_normals(tmp_path, normals_checkpoint_path, 
     path = tmp_path / 'three.onnx'
     record = export_onnx(normals_checkpoint_path, path, dynamic_size=True)
     assert record['outputs'] == ['labels', 'depth', 'normals']
-    ours = OnnxRuntimePredictor(path, device='cpu').predict(street_image)
+    engine = OnnxRuntimePredictor(path, device='cpu')
+    ours = engine.predict(street_image)
     expected = Predictor.from_checkpoint(normals_checkpoint_path, device='cpu').predict(
         street_image)
     np.testing.assert_allclose(ours.normals, expected.normals, atol=1e-3, equal_nan=True)
+    depth = ours.depth[np.isfinite(ours.depth)]
+    engine.set_depth_range(0.1, float(np.median(depth)))  # a narrower range hides some
+    narrowed = engine.predict(street_image)
+    assert np.isnan(narrowed.depth).sum() > np.isnan(ours.depth).sum()
+    np.testing.assert_array_equal(np.isnan(narrowed.normals).all(axis=2),
+                                  np.isnan(narrowed.depth))
 
 
 def test_a_narrower_depth_range_is_applied_and_a_wider_one_refused(dynamic_graph):
