@@ -183,7 +183,9 @@ def _targets(results: dict) -> str:
     ]
     if gpu == 'none':
         rows.append(['GPU: TensorRT fp16 640x480 forward <= 2 ms; node >= 200 fps flat out; '
-                     'p50 <= 5 ms at 30 Hz', 'not measured: no GPU on this machine', '-'])
+                     'p50 <= 5 ms at 30 Hz', 'not measured on this machine: see '
+                     '[benchmarks_gpu.md](benchmarks_gpu.md) for the GPU checks (TensorRT and '
+                     'the node on a GPU not measured there either)', '-'])
     else:
         fp16 = _forward_ms(results['forward'], '640x480', 'fp16 NHWC')
         rows.append([f'GPU fp16 forward 640x480 <= 2 ms ({gpu})', f'{fp16:.2f} ms',
@@ -237,7 +239,9 @@ def write_report(results: dict, baseline: dict, path: Path, plot_path: Path) -> 
                       if r['variant'] == 'fp32 NHWC torch.compile'), float('nan'))
     gpu_note = ('No GPU was available for these figures: the CUDA variants (fp32, fp16, '
                 'channels_last, `torch.compile`, CUDA graphs) and the GPU targets are **not '
-                'measured**; the same command measures them where CUDA is present.'
+                'measured** here; the same command measures them where CUDA is present, '
+                'and `bench/gpu_checks.py` checks and times the CUDA paths on a GPU machine '
+                'without ROS ([benchmarks_gpu.md](benchmarks_gpu.md)).'
                 if info['gpu'] == 'none' else 'CUDA rows were measured on the GPU named above.')
     text = f"""# Benchmarks
 

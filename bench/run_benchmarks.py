@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import copy
 import datetime
+import importlib
 import io
 import json
 import os
@@ -27,14 +28,11 @@ import warnings
 
 from mtl_perception.default_model import default_model_path
 from mtl_perception.engines.factory import AnyPredictor, load_predictor
+from mtl_perception.engines.onnxruntime_engine import usable_providers
 from mtl_perception.inference import DevicePrediction, Predictor
-from mtl_perception.ros.outputs import OutputBuilder
 from mtl_perception.synthetic import CLASS_SET, kitti_like_intrinsics, render_frame
-from node_benchmark import bench_node, bench_null_relay
 import numpy as np
-import open3d
 from report import write_report
-from std_msgs.msg import Header
 from timing import time_call
 import torch
 from torch import nn
@@ -109,7 +107,7 @@ def _cuda_forward_rows(model: nn.Module, repeats: int) -> list[dict[str, object]
                 batch = torch.randn(1, 3, height, width, device='cuda', dtype=dtype).to(
                     memory_format=layout)
                 if extra == 'compile':
-                    compiled = torch.compile(net)
+                    compiled = torch.compile(net, dynamic=False)  # one size per network
                     run = lambda: compiled(batch)  # noqa: E731
                 elif extra == 'graph':
                     run = _cuda_graph(net, batch)
@@ -134,7 +132,7 @@ def _network_graph(model: nn.Module, example: torch.Tensor) -> bytes:
 def _onnxruntime_forward_rows(model: nn.Module, repeats: int) -> list[dict[str, object]]:
     """Time the same forward pass exported and run by ONNX Runtime (CPU, CUDA, TensorRT)."""
     import onnxruntime
-    available = onnxruntime.get_available_providers()
+    available = usable_providers(onnxruntime.get_available_providers())
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else 'GPU'
     engines = [('cpu', 'CPUExecutionProvider', {}, threads)
                for threads in sorted({1, torch.get_num_threads()})]
@@ -157,6 +155,9 @@ def _onnxruntime_forward_rows(model: nn.Module, repeats: int) -> list[dict[str, 
                     options.intra_op_num_threads = threads if threads != '-' else 0
                     session = onnxruntime.InferenceSession(
                         graph, options, providers=[(provider, provider_options)])
+                    if session.get_providers()[0] != provider:
+                        raise RuntimeError(f'{provider} could not start (ONNX Runtime fell '
+                                           f'back to {session.get_providers()[0]})')
                     feed = {session.get_inputs()[0].name: example.numpy()}
                     row.update(time_call(lambda: session.run(None, feed), runs))
                 except Exception as error:  # noqa: B902  report a variant that fails
@@ -233,6 +234,9 @@ NUMPY = 'plain numpy (grids + structured array per frame)'
 
 def bench_fusion(repeats: int) -> dict[str, object]:
     """Depth + labels to a coloured cloud: ours, Open3D and plain numpy on the same frames."""
+    import open3d
+    from mtl_perception.ros.outputs import OutputBuilder
+    from std_msgs.msg import Header
     results = {}
     for width, height in ((640, 480), (1242, 375)):
         intrinsics = kitti_like_intrinsics(width, height)
@@ -282,10 +286,11 @@ def bench_training(steps: int) -> dict[str, object]:
         trainer = Trainer(config, Path('/tmp/mtl_bench_training'), command='bench',
                           progress=False)
         batches = iter(trainer._loader(0))
-        step_batches = [next(batches) for _ in range(steps + 1)]
+        step_batches = [{name: value.to(trainer.device) for name, value in next(batches).items()}
+                        for _ in range(steps + 1)]
         trainer._step(step_batches[0])
         timing = time_call(lambda it=iter(step_batches[1:]): trainer._step(next(it)), steps,
-                           warmup=0)
+                           warmup=0, cuda=trainer.device.type == 'cuda')
         batch = int(config['train']['batch_size'])
         results[layout] = {'images_per_second': 1000.0 * batch / timing['median_ms'],
                            **timing}
@@ -294,9 +299,12 @@ def bench_training(steps: int) -> dict[str, object]:
     return results
 
 
-def _onnxruntime_version() -> str:
-    import onnxruntime
-    return onnxruntime.__version__
+def _version(module: str) -> str:
+    """Version of an optional module, or 'absent' (the GPU checks run without ROS or Open3D)."""
+    try:
+        return importlib.import_module(module).__version__
+    except ImportError:
+        return 'absent'
 
 
 def machine() -> dict[str, str]:
@@ -308,7 +316,7 @@ def machine() -> dict[str, str]:
             str(torch.get_num_threads()),
             'gpu': torch.cuda.get_device_name() if torch.cuda.is_available() else 'none',
             'python': platform.python_version(), 'torch': torch.__version__,
-            'open3d': open3d.__version__, 'onnxruntime': _onnxruntime_version(),
+            'open3d': _version('open3d'), 'onnxruntime': _version('onnxruntime'),
             'date': datetime.date.today().isoformat()}
 
 
@@ -336,6 +344,7 @@ def main() -> None:
     if 'fusion' in sections:
         results['fusion'] = bench_fusion(repeats)
     if 'node' in sections:
+        from node_benchmark import bench_node, bench_null_relay
         seconds = 3.0 if args.quick else args.node_seconds
         results['node'] = bench_node(args.model, image, seconds, 'onnxruntime')
         results['null_relay'] = bench_null_relay(args.model, image, seconds, 'onnxruntime')

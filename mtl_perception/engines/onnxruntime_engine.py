@@ -8,7 +8,9 @@ provider with as many threads as PyTorch uses.
 
 from __future__ import annotations
 
+import ctypes
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,8 @@ import numpy as np
 import torch
 
 BACKEND = 'onnxruntime'
+LOGGER = logging.getLogger(__name__)
+TENSORRT_LIBRARIES = ('libnvinfer.so.10', 'libnvinfer.so.11', 'libnvinfer.so')
 
 
 def import_onnxruntime() -> Any:
@@ -34,6 +38,30 @@ def import_onnxruntime() -> Any:
         raise EngineError('backend onnxruntime needs the onnxruntime package (pip install '
                           'onnxruntime, or onnxruntime-gpu for CUDA/TensorRT)') from None
     return onnxruntime
+
+
+def tensorrt_libraries_found() -> bool:
+    """Whether the TensorRT runtime library can be opened (onnxruntime-gpu does not bring it)."""
+    for name in TENSORRT_LIBRARIES:
+        try:
+            ctypes.CDLL(name)
+        except OSError:
+            continue
+        return True
+    return False
+
+
+def usable_providers(available: list[str]) -> list[str]:
+    """Return the providers ``onnxruntime`` lists, less TensorRT when its libraries are missing.
+
+    Asked for without them, ONNX Runtime prints a page of errors and falls back to CUDA
+    (seen on an H100 with onnxruntime-gpu alone); one log line says it instead.
+    """
+    if 'TensorrtExecutionProvider' in available and not tensorrt_libraries_found():
+        LOGGER.info('TensorRT libraries (%s) not found: using the CUDA provider',
+                    TENSORRT_LIBRARIES[0])
+        return [name for name in available if name != 'TensorrtExecutionProvider']
+    return list(available)
 
 
 def providers_for(device: str, half: bool | None, available: list[str],
@@ -120,7 +148,8 @@ class OnnxRuntimePredictor:
         # right after each run, and spinning workers took the cores it needs (outputs 2 ms
         # in one process, 17 ms inside the node with spinning; docs/benchmarks.md)
         options.add_session_config_entry('session.intra_op.allow_spinning', '0')
-        providers = providers_for(str(device), half, onnxruntime.get_available_providers(),
+        providers = providers_for(str(device), half,
+                                  usable_providers(onnxruntime.get_available_providers()),
                                   self.path.parent / 'tensorrt')
         try:
             self.session = onnxruntime.InferenceSession(str(self.path), options,
@@ -132,6 +161,9 @@ class OnnxRuntimePredictor:
         props = self.session.get_modelmeta().custom_metadata_map
         self.metadata, self.record = read_graph_metadata(props, str(self.path))
         self.provider = self.session.get_providers()[0]
+        wanted = providers[0][0] if isinstance(providers[0], tuple) else providers[0]
+        if self.provider != wanted:
+            LOGGER.warning('%s could not start; running on %s', wanted, self.provider)
         self.device = torch.device('cpu')
         self.half = self.provider == 'TensorrtExecutionProvider' and half is not False
         self.input_size = tuple(self.record['input_size'])

@@ -12,7 +12,9 @@ from mtl_perception.checkpoint import load_checkpoint, save_checkpoint
 from mtl_perception.default_model import default_model_path
 from mtl_perception.engines.factory import cache_dir, load_predictor, resolve_backend
 from mtl_perception.engines.onnx_export import EXPORT_KEY, export_onnx, METADATA_KEY
-from mtl_perception.engines.onnxruntime_engine import OnnxRuntimePredictor, providers_for
+from mtl_perception.engines.onnxruntime_engine import (OnnxRuntimePredictor, providers_for,
+                                                       tensorrt_libraries_found,
+                                                       usable_providers)
 from mtl_perception.errors import EngineError, InputImageError, ModelConfigError
 from mtl_perception.inference import Predictor
 from mtl_perception.synthetic import render_frame
@@ -197,6 +199,13 @@ def test_cuda_providers_are_asked_for_best_first_and_missing_ones_explained(tmp_
         'CPUExecutionProvider']
     with pytest.raises(ModelConfigError, match='install onnxruntime-gpu'):
         providers_for('cuda', None, ['CPUExecutionProvider'], tmp_path)
+
+
+@pytest.mark.skipif(tensorrt_libraries_found(), reason='TensorRT is installed here')
+def test_tensorrt_is_not_asked_for_without_its_libraries():
+    gpu = ['TensorrtExecutionProvider', 'CUDAExecutionProvider', 'CPUExecutionProvider']
+    assert usable_providers(gpu) == gpu[1:]
+    assert usable_providers(['CPUExecutionProvider']) == ['CPUExecutionProvider']
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

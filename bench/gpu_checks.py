@@ -1,0 +1,188 @@
+"""Run the CUDA paths once on a machine with a GPU and time them: the checks CI cannot make.
+
+Usage: python bench/gpu_checks.py OUTPUT_FOLDER [--quick]
+
+Writes ``gpu_results.json`` and ``benchmarks_gpu.md`` into OUTPUT_FOLDER (copy them to
+``bench/results_gpu.json`` and ``docs/benchmarks_gpu.md``). Needs torch with CUDA; ONNX
+Runtime's CUDA and TensorRT providers are used where the installed onnxruntime offers them.
+ROS 2 and Open3D are not needed. ``bench/run_on_gpu.sh`` installs carried wheels and runs it.
+
+Checks (each compared with the torch float32 Predictor on the CPU, the reference):
+the torch Predictor on CUDA in float32 and float16, the ONNX Runtime engine on its best GPU
+provider, a float16-autocast (AMP) training run with ``--stop-after`` and ``--resume`` on
+CUDA. Timings: the network forward variants, one Predictor frame stage by stage, training
+images per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+import subprocess
+import sys
+import tempfile
+
+from mtl_perception.checkpoint import load_checkpoint
+from mtl_perception.default_model import default_model_path
+from mtl_perception.engines.factory import load_predictor
+from mtl_perception.engines.onnxruntime_engine import tensorrt_libraries_found
+from mtl_perception.inference import Predictor
+from mtl_perception.synthetic import kitti_like_intrinsics, render_frame
+import numpy as np
+from run_benchmarks import (_cuda_forward_rows, _onnxruntime_forward_rows, bench_predictor_stages,
+                            bench_training, machine)
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+FRAMES = ((192, 640), (375, 1242))
+TRAIN_SETTINGS = [
+    'data.train=[{type: synthetic, seeds: [0, 16], size: [96, 320]}]',
+    'data.val=[{type: synthetic, seeds: [1000000, 1000004], size: [96, 320]}]',
+    'data.input_size=[96, 320]', 'data.base_size=[96, 320]', 'train.batch_size=4',
+    'train.epochs=2', 'train.amp=true', 'train.device=cuda', 'data.workers=2',
+]
+
+
+def _agreement(reference, candidate) -> dict[str, float]:
+    """Share of equal class ids and the depth difference over pixels valid in both."""
+    valid = np.isfinite(reference.depth) & np.isfinite(candidate.depth)
+    relative = np.abs(candidate.depth[valid] - reference.depth[valid]) / reference.depth[valid]
+    return {'labels_equal': float(np.mean(reference.labels == candidate.labels)),
+            'depth_valid_both': float(valid.mean()),
+            'depth_median_relative_difference': float(np.median(relative)),
+            'depth_p99_relative_difference': float(np.quantile(relative, 0.99))}
+
+
+def check_predictors(model: Path) -> dict[str, object]:
+    """Every GPU engine against the CPU float32 reference on rendered frames."""
+    reference = Predictor.from_checkpoint(model, device='cpu')
+    candidates = {
+        'torch cuda float32': lambda: Predictor.from_checkpoint(model, device='cuda',
+                                                                half=False),
+        'torch cuda float16': lambda: Predictor.from_checkpoint(model, device='cuda',
+                                                                half=True),
+        'onnxruntime cuda': lambda: load_predictor(model, backend='onnxruntime',
+                                                   device='cuda'),
+    }
+    results: dict[str, object] = {}
+    for name, load in candidates.items():
+        try:
+            engine = load()
+        except Exception as error:  # noqa: B902  report an engine that fails, keep going
+            results[name] = {'error': f'{type(error).__name__}: {error}'[:400]}
+            continue
+        entry: dict[str, object] = {'provider': getattr(engine, 'provider', 'torch')}
+        for height, width in FRAMES:
+            intrinsics = kitti_like_intrinsics(width, height)
+            frame = render_frame(1_000_000 + width, intrinsics=intrinsics)
+            entry[f'{width}x{height}'] = _agreement(reference.predict(frame.rgb),
+                                                    engine.predict(frame.rgb))
+        results[name] = entry
+    return results
+
+
+def check_amp_training(folder: Path) -> dict[str, object]:
+    """Train on CUDA with AMP in two sittings (``--stop-after 1``, then ``--resume``)."""
+    command = [sys.executable, '-m', 'mtl_perception.training.train', '--output', str(folder),
+               '--no-progress']
+    for setting in TRAIN_SETTINGS:
+        command += ['--set', setting]
+    runs = [subprocess.run(command + extra, capture_output=True, text=True, timeout=400)
+            for extra in (['--stop-after', '1'], ['--resume'])]
+    metrics = (folder / 'metrics.csv').read_text() if (folder / 'metrics.csv').is_file() else ''
+    return {'exit_codes': [run.returncode for run in runs],
+            'stderr_tail': [run.stderr[-600:] for run in runs],
+            'metrics_csv': metrics, 'files': sorted(path.name for path in folder.iterdir())}
+
+
+def bench(model: Path, repeats: int) -> dict[str, object]:
+    """Forward variants, Predictor stages (torch float16 and ONNX Runtime), training rate."""
+    network = load_checkpoint(model).model.float().eval()
+    rows = _onnxruntime_forward_rows(network, repeats) + _cuda_forward_rows(network, repeats)
+    predictor = Predictor.from_checkpoint(model, device='cuda', half=True)
+    engine = load_predictor(model, backend='onnxruntime', device='cuda')
+    image = render_frame(1_000_000).rgb
+    return {'forward': rows,
+            'predictor_stages': bench_predictor_stages(predictor, engine, image, repeats * 4),
+            'training': bench_training(4 if repeats < 10 else 16)}
+
+
+def write_markdown(results: dict, path: Path) -> None:
+    """Render the results as the GPU page of the benchmarks."""
+    info = results['machine']
+    lines = ['# GPU checks and benchmarks', '',
+             '<!-- generated by bench/gpu_checks.py; do not edit by hand -->', '',
+             f"**Machine:** {info['gpu']}; {info['cpu']}, {info['cores']} cores; Python "
+             f"{info['python']}, torch {info['torch']}, onnxruntime {info['onnxruntime']}; "
+             f"{info['date']}. ROS 2 is not installed there, so the node itself was not run on "
+             'the GPU (its rows are in [benchmarks.md](benchmarks.md), CPU only).', '',
+             f"TensorRT: {results['tensorrt']}", '',
+             '## Correctness against the CPU float32 Predictor', '',
+             '| engine | provider | frame | class ids equal | depth median rel. diff | '
+             'depth p99 rel. diff |', '| --- | --- | --- | --- | --- | --- |']
+    for name, entry in results['predictors'].items():
+        if 'error' in entry:
+            lines.append(f"| {name} | failed: {entry['error']} | | | | |")
+            continue
+        for frame, figures in entry.items():
+            if frame == 'provider':
+                continue
+            lines.append(f"| {name} | {entry['provider']} | {frame} | "
+                         f"{100 * figures['labels_equal']:.2f} % | "
+                         f"{figures['depth_median_relative_difference']:.2e} | "
+                         f"{figures['depth_p99_relative_difference']:.2e} |")
+    amp = results['amp_training']
+    lines += ['', '## AMP training on CUDA in two sittings', '',
+              f"`mtl_train --stop-after 1`, then `--resume`: exit codes {amp['exit_codes']}; "
+              f"files {', '.join(amp['files'])}.", '', '```', amp['metrics_csv'].strip(), '```',
+              '', '## Network forward (batch 1)', '',
+              '| device | variant | size | median ms | p95 ms |',
+              '| --- | --- | --- | --- | --- |']
+    for row in results['bench']['forward']:
+        timing = (f"failed: {row['error']} | " if 'error' in row else
+                  f"{row['median_ms']:.2f} | {row['p95_ms']:.2f} |")
+        lines.append(f"| {row['device']} ({row['threads']} threads) | {row['variant']} | "
+                     f"{row['size']} | {timing}")
+    lines += ['', '## One Predictor frame (1242x375 rendered frame, torch float16 and ONNX '
+              'Runtime on the GPU)', '', '| stage | median ms | p95 ms |', '| --- | --- | --- |']
+    for stage, timing in results['bench']['predictor_stages'].items():
+        lines.append(f"| {stage} | {timing['median_ms']:.3f} | {timing['p95_ms']:.3f} |")
+    training = results['bench']['training']
+    lines += ['', f"## Training rate ({training['input_size']}, batch "
+              f"{training['batch_size']}, AMP)", '', '| layout | images/s |', '| --- | --- |']
+    for layout in ('NHWC', 'NCHW'):
+        lines.append(f"| {layout} | {training[layout]['images_per_second']:.0f} |")
+    path.write_text('\n'.join(lines) + '\n')
+
+
+def main() -> None:
+    """Run every check and benchmark; write the JSON and the Markdown page."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('output', type=Path, help='folder for the results')
+    parser.add_argument('--quick', action='store_true', help='fewer repeats (smoke run)')
+    parser.add_argument('--model', type=Path, default=default_model_path(),
+                        help='checkpoint (default: the default weights)')
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        sys.exit('gpu_checks: torch sees no CUDA device here')
+    args.output.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault('MTL_PERCEPTION_CACHE', tempfile.mkdtemp(prefix='mtl_cache_'))
+    results: dict[str, object] = {'machine': machine(), 'tensorrt': (
+        'its libraries were found and its rows are below' if tensorrt_libraries_found() else
+        '**not measured**: its runtime (libnvinfer) is not installed here, and onnxruntime-gpu '
+        'does not bring it')}
+    saved = args.output / 'gpu_results.json'
+    results['predictors'] = check_predictors(args.model)
+    saved.write_text(json.dumps(results, indent=2) + '\n')
+    with tempfile.TemporaryDirectory() as folder:
+        results['amp_training'] = check_amp_training(Path(folder) / 'run')
+    saved.write_text(json.dumps(results, indent=2) + '\n')
+    results['bench'] = bench(args.model, 3 if args.quick else 15)
+    saved.write_text(json.dumps(results, indent=2) + '\n')
+    write_markdown(results, args.output / 'benchmarks_gpu.md')
+
+
+if __name__ == '__main__':
+    main()
