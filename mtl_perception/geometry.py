@@ -163,7 +163,7 @@ class SemanticCloudAssembler:
         """Return ``(ceil(H/stride), ceil(W/stride), 5)`` float32 records.
 
         Args:
-            depth: ``(H, W)`` metres, NaN where invalid (gives NaN coordinates).
+            depth: ``(H, W)`` metres; NaN or +-Inf where invalid (gives NaN coordinates).
             labels: ``(H, W)`` uint8 class ids.
             intrinsics: Intrinsics of exactly this ``H x W`` image.
             stride: Keep every ``stride``-th row and column.
@@ -189,9 +189,12 @@ class SemanticCloudAssembler:
                                 f'got {out.dtype} {tuple(out.shape)}')
         sampled_depth = depth[::stride, ::stride]
         sampled_labels = labels[::stride, ::stride]
-        torch.mul(self._ray_x, sampled_depth, out=planes[0])
-        torch.mul(self._ray_y, sampled_depth, out=planes[1])
+        # a point needs a finite depth: +-Inf (out of range, REP 117) becomes a NaN point
+        # like any other invalid pixel, as point-cloud consumers expect
         planes[2].copy_(sampled_depth)
+        planes[2].masked_fill_(planes[2].isinf(), float('nan'))
+        torch.mul(self._ray_x, planes[2], out=planes[0])
+        torch.mul(self._ray_y, planes[2], out=planes[1])
         label_plane = planes.view(torch.int32)[4]
         label_plane.copy_(sampled_labels)
         if planes.device.type == 'cpu' and sampled_labels.dtype == torch.uint8:

@@ -25,7 +25,8 @@ class DevicePrediction:
 
     Attributes:
         labels: ``(H, W)`` uint8 class ids.
-        depth: ``(H, W)`` float32 metres, NaN where invalid.
+        depth: ``(H, W)`` float32 metres; +Inf beyond the depth range, -Inf nearer than it,
+            NaN without depth (sky), as REP 117 has it.
         normals: ``(H, W, 3)`` float32 unit surface normals in the camera frame, NaN where
             depth is invalid; None unless the model has a normals head.
     """
@@ -41,7 +42,8 @@ class Prediction:
 
     Attributes:
         labels: ``(H, W)`` class ids (uint8).
-        depth: ``(H, W)`` float32 metres, NaN where invalid.
+        depth: ``(H, W)`` float32 metres; +Inf beyond the depth range, -Inf nearer than it,
+            NaN without depth (sky), as REP 117 has it.
         class_names: Name of each class id.
         palette: ``(num_classes, 3)`` uint8 colour of each class id.
         normals: ``(H, W, 3)`` float32 unit surface normals (camera frame), NaN where depth is
@@ -75,6 +77,12 @@ def resolve_device(device: str | torch.device) -> torch.device:
     if resolved.type not in ('cpu', 'cuda'):
         raise ModelConfigError(f'unsupported device {device!r}; use "auto", "cpu" or "cuda"')
     return resolved
+
+
+def mark_out_of_range(depth: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    """Return ``depth`` with values below ``low`` as -Inf and above ``high`` as +Inf (REP 117)."""
+    return (depth.masked_fill(depth < low, float('-inf'))
+            .masked_fill(depth > high, float('inf')))
 
 
 class Predictor:
@@ -127,7 +135,7 @@ class Predictor:
         self._staging_free: torch.cuda.Event | None = None
 
     def set_depth_range(self, low: float, high: float) -> None:
-        """Replace the checkpoint's valid depth range (metres); outside it depth is NaN.
+        """Replace the checkpoint's valid depth range (metres); outside it depth is +-Inf.
 
         Raises:
             ModelConfigError: Unless ``0 <= low < high``.
@@ -209,12 +217,13 @@ class Predictor:
 
     def postprocess(self, outputs: dict[str, torch.Tensor],
                     size: tuple[int, int]) -> DevicePrediction:
-        """Upsample logits and depth bilinearly to ``size``, take the argmax, mask depth.
+        """Upsample logits and depth bilinearly to ``size``, take the argmax, mark depth.
 
-        Depth is NaN outside the checkpoint's depth range and where the class is ``sky``
-        (sky has no depth; a network still outputs some number there). Normals, when the
-        network has them, are upsampled, renormalised to unit length and NaN where depth is:
-        where there is no surface there is no normal. Class ids come from
+        Depth follows REP 117: +Inf beyond the depth range (too far to tell), -Inf nearer
+        than it (too close), NaN where the class is ``sky`` (sky has no depth; a network
+        still outputs some number there). Normals, when the network has them, are
+        upsampled, renormalised to unit length and NaN wherever depth is not finite: where
+        there is no measured surface there is no normal. Class ids come from
         ``max(dim=1).indices``, which picks the same (first) maximum as ``argmax`` but runs
         about 20x faster on the CPU over the channel dimension (see docs/benchmarks.md).
         """
@@ -223,10 +232,10 @@ class Predictor:
         labels = logits.max(1).indices[0].to(torch.uint8)
         depth = F.interpolate(outputs['depth'].float(), size=size, mode='bilinear',
                               align_corners=False)[0, 0]
-        valid = (depth >= self._depth_min) & (depth <= self._depth_max)
+        depth = mark_out_of_range(depth, self._depth_min, self._depth_max)
         if self._sky_id is not None:
-            valid &= labels != self._sky_id
-        depth = depth.masked_fill(~valid, float('nan'))
+            depth = depth.masked_fill(labels == self._sky_id, float('nan'))
+        valid = torch.isfinite(depth)
         normals = None
         if 'normals' in outputs:
             normals = F.interpolate(outputs['normals'].float(), size=size, mode='bilinear',

@@ -68,15 +68,19 @@ def test_bgr_input_gives_the_same_result_as_rgb(predictor, street_image):
     np.testing.assert_allclose(rgb.depth, bgr.depth, rtol=1e-6)
 
 
-def test_depth_outside_the_checkpoint_range_is_nan(small_model, street_image):
+def test_depth_outside_the_checkpoint_range_is_marked_as_rep_117_says(small_model,
+                                                                      street_image):
     reference = Predictor(small_model, make_metadata(), device='cpu').predict(street_image)
-    low, high = np.nanpercentile(reference.depth, [25, 75])
+    finite = np.isfinite(reference.depth)
+    low, high = np.percentile(reference.depth[finite], [25, 75])
     narrow = Predictor(small_model, make_metadata(depth_range=(float(low), float(high))),
                        device='cpu').predict(street_image)
-    outside = (reference.depth < low) | (reference.depth > high)
-    assert outside.any()
-    assert np.isnan(narrow.depth[outside]).all()
-    np.testing.assert_array_equal(narrow.depth[~outside], reference.depth[~outside])
+    too_near, too_far = finite & (reference.depth < low), finite & (reference.depth > high)
+    assert too_near.any() and too_far.any()
+    assert np.isneginf(narrow.depth[too_near]).all()
+    assert np.isposinf(narrow.depth[too_far]).all()
+    inside = ~(too_near | too_far)
+    np.testing.assert_array_equal(narrow.depth[inside], reference.depth[inside])
 
 
 def test_input_size_can_be_overridden(small_model, street_image):

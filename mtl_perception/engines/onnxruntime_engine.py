@@ -210,13 +210,13 @@ class OnnxRuntimePredictor:
         outputs = self.session.run(None, {'image': frame})
         depth = outputs[1]
         normals = outputs[2] if self.has_normals else None
-        if self._depth_range != self.metadata.depth_range:  # the graph masked its own range
+        if self._depth_range != self.metadata.depth_range:  # the graph marked its own range
             low, high = self._depth_range
             with np.errstate(invalid='ignore'):
-                outside = (depth < low) | (depth > high)
-            depth[outside] = np.nan
+                depth[depth < low] = -np.inf
+                depth[depth > high] = np.inf
             if normals is not None:
-                normals[outside] = np.nan
+                normals[~np.isfinite(depth)] = np.nan
         return DevicePrediction(
             labels=torch.from_numpy(outputs[0]), depth=torch.from_numpy(depth),
             normals=None if normals is None else torch.from_numpy(normals))

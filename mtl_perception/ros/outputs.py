@@ -73,7 +73,7 @@ class OutputBuilder:
         return self._image('colour', 'rgb8', host, header)
 
     def depth(self, prediction: DevicePrediction, header: Header) -> Image:
-        """Metres as 32FC1, NaN where invalid (REP 118)."""
+        """Metres as 32FC1 (REP 118): +Inf too far, -Inf too near, NaN none (REP 117)."""
         depth = prediction.depth
         host = self._memory['depth'].view(tuple(depth.shape), torch.float32)
         host.copy_(depth)

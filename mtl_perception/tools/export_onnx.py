@@ -1,8 +1,9 @@
 """``mtl_export_onnx``: a checkpoint as one ONNX graph for ONNX Runtime, TensorRT or C++.
 
 The graph takes the ``HxWx3`` uint8 RGB frame and returns ``labels`` (uint8), ``depth``
-(float32 metres, NaN where invalid) and, for three-task models, ``normals`` (float32 unit
-vectors) at the frame's size; the checkpoint's metadata is in the file's metadata properties.
+(float32 metres; +Inf too far, -Inf too near, NaN without depth) and, for three-task models,
+``normals`` (float32 unit vectors) at the frame's size; the checkpoint's metadata is in the
+file's metadata properties.
 """
 
 from __future__ import annotations

@@ -69,8 +69,11 @@ class DepthMetrics:
         if self.max_depth is not None:
             valid &= truth <= self.max_depth
         truth = truth[valid]
-        prediction = torch.nan_to_num(prediction[valid], nan=self.min_depth).clamp(
-            min=self.min_depth, max=self.max_depth)
+        # REP 117 predictions: -Inf (too near) and NaN (no depth, e.g. sky) count as the
+        # nearest depth, +Inf (too far) as the farthest
+        far = self.max_depth if self.max_depth is not None else torch.finfo(torch.float64).max
+        prediction = torch.nan_to_num(prediction[valid], nan=self.min_depth, neginf=self.min_depth,
+                                      posinf=far).clamp(min=self.min_depth, max=self.max_depth)
         ratio = torch.maximum(prediction / truth, truth / prediction)
         difference = prediction - truth
         self.sums += torch.stack([

@@ -11,7 +11,7 @@ import sys
 from mtl_perception.checkpoint import load_checkpoint, save_checkpoint
 from mtl_perception.default_model import default_model_path
 from mtl_perception.engines.factory import cache_dir, load_predictor, resolve_backend
-from mtl_perception.engines.onnx_export import EXPORT_KEY, export_onnx, METADATA_KEY
+from mtl_perception.engines.onnx_export import depth_kinds, EXPORT_KEY, export_onnx, METADATA_KEY
 from mtl_perception.engines.onnxruntime_engine import (OnnxRuntimePredictor, providers_for,
                                                        tensorrt_libraries_found,
                                                        usable_providers)
@@ -33,7 +33,7 @@ def _street(width: int, height: int, seed: int = 1_000_123) -> np.ndarray:
 def _assert_agrees(ours, expected) -> None:
     assert (ours.labels == expected.labels).mean() >= 0.999
     both = np.isfinite(ours.depth) & np.isfinite(expected.depth)
-    assert (np.isfinite(ours.depth) == np.isfinite(expected.depth)).mean() >= 0.999
+    assert (depth_kinds(ours.depth) == depth_kinds(expected.depth)).mean() >= 0.999
     np.testing.assert_allclose(ours.depth[both], expected.depth[both], rtol=1e-3)
 
 
@@ -98,17 +98,22 @@ def test_a_three_task_export_returns_normals(tmp_path, normals_checkpoint_path, 
     depth = ours.depth[np.isfinite(ours.depth)]
     engine.set_depth_range(0.1, float(np.median(depth)))  # a narrower range hides some
     narrowed = engine.predict(street_image)
-    assert np.isnan(narrowed.depth).sum() > np.isnan(ours.depth).sum()
+    assert np.isposinf(narrowed.depth).sum() > np.isposinf(ours.depth).sum()
     np.testing.assert_array_equal(np.isnan(narrowed.normals).all(axis=2),
-                                  np.isnan(narrowed.depth))
+                                  ~np.isfinite(narrowed.depth))
 
 
 def test_a_narrower_depth_range_is_applied_and_a_wider_one_refused(dynamic_graph):
     engine = OnnxRuntimePredictor(dynamic_graph, device='cpu')
+    wide = engine.predict(_street(320, 96)).depth
     engine.set_depth_range(5.0, 20.0)
     depth = engine.predict(_street(320, 96)).depth
     finite = depth[np.isfinite(depth)]
     assert finite.size and finite.min() >= 5.0 and finite.max() <= 20.0
+    with np.errstate(invalid='ignore'):
+        assert (np.isneginf(depth) == (wide < 5.0)).all()  # REP 117: too near
+        assert (np.isposinf(depth) == (wide > 20.0)).all()  # too far
+    np.testing.assert_array_equal(np.isnan(depth), np.isnan(wide))  # sky stays NaN
     with pytest.raises(ModelConfigError, match=r"within the exported graph's \(0.5, 80.0\)"):
         engine.set_depth_range(0.1, 200.0)
 

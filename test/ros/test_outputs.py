@@ -67,6 +67,20 @@ def test_is_dense_only_when_every_sampled_depth_is_finite():
     assert builder.points(prediction, INTRINSICS, 2, HEADER).is_dense  # (3, 3) not sampled
 
 
+def test_out_of_range_depth_stays_in_the_image_and_becomes_nan_points_in_the_cloud():
+    builder, prediction = OutputBuilder(PALETTE, torch.device('cpu')), _prediction(3, nan=False)
+    prediction.depth[1, 1], prediction.depth[2, 2] = float('inf'), float('-inf')
+    prediction.depth[0, 16] = float('inf')
+    depth = image_to_array(builder.depth(prediction, HEADER))
+    assert np.isposinf(depth[1, 1]) and np.isneginf(depth[2, 2])  # REP 117 markers kept
+    cloud = pointcloud2_to_array(builder.points(prediction, INTRINSICS, 1, HEADER))
+    xyz = np.stack([cloud['x'], cloud['y'], cloud['z']], -1)
+    for row, column in ((1, 1), (2, 2), (0, 16)):
+        assert np.isnan(xyz[row, column]).all()  # no point, not a point at infinity
+    finite = np.isfinite(prediction.depth.numpy())
+    assert np.isfinite(xyz[finite]).all() and finite.sum() == np.isfinite(xyz).all(-1).sum()
+
+
 def test_messages_reuse_their_memory_until_the_frame_size_changes():
     builder = OutputBuilder(PALETTE, torch.device('cpu'))
     first_cloud = builder.points(_prediction(3), INTRINSICS, 1, HEADER)

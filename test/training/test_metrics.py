@@ -50,3 +50,16 @@ def test_depth_metrics_without_valid_pixels_are_nan():
     metrics = DepthMetrics()
     metrics.update(torch.zeros(4), torch.ones(4))
     assert all(math.isnan(v) for v in metrics.compute().values())
+
+
+def test_rep_117_markers_count_as_the_far_and_near_ends_of_the_range():
+    truth = torch.tensor([10.0, 2.0, 5.0])
+    marked = torch.tensor([math.inf, -math.inf, math.nan])
+    clamped = torch.tensor([80.0, 0.5, 0.5])
+    results = []
+    for prediction in (marked, clamped):
+        metrics = DepthMetrics(max_depth=80.0, min_depth=0.5)
+        metrics.update(truth, prediction)
+        results.append(metrics.compute())
+    assert results[0] == pytest.approx(results[1])
+    assert all(math.isfinite(value) for value in results[0].values())
