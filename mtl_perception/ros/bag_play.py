@@ -2,6 +2,8 @@
 
 For machines without the ROS 2 CLI; ``ros2 bag play BAG --clock`` is the equivalent. The
 recorded CDR bytes are published as they are (no deserialisation), read with ``rosbags``.
+As ``ros2 bag play`` does, each topic is offered with the QoS its publishers were recorded
+with, and ``--ros-args`` (remaps, node name, log level) apply to the player node.
 """
 
 from __future__ import annotations
@@ -18,11 +20,16 @@ from mtl_perception.cli import usage_error
 from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.ros.bag_reading import readable_messages
 import rclpy
+from rclpy._rclpy_pybind11 import RCLError
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.utilities import remove_ros_args
+from rosbags.interfaces import Connection, QosDurability, QosReliability
 from rosbags.rosbag2 import Reader, ReaderError
 from rosgraph_msgs.msg import Clock
+
+PLAYBACK_DEPTH = 100
 
 
 class BagPlayError(MtlPerceptionError):
@@ -41,6 +48,23 @@ def message_class(msgtype: str) -> type:
     except (ImportError, AttributeError):
         raise BagPlayError(f'message type {msgtype} is not installed; install the ROS '
                            f'package {package}') from None
+
+
+def recorded_qos(connection: Connection) -> QoSProfile:
+    """Offer what the recorded publishers offered, as ``ros2 bag play`` does.
+
+    Reliable only when every recorded publisher was reliable (a best-effort camera stays
+    best effort, so reliable subscribers do not match it in replay either); transient local
+    only when every one was; otherwise, and without a record, reliable and volatile.
+    """
+    profiles = list(getattr(connection.ext, 'offered_qos_profiles', None) or [])
+    reliability, durability = ReliabilityPolicy.RELIABLE, DurabilityPolicy.VOLATILE
+    if profiles:
+        if any(p.reliability == QosReliability.BEST_EFFORT for p in profiles):
+            reliability = ReliabilityPolicy.BEST_EFFORT
+        if all(p.durability == QosDurability.TRANSIENT_LOCAL for p in profiles):
+            durability = DurabilityPolicy.TRANSIENT_LOCAL
+    return QoSProfile(depth=PLAYBACK_DEPTH, reliability=reliability, durability=durability)
 
 
 class PlaybackClock:
@@ -94,9 +118,8 @@ class BagPlayer(Node):
             raise BagPlayError(f'cannot read bag {bag}: {error}') from None
         if not connections:
             raise BagPlayError(f'{bag} has none of the topics {topics}')
-        qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
         self.publishers_by_topic = {c.topic: self.create_publisher(
-            message_class(c.msgtype), c.topic, qos) for c in connections}
+            message_class(c.msgtype), c.topic, recorded_qos(c)) for c in connections}
         self.clock_publisher = self.create_publisher(Clock, '/clock', 10) if clock_hz else None
         if clock_hz:
             self.create_timer(1.0 / clock_hz, self._publish_clock)
@@ -171,8 +194,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='mtl_bag_play', description=(
             'Publish a rosbag2 (mcap or sqlite3) through rclpy at its recorded timing, '
-            'as raw CDR. Equivalent of "ros2 bag play BAG --clock" for machines without '
-            'the ROS 2 CLI.'))
+            'as raw CDR, each topic with its recorded QoS. Equivalent of "ros2 bag play BAG '
+            '--clock" for machines without the ROS 2 CLI. ROS arguments go after --ros-args, '
+            'e.g. --ros-args -r /kitti/camera_color_left/image_raw:=/camera/image_raw.'))
     parser.add_argument('bag', type=Path, help='bag folder')
     parser.add_argument('--rate', type=_number(positive=True), default=1.0,
                         help='playback speed factor, > 0')
@@ -197,13 +221,21 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; 0 ok, 1 interrupted or the bag is damaged part-way, 2 unreadable bag."""
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        own = remove_ros_args(['mtl_bag_play', *argv])[1:]
+    except RCLError as error:
+        return usage_error('mtl_bag_play', f'--ros-args: {str(error).splitlines()[0]}')
+    args = _parser().parse_args(own)
     try:
         expected = {topic: int(count) for topic, _, count in
                     (item.rpartition(':') for item in args.expect)}
     except ValueError:
         return usage_error('mtl_bag_play', f'--expect takes TOPIC:COUNT, got {args.expect}')
-    rclpy.init()
+    try:
+        rclpy.init(args=['mtl_bag_play', *argv])
+    except RCLError as error:
+        return usage_error('mtl_bag_play', f'--ros-args: {str(error).splitlines()[0]}')
     player = None
     executor = SingleThreadedExecutor()
     spinner = threading.Thread(target=executor.spin, daemon=True)

@@ -153,3 +153,74 @@ def test_a_bag_damaged_inside_plays_what_it_can_and_says_it_is_incomplete(
     assert result.returncode == 1
     assert 'damaged, playback incomplete' in result.stderr
     assert 'could not be read' in result.stderr and 'Traceback' not in result.stderr
+
+
+def _recorded_qos_bag(path):
+    """Write a bag as a best-effort camera and a latched camera_info publisher recorded it."""
+    from rosbags.interfaces import (Qos, QosDurability, QosHistory, QosLiveliness,
+                                    QosReliability, QosTime)
+    from rosbags.rosbag2 import Writer
+    from rclpy.serialization import serialize_message
+    from mtl_perception.tools.kitti_to_bag import TYPESTORE
+
+    def offered(reliability, durability):
+        never = QosTime(sec=0, nsec=0)
+        return [Qos(QosHistory.KEEP_LAST, 5, reliability, durability, never, never,
+                    QosLiveliness.AUTOMATIC, never, False)]
+
+    with Writer(path, version=8) as writer:
+        image = writer.add_connection('/cam/image', 'sensor_msgs/msg/Image',
+                                      typestore=TYPESTORE, offered_qos_profiles=offered(
+                                          QosReliability.BEST_EFFORT, QosDurability.VOLATILE))
+        info = writer.add_connection('/cam/info', 'sensor_msgs/msg/CameraInfo',
+                                     typestore=TYPESTORE, offered_qos_profiles=offered(
+                                         QosReliability.RELIABLE, QosDurability.TRANSIENT_LOCAL))
+        for index in range(3):
+            stamp = FIRST_STAMP + index * 100_000_000
+            writer.write(image, stamp, serialize_message(Image(height=1, width=1,
+                                                               encoding='mono8', step=1,
+                                                               data=[index])))
+            writer.write(info, stamp, serialize_message(CameraInfo(width=1, height=1)))
+
+
+def test_topics_keep_their_recorded_qos_and_ros_args_remap_them(tmp_path, domain):
+    from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data
+    _recorded_qos_bag(tmp_path / 'qos_bag')
+    node = Node('bag_qos_test')
+    images, infos = [], []
+    node.create_subscription(Image, '/remapped/image', images.append, qos_profile_sensor_data)
+    node.create_subscription(CameraInfo, '/cam/info', infos.append, QoSProfile(
+        depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL))
+    process = subprocess.Popen(
+        [sys.executable, '-m', 'mtl_perception.ros.bag_play', str(tmp_path / 'qos_bag'),
+         '--delay', '0', '--wait-for-subscribers', '60', '--ros-args', '-r',
+         '/cam/image:=/remapped/image'], env={**os.environ, 'ROS_DOMAIN_ID': domain},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    publishers = {}
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        rclpy.spin_once(node, timeout_sec=0.02)
+        for topic in ('/remapped/image', '/cam/info', '/cam/image'):
+            publishers[topic] = publishers.get(topic) or node.get_publishers_info_by_topic(
+                topic)
+    for _ in range(20):
+        rclpy.spin_once(node, timeout_sec=0.02)
+    node.destroy_node()
+    output = process.communicate(timeout=10)[0]
+    assert process.returncode == 0, output
+    assert [bytes(m.data) for m in images] == [b'\x00', b'\x01', b'\x02'] and len(infos) == 3
+    assert not publishers['/cam/image']  # remapped away
+    image_qos = publishers['/remapped/image'][0].qos_profile
+    info_qos = publishers['/cam/info'][0].qos_profile
+    assert image_qos.reliability == ReliabilityPolicy.BEST_EFFORT
+    assert info_qos.reliability == ReliabilityPolicy.RELIABLE
+    assert info_qos.durability == DurabilityPolicy.TRANSIENT_LOCAL
+
+
+def test_malformed_ros_args_are_refused_with_one_line(bag):
+    result = subprocess.run([sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag[0]),
+                             '--ros-args', '-r', 'no-separator'], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith('mtl_bag_play: error: --ros-args')
+    assert 'Traceback' not in result.stderr and len(result.stderr.strip().splitlines()) == 1
