@@ -1,6 +1,7 @@
 """Replay a KITTI bag (from mtl_kitti_to_bag) into perception_node, optionally with rviz2.
 
-Example::
+Playback starts when the node logs that it is ready (model loaded and warmed up), so the
+first frames of a short drive are not lost to the warm-up. Example::
 
     ros2 launch mtl_perception kitti_replay.launch.py bag:=/data/kitti_0001 rviz:=true
 """
@@ -9,33 +10,72 @@ import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, ExecuteProcess, IncludeLaunchDescription
+from launch.actions import (DeclareLaunchArgument, ExecuteProcess, IncludeLaunchDescription,
+                            LogInfo, OpaqueFunction, RegisterEventHandler)
+from launch.event_handlers import OnProcessIO
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 
+READY_MARK = b'ready: model '
+NODE_EXECUTABLE = 'perception_node'
+
 
 def _arguments() -> list:
-    """Every launch argument with its default and what it does."""
+    """Every launch argument with its default and what it does; ``bag`` has none."""
     defaults = (
-        ('bag', '', 'rosbag2 folder written by mtl_kitti_to_bag'),
         ('rate', '1.0', 'playback speed factor'),
         ('camera', 'left', 'KITTI colour camera to segment: left or right'),
         ('model', '', 'checkpoint file; empty = the installed default weights'),
         ('device', 'auto', 'auto, cpu, cuda or cuda:N'),
         ('backend', 'auto', 'auto (ONNX Runtime when installed), torch or onnxruntime'),
         ('rviz', 'true', 'also start rviz2 with config/kitti_replay.rviz'),
+        ('player', 'ros2', 'ros2 (ros2 bag play) or mtl_bag_play (no ROS 2 CLI needed)'),
     )
-    return [DeclareLaunchArgument(name, default_value=default, description=text)
-            for name, default, text in defaults]
+    return [DeclareLaunchArgument('bag', description='rosbag2 folder written by '
+                                  'mtl_kitti_to_bag (required)'),
+            *(DeclareLaunchArgument(name, default_value=default, description=text)
+              for name, default, text in defaults)]
+
+
+# the first frame goes out only once DDS has matched the node's subscriptions: mtl_bag_play
+# waits for them, ros2 bag play (which cannot) waits a second
+PLAYERS = {'ros2': ['ros2', 'bag', 'play', '--delay', '1'],
+           'mtl_bag_play': ['mtl_bag_play', '--delay', '0', '--wait-for-subscribers', '10']}
+
+
+def _check_player(context) -> list:
+    """Refuse an unknown player before anything starts."""
+    player = context.launch_configurations['player']
+    if player not in PLAYERS:
+        raise ValueError(f'player must be one of {", ".join(PLAYERS)}, got {player!r}')
+    return []
+
+
+def _play(context) -> list:
+    """Play the bag with /clock through the chosen player."""
+    settings = context.launch_configurations
+    return [ExecuteProcess(cmd=[*PLAYERS[settings['player']], settings['bag'], '--clock',
+                                '--rate', settings['rate']], output='screen')]
+
+
+def _start_playback_when_ready() -> RegisterEventHandler:
+    """Start playback once, on the node's ready line."""
+    started = []
+
+    def on_output(event) -> list:
+        if started or NODE_EXECUTABLE not in event.process_name or READY_MARK not in event.text:
+            return []
+        started.append(True)
+        return [LogInfo(msg='perception_node is ready: playing the bag'),
+                OpaqueFunction(function=_play)]
+
+    return RegisterEventHandler(OnProcessIO(on_stdout=on_output, on_stderr=on_output))
 
 
 def generate_launch_description():
-    """Play the bag with --clock and run the node on simulated time."""
+    """Run the node on simulated time and play the bag with --clock once it is ready."""
     share = get_package_share_directory('mtl_perception')
     camera = LaunchConfiguration('camera')
-    play = ExecuteProcess(
-        cmd=['ros2', 'bag', 'play', LaunchConfiguration('bag'), '--clock', '--rate',
-             LaunchConfiguration('rate')], output='screen')
     perception = IncludeLaunchDescription(
         PythonLaunchDescriptionSource(os.path.join(share, 'launch', 'perception.launch.py')),
         launch_arguments={
@@ -48,4 +88,5 @@ def generate_launch_description():
             'rviz_config': os.path.join(share, 'config', 'kitti_replay.rviz'),
             'rviz_fixed_frame': ['kitti_camera_color_', camera, '_optical_frame'],
         }.items())
-    return LaunchDescription([*_arguments(), play, perception])
+    return LaunchDescription([*_arguments(), OpaqueFunction(function=_check_player),
+                              _start_playback_when_ready(), perception])

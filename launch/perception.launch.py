@@ -7,14 +7,17 @@ Example::
 """
 
 import os
+from pathlib import Path
+import tempfile
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
+from mtl_perception.ros.rviz_config import retarget, topic_prefix
 
 
 def _arguments(share: str) -> list:
@@ -32,6 +35,8 @@ def _arguments(share: str) -> list:
         ('rviz_config', os.path.join(share, 'config', 'perception.rviz'), 'rviz2 configuration'),
         ('rviz_fixed_frame', 'camera_optical_frame',
          "rviz2's fixed frame: your camera's optical frame, or a frame TF connects it to"),
+        ('rviz_topic_prefix', '',
+         "where rviz2 finds the node's topics; empty = /<namespace>/mtl_perception"),
     )
     return [DeclareLaunchArgument(name, default_value=default, description=text)
             for name, default, text in defaults]
@@ -51,10 +56,18 @@ def generate_launch_description():
                      'use_sim_time': use_sim_time}],
         remappings=[('image', LaunchConfiguration('image_topic')),
                     ('camera_info', LaunchConfiguration('camera_info_topic'))])
-    rviz = Node(
-        package='rviz2', executable='rviz2', name='rviz2', output='screen',
-        arguments=['-d', LaunchConfiguration('rviz_config'), '-f',
-                   LaunchConfiguration('rviz_fixed_frame')],
-        parameters=[{'use_sim_time': use_sim_time}],
-        condition=IfCondition(LaunchConfiguration('rviz')))
-    return LaunchDescription([*_arguments(share), node, rviz])
+    return LaunchDescription([*_arguments(share), node, OpaqueFunction(function=_rviz)])
+
+
+def _rviz(context) -> list:
+    """Start rviz2 (if asked) on a copy of its configuration pointed at the node's topics."""
+    if not IfCondition(LaunchConfiguration('rviz')).evaluate(context):
+        return []
+    settings = context.launch_configurations
+    prefix = settings['rviz_topic_prefix'] or topic_prefix(settings['namespace'])
+    config = retarget(Path(settings['rviz_config']), prefix,
+                      Path(tempfile.mkdtemp(prefix='mtl_perception_rviz_')))
+    use_sim_time = settings['use_sim_time'].lower() in ('true', '1')
+    return [Node(package='rviz2', executable='rviz2', name='rviz2', output='screen',
+                 arguments=['-d', str(config), '-f', settings['rviz_fixed_frame']],
+                 parameters=[{'use_sim_time': use_sim_time}])]

@@ -219,8 +219,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _report_stopped(count: int, bag: Path) -> None:
+    sys.stderr.write(f'mtl_bag_play: stopped early: published {count} messages from {bag}\n')
+
+
+def _spin(executor: SingleThreadedExecutor, stop: threading.Event) -> None:
+    """Serve the clock timer until ROS shuts down (Ctrl-C), then stop the playback."""
+    try:
+        executor.spin()
+    except ExternalShutdownException:
+        pass
+    finally:
+        stop.set()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; 0 ok, 1 interrupted or the bag is damaged part-way, 2 unreadable bag."""
+    """Run ``mtl_bag_play``; return its exit code.
+
+    0: played, or stopped by Ctrl-C or SIGTERM (as ``ros2 bag play``); 1: the bag is damaged
+    part-way; 2: the bag is unreadable or the arguments are wrong.
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         own = remove_ros_args(['mtl_bag_play', *argv])[1:]
@@ -238,10 +256,11 @@ def main(argv: list[str] | None = None) -> int:
         return usage_error('mtl_bag_play', f'--ros-args: {str(error).splitlines()[0]}')
     player = None
     executor = SingleThreadedExecutor()
-    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner: threading.Thread | None = None
     try:
         player = BagPlayer(args.bag, rate=args.rate, topics=args.topics, clock_hz=args.clock)
         executor.add_node(player)
+        spinner = threading.Thread(target=_spin, args=(executor, player.stop), daemon=True)
         spinner.start()
         time.sleep(args.delay)
         if args.wait_for_subscribers > 0:
@@ -251,7 +270,10 @@ def main(argv: list[str] | None = None) -> int:
                     f'too few subscribers after {args.wait_for_subscribers:g} s on: '
                     f'{", ".join(missing)}; playing anyway')
         count = player.play(loop=args.loop)
-        player.get_logger().info(f'published {count} messages from {args.bag}')
+        if rclpy.ok():
+            player.get_logger().info(f'published {count} messages from {args.bag}')
+        else:  # ROS is shut down (Ctrl-C, SIGTERM): its logger can no longer reach /rosout
+            _report_stopped(count, args.bag)
         if player.damaged:
             sys.stderr.write(f'mtl_bag_play: error: {args.bag} is damaged, playback '
                              f'incomplete: {"; ".join(player.damaged)}\n')
@@ -260,12 +282,13 @@ def main(argv: list[str] | None = None) -> int:
     except BagPlayError as error:
         return usage_error('mtl_bag_play', error)
     except (KeyboardInterrupt, ExternalShutdownException):
-        return 1
+        _report_stopped(player.published if player is not None else 0, args.bag)
+        return 0
     finally:
         if player is not None:
             player.stop.set()
         executor.shutdown()
-        if spinner.is_alive():
+        if spinner is not None and spinner.is_alive():
             spinner.join(timeout=5)
         if player is not None:
             player.destroy_node()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -224,3 +225,24 @@ def test_malformed_ros_args_are_refused_with_one_line(bag):
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith('mtl_bag_play: error: --ros-args')
     assert 'Traceback' not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize('signal_number', [signal.SIGINT, signal.SIGTERM])
+def test_stopping_playback_with_a_signal_is_a_clean_exit(bag, domain, signal_number):
+    node = Node('bag_signal_test')
+    clocks = []
+    node.create_subscription(Clock, '/clock', clocks.append, 10)
+    process = subprocess.Popen(
+        [sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag[0]), '--delay', '0',
+         '--rate', '0.02', '--clock'], env={**os.environ, 'ROS_DOMAIN_ID': domain},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while not clocks and time.monotonic() < deadline:  # playing (five frames take 20 s)
+        rclpy.spin_once(node, timeout_sec=0.05)
+    node.destroy_node()
+    assert clocks
+    process.send_signal(signal_number)
+    output = process.communicate(timeout=30)[0]
+    assert process.returncode == 0, output
+    assert output.strip().splitlines()[-1].startswith('mtl_bag_play: stopped early: published')
+    assert 'Traceback' not in output and 'rosout' not in output, output

@@ -1,0 +1,43 @@
+"""rviz2 configurations pointed at the node's topics wherever it runs (namespace, node name).
+
+The shipped configurations name the topics of a node called ``mtl_perception`` in the root
+namespace; rviz2 takes no topic arguments, so the launch files write a retargeted copy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+import re
+
+from mtl_perception.errors import MtlPerceptionError
+
+SHIPPED_PREFIX = '/mtl_perception'
+_TOPIC_VALUE = re.compile(r'^(\s*Value: )' + re.escape(SHIPPED_PREFIX) + r'(?=/)', re.MULTILINE)
+_NAME = re.compile(r'^(/[A-Za-z_][A-Za-z0-9_]*)+$')
+
+
+class RvizConfigError(MtlPerceptionError):
+    """The topic prefix is not a valid absolute ROS name."""
+
+
+def topic_prefix(namespace: str, node_name: str = 'mtl_perception') -> str:
+    """Return where the node's private topics live: ``/<namespace>/<node name>``."""
+    parts = [part for part in namespace.split('/') if part] + [node_name]
+    return '/' + '/'.join(parts)
+
+
+def retarget(config: Path, prefix: str, folder: Path) -> Path:
+    """Write a copy of ``config`` whose node topics start with ``prefix``; return its path.
+
+    Raises:
+        RvizConfigError: ``prefix`` is not an absolute ROS name such as ``/robot/perception``.
+    """
+    prefix = prefix.rstrip('/')
+    if not _NAME.match(prefix):
+        raise RvizConfigError(f'rviz topic prefix {prefix!r} is not an absolute ROS name '
+                              '(like /robot/mtl_perception)')
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / config.name
+    target.write_text(_TOPIC_VALUE.sub(lambda match: match.group(1) + prefix,
+                                       config.read_text()))
+    return target

@@ -1,0 +1,40 @@
+"""The rviz2 configurations follow the node into any namespace (launch argument)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mtl_perception.ros.rviz_config import retarget, RvizConfigError, topic_prefix
+import pytest
+import yaml
+
+CONFIGS = sorted((Path(__file__).resolve().parents[2] / 'config').glob('*.rviz'))
+
+
+def _topics(path: Path) -> list[str]:
+    displays = yaml.safe_load(path.read_text())['Visualization Manager']['Displays']
+    return [display['Topic']['Value'] for display in displays if 'Topic' in display]
+
+
+def test_the_prefix_is_the_namespace_and_the_node_name():
+    assert topic_prefix('') == '/mtl_perception'
+    assert topic_prefix('/robot/front/') == '/robot/front/mtl_perception'
+    assert topic_prefix('robot', 'seg') == '/robot/seg'
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=lambda path: path.name)
+def test_every_node_topic_moves_under_the_prefix_and_nothing_else_changes(config, tmp_path):
+    copy = retarget(config, '/robot/front/mtl_perception/', tmp_path)
+    before, after = _topics(config), _topics(copy)
+    assert before and len(after) == len(before)
+    for old, new in zip(before, after):
+        assert new == old.replace('/mtl_perception/', '/robot/front/mtl_perception/', 1)
+    original, changed = config.read_text().splitlines(), copy.read_text().splitlines()
+    assert sum(a != b for a, b in zip(original, changed)) == len(before)
+
+
+@pytest.mark.parametrize('prefix', ['robot/seg', '/robot seg', '/9robot', ''])
+def test_a_prefix_that_is_not_an_absolute_ros_name_is_refused(prefix, tmp_path):
+    with pytest.raises(RvizConfigError, match='not an absolute ROS name'):
+        retarget(CONFIGS[0], prefix, tmp_path)
+    assert not any(tmp_path.iterdir())
