@@ -77,6 +77,7 @@ setup(
             'mtl_import_checkpoint = mtl_perception.tools.import_checkpoint:main',
             'mtl_export_onnx = mtl_perception.tools.export_onnx:main',
             'perception_node = mtl_perception.ros.entry:main',
+            'perception_lifecycle_node = mtl_perception.ros.entry:lifecycle_main',
             'mtl_bag_play = mtl_perception.ros.bag_play:main',
             'mtl_process_bag = mtl_perception.ros.process_bag:main',
             'mtl_demo = mtl_perception.ros.demo:main',

@@ -50,7 +50,8 @@ def test_scripts_install_where_ros2_run_finds_them():
 def test_every_console_script_resolves_to_a_callable_main():
     scripts = {ep.name: ep for ep in entry_points(group='console_scripts')
                if ep.value.startswith('mtl_perception.')}
-    assert {'mtl_infer', 'mtl_train', 'mtl_eval', 'mtl_distill', 'perception_node'} <= set(scripts)
+    assert {'mtl_infer', 'mtl_train', 'mtl_eval', 'mtl_distill', 'perception_node',
+            'perception_lifecycle_node'} <= set(scripts)
     for entry_point in scripts.values():
         assert callable(entry_point.load())
 

@@ -39,6 +39,11 @@ class LatestFrameSlot(Generic[Item]):
             item, self._item = self._item, None
             return None if self._closed else item
 
+    def discard(self) -> None:
+        """Forget a waiting item without counting it (the node stops taking frames)."""
+        with self._condition:
+            self._item = None
+
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` was called."""

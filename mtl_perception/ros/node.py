@@ -13,6 +13,7 @@ forward pass 60 % slower on a 2-core machine (docs/benchmarks.md).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 import re
 import signal
@@ -93,49 +94,94 @@ def _cause(error: Exception) -> str:
     return f'{type(error).__name__}:{re.sub(r"[0-9]+", "N", str(error))}'
 
 
-class PerceptionNode(Node):
-    """Runs the multi-task network on every newest camera frame and publishes its outputs."""
+class PerceptionCore:
+    """What the plain and the managed (lifecycle) node share, in phases.
 
-    def __init__(self, **node_options: object) -> None:
-        super().__init__(NODE_NAME, **node_options)
-        self.settings: NodeSettings = declare_settings(self)
-        self.predictor = self._load_predictor()
-        warm_up_ms = self._warm_up()
-        self.builder = OutputBuilder(self.predictor.palette, self.predictor.device)
+    ``_prepare`` (construction: parameters, frame slot, counters), ``configure_model``
+    (load and warm up the network), ``open_interfaces`` (publishers, subscriptions, timers)
+    and their reverses ``close_interfaces`` and ``release_model``. The plain node runs the
+    first three at once; the lifecycle node maps them onto its transitions. Mixed into an
+    rclpy ``Node`` or ``LifecycleNode``.
+    """
+
+    predictor: AnyPredictor | None
+    outputs: _Outputs | None
+
+    def _prepare(self, *, fixed_until: str) -> None:
+        """Declare the parameters and create what lives as long as the node."""
         self.slot: LatestFrameSlot[Image | CompressedImage] = LatestFrameSlot()
         self.stats = FrameStats()
         self._camera_infos: dict[str, CameraInfo] = {}
         self._camera_lock = threading.Lock()
+        self._serving = threading.Lock()  # held while a frame is processed or outputs close
         self._reported: set[str] = set()
         self._last_input = time.monotonic()
+        self._entities: list[object] = []
+        self._periodic_timers: dict[str, object] = {}
+        self.predictor, self.outputs, self.warm_up_ms = None, None, 0.0
+        self.settings: NodeSettings = declare_settings(self, fixed_until=fixed_until)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+
+    def configure_model(self) -> None:
+        """Load the network and run it once.
+
+        Raises:
+            ModelLoadError: The model cannot be loaded or fails on its first frame.
+        """
+        self.predictor = self._load_predictor()
+        self.warm_up_ms = self._warm_up()
+        self.builder = OutputBuilder(self.predictor.palette, self.predictor.device)
+
+    def release_model(self) -> None:
+        """Drop the network (and its GPU memory) so that it can be configured again."""
+        self.predictor = None
+
+    def open_interfaces(self) -> None:
+        """Create the publishers, subscriptions and timers; log the ready line."""
+        predictor = self.predictor
+        publish = self.create_publisher
         self.outputs = _Outputs(
-            self.create_publisher(Image, '~/segmentation', 5),
-            self.create_publisher(Image, '~/segmentation/color', 5),
-            self.create_publisher(Image, '~/depth', 5),
-            self.create_publisher(PointCloud2, '~/points', 5),
-            self.create_publisher(CameraInfo, '~/depth/camera_info', 5))
+            publish(Image, '~/segmentation', 5), publish(Image, '~/segmentation/color', 5),
+            publish(Image, '~/depth', 5), publish(PointCloud2, '~/points', 5),
+            publish(CameraInfo, '~/depth/camera_info', 5))
+        if predictor.has_normals:
+            self.outputs.normals = publish(Image, '~/normals', 5)
+            self.outputs.normals_colour = publish(Image, '~/normals/color', 5)
         latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                              durability=DurabilityPolicy.TRANSIENT_LOCAL)
-        self.class_info = self.create_publisher(String, '~/class_info', latched)
-        self.class_info.publish(String(data=class_info_yaml(self.predictor.metadata,
+        self.class_info = publish(String, '~/class_info', latched)
+        self.class_info.publish(String(data=class_info_yaml(predictor.metadata,
                                                             self.model_path)))
-        if self.predictor.has_normals:
-            self.outputs.normals = self.create_publisher(Image, '~/normals', 5)
-            self.outputs.normals_colour = self.create_publisher(Image, '~/normals/color', 5)
-        self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.diagnostics = publish(DiagnosticArray, '/diagnostics', 10)
         qos = self._input_qos()
-        image_topic = self._subscribe_images(qos)
-        self.create_subscription(CameraInfo, 'camera_info', self._on_camera_info, qos)
-        self._periodic_timers = {}
+        image_topic, images = self._subscribe_images(qos)
+        infos = self.create_subscription(CameraInfo, 'camera_info', self._on_camera_info, qos)
+        self._entities = [*(getattr(self.outputs, field.name)
+                            for field in dataclasses.fields(self.outputs)),
+                          self.class_info, self.diagnostics, images, infos]
         self._start_timers()
-        self.add_on_set_parameters_callback(self._on_set_parameters)
         self.get_logger().info(
-            f'ready: model {self.model_path} ({len(self.predictor.class_names)} classes'
-            f'{", normals" if self.predictor.has_normals else ""}, input '
-            f'{self.predictor.input_size[1]}x{self.predictor.input_size[0]}) on '
-            f'{self.predictor.backend} ({self.predictor.provider})'
-            f'{" fp16" if self.predictor.half else ""}, warmed up in '
-            f'{warm_up_ms:.0f} ms; subscribed to {image_topic}')
+            f'ready: model {self.model_path} ({len(predictor.class_names)} classes'
+            f'{", normals" if predictor.has_normals else ""}, input '
+            f'{predictor.input_size[1]}x{predictor.input_size[0]}) on '
+            f'{predictor.backend} ({predictor.provider})'
+            f'{" fp16" if predictor.half else ""}, warmed up in '
+            f'{self.warm_up_ms:.0f} ms; subscribed to {image_topic}')
+
+    def close_interfaces(self) -> None:
+        """Destroy what ``open_interfaces`` made, after the frame in progress is published."""
+        with self._serving:
+            for timer in self._periodic_timers.values():
+                self.destroy_timer(timer)
+            for entity in self._entities:
+                if entity is None:
+                    continue
+                if isinstance(entity, Publisher):
+                    self.destroy_publisher(entity)
+                else:
+                    self.destroy_subscription(entity)
+            self._periodic_timers, self._entities, self.outputs = {}, [], None
+            self.slot.discard()
 
     def _start_timers(self) -> None:
         """(Re)create the diagnostics and log timers at the current periods (wall clock)."""
@@ -160,13 +206,16 @@ class PerceptionNode(Node):
         """Apply live parameter changes, all or none; refuse what would not work."""
         changes = {p.name: p.value for p in parameters if p.name in PARAMETERS}
         try:
-            candidate = settings_with(self.settings, changes)
-            self.predictor.set_depth_range(*self._depth_range(candidate))
+            candidate = settings_with(self.settings, changes,
+                                      live_only=self.predictor is not None)
+            if self.predictor is not None:
+                self.predictor.set_depth_range(*self._depth_range(candidate))
         except (SettingsError, ModelConfigError) as error:
             return SetParametersResult(successful=False, reason=str(error))
         periods = (self.settings.diagnostics_period, self.settings.log_period)
         self.settings = candidate  # one reference swap: the serving loop sees old or new
-        if periods != (candidate.diagnostics_period, candidate.log_period):
+        if self._periodic_timers and periods != (candidate.diagnostics_period,
+                                                 candidate.log_period):
             self._start_timers()
         if changes:
             self.get_logger().info(f'parameters changed: {changes}')
@@ -215,19 +264,17 @@ class PerceptionNode(Node):
                           depth=self.settings.input_queue_depth,
                           reliability=policies[self.settings.input_reliability])
 
-    def _subscribe_images(self, qos: QoSProfile) -> str:
-        """Subscribe to raw or compressed frames; return the topic.
+    def _subscribe_images(self, qos: QoSProfile) -> tuple[str, object]:
+        """Subscribe to raw or compressed frames; return the topic and the subscription.
 
         The compressed topic is the raw topic's name plus ``/compressed`` (image_transport's
         convention), so remapping ``image`` moves both.
         """
         topic = self.resolve_topic_name('image')
+        kind = Image
         if self.settings.input_transport == 'compressed':
-            topic = f'{topic}/compressed'
-            self.create_subscription(CompressedImage, topic, self._on_image, qos)
-        else:
-            self.create_subscription(Image, topic, self._on_image, qos)
-        return topic
+            topic, kind = f'{topic}/compressed', CompressedImage
+        return topic, self.create_subscription(kind, topic, self._on_image, qos)
 
     def _on_image(self, msg: Image | CompressedImage) -> None:
         self._last_input = time.monotonic()
@@ -262,7 +309,9 @@ class PerceptionNode(Node):
             if msg is None:
                 continue
             try:
-                self._process(msg)
+                with self._serving:
+                    if self.outputs is not None:  # not deactivated meanwhile
+                        self._process(msg)
             except MtlPerceptionError as error:
                 self.stats.skipped_bad += 1
                 self._report_once(error, f'skipped a frame from {_short(msg.header.frame_id)}')
@@ -394,6 +443,20 @@ class PerceptionNode(Node):
         super().destroy_node()
 
 
+class PerceptionNode(PerceptionCore, Node):
+    """Runs the multi-task network on every newest camera frame and publishes its outputs.
+
+    Everything is set up in the constructor; parameters that need the model reloaded are
+    read-only. ``PerceptionLifecycleNode`` is the managed variant.
+    """
+
+    def __init__(self, **node_options: object) -> None:
+        super().__init__(NODE_NAME, **node_options)
+        self._prepare(fixed_until='restart')
+        self.configure_model()
+        self.open_interfaces()
+
+
 def _spin(executor: SingleThreadedExecutor, stop: threading.Event) -> None:
     """Run callbacks until ``stop``; wall-clock timeouts, whatever the ROS clock does."""
     try:
@@ -406,7 +469,7 @@ def _spin(executor: SingleThreadedExecutor, stop: threading.Event) -> None:
 
 
 def main(args: list[str] | None = None,
-         node_class: type[PerceptionNode] = PerceptionNode,
+         node_class: type[PerceptionCore] = PerceptionNode,
          stop: threading.Event | None = None) -> int:
     """Run the node until Ctrl-C or SIGTERM; exit 1 with a clear message if it cannot start.
 

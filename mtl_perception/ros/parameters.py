@@ -104,12 +104,18 @@ class NodeSettings:
     max_input_pixels: int
 
 
-def _descriptor(name: str, kind: int, text: str, bounds: tuple[float, float] | None
-                ) -> ParameterDescriptor:
+FIXED_NOTES = {
+    'restart': ' (read-only: restart the node to change it)',
+    'cleanup': ' (set it while unconfigured: cleanup, set, configure)',
+}
+
+
+def _descriptor(name: str, kind: int, text: str, bounds: tuple[float, float] | None,
+                fixed_until: str) -> ParameterDescriptor:
     live = name in LIVE
     descriptor = ParameterDescriptor(
-        type=kind, read_only=not live,
-        description=text + ('' if live else ' (read-only: restart the node to change it)'))
+        type=kind, read_only=not live and fixed_until == 'restart',
+        description=text + ('' if live else FIXED_NOTES[fixed_until]))
     if bounds and kind == _INT:
         descriptor.integer_range = [IntegerRange(from_value=int(bounds[0]),
                                                  to_value=int(bounds[1]), step=1)]
@@ -127,8 +133,12 @@ def _refusal(name: str, error: ParameterException) -> SettingsError:
     return SettingsError(f'parameter {name}: {reason}')
 
 
-def declare_settings(node: Node) -> NodeSettings:
+def declare_settings(node: Node, *, fixed_until: str = 'restart') -> NodeSettings:
     """Declare every parameter on ``node``, check the values together and return them.
+
+    Parameters outside ``LIVE`` need the model reloaded: read-only for the plain node
+    (``fixed_until='restart'``), settable while unconfigured for the lifecycle node
+    (``'cleanup'``).
 
     Raises:
         SettingsError: A value of the wrong type or out of its range (refused by rclpy), or
@@ -138,7 +148,8 @@ def declare_settings(node: Node) -> NodeSettings:
     for name, (default, kind, text, bounds) in PARAMETERS.items():
         try:
             parameter = node.declare_parameter(name, default,
-                                               _descriptor(name, kind, text, bounds))
+                                               _descriptor(name, kind, text, bounds,
+                                                           fixed_until))
         except ParameterException as error:
             raise _refusal(name, error) from None
         values[name] = parameter.value
@@ -148,16 +159,23 @@ def declare_settings(node: Node) -> NodeSettings:
     return settings
 
 
-def settings_with(settings: NodeSettings, changes: dict[str, object]) -> NodeSettings:
+def settings_with(settings: NodeSettings, changes: dict[str, object], *,
+                  live_only: bool = True) -> NodeSettings:
     """Return ``settings`` with ``changes`` applied, checked together.
 
+    Args:
+        settings: The values in force.
+        changes: New values by parameter name.
+        live_only: Refuse parameters outside ``LIVE`` (a model is loaded).
+
     Raises:
-        SettingsError: A change to a read-only parameter, or values that contradict.
+        SettingsError: A change to a fixed parameter, or values that contradict.
     """
-    fixed = sorted(set(changes) - LIVE)
+    fixed = sorted(set(changes) - LIVE) if live_only else []
     if fixed:
-        raise SettingsError(f'parameter(s) {", ".join(fixed)} are read-only: restart the node '
-                            'to change them')
+        raise SettingsError(f'parameter(s) {", ".join(fixed)} need the model reloaded: '
+                            'restart the node (lifecycle node: deactivate, cleanup, set, '
+                            'configure)')
     if 'fallback_intrinsics' in changes:
         changes = {**changes, 'fallback_intrinsics': tuple(
             float(v) for v in changes['fallback_intrinsics'])}

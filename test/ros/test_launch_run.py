@@ -30,7 +30,7 @@ from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy  # 
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
-RUNNER = '''
+RUNNER = """
 import sys
 from launch import LaunchService
 from launch.actions import IncludeLaunchDescription
@@ -41,7 +41,7 @@ service.include_launch_description(IncludeLaunchDescription(
     PythonLaunchDescriptionSource(path),
     launch_arguments=[tuple(pair.split(':=', 1)) for pair in pairs]))
 sys.exit(service.run())
-'''
+"""
 
 
 @pytest.fixture(scope='module')
@@ -115,7 +115,7 @@ def test_the_perception_launch_brings_the_node_up_in_its_namespace_on_the_given_
         code, output = _stop(process)
     assert clouds and labels, output[-3000:]
     assert (clouds[0].height, clouds[0].width) == (24, 80)  # config/perception.yaml: stride 2
-    assert "subscribed to /launch_test/image" in output
+    assert 'subscribed to /launch_test/image' in output
     assert code == 0, output[-3000:]
 
 

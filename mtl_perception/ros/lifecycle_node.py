@@ -1,0 +1,73 @@
+"""``perception_lifecycle_node``: the perception node as a managed (lifecycle) node.
+
+For bring-up managers (Nav2's lifecycle manager, launch_ros ``LifecycleNode``): the node
+starts unconfigured with its parameters declared; ``configure`` loads and warms up the
+network, ``activate`` creates the publishers, subscriptions and timers, ``deactivate``
+removes them (the model stays loaded), ``cleanup`` releases the model, ``shutdown`` does
+both. Parameters that need the model reloaded can be set while unconfigured. A model that
+cannot be loaded fails ``configure`` with one error line and leaves the node unconfigured.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from mtl_perception.ros.node import ModelLoadError, NODE_NAME, PerceptionCore
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+
+SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
+
+
+class PerceptionLifecycleNode(PerceptionCore, LifecycleNode):
+    """The perception node whose model and interfaces follow the lifecycle transitions."""
+
+    def __init__(self, **node_options: object) -> None:
+        super().__init__(NODE_NAME, **node_options)
+        self._prepare(fixed_until='cleanup')
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Load and warm up the network; fail (stay unconfigured) if it cannot be loaded."""
+        try:
+            self.configure_model()
+        except ModelLoadError as error:
+            self.release_model()
+            self.get_logger().error(f'configure failed: {error}')
+            return FAILURE
+        self.get_logger().info(f'configured: model {self.model_path} warmed up in '
+                               f'{self.warm_up_ms:.0f} ms')
+        return SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Start publishing and subscribing."""
+        self.open_interfaces()
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Stop publishing and subscribing; keep the model."""
+        self.close_interfaces()
+        self.get_logger().info('deactivated: no subscriptions, no outputs')
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Release the model."""
+        self.release_model()
+        return SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Release everything, from whichever state; the process then ends (exit 0)."""
+        self.close_interfaces()
+        self.release_model()
+        self.slot.close()  # ends the serving loop
+        return SUCCESS
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Recover to unconfigured after a transition raised."""
+        self.close_interfaces()
+        self.release_model()
+        return SUCCESS
+
+
+if __name__ == '__main__':
+    from mtl_perception.ros.entry import lifecycle_main  # handles signals from the start
+
+    sys.exit(lifecycle_main())
