@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Build script of the ament_python package mtl_perception (also pip-installable)."""
 
 from glob import glob

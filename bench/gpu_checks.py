@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Run the CUDA paths once on a machine with a GPU and time them: the checks CI cannot make.
 
 Usage: python bench/gpu_checks.py OUTPUT_FOLDER [--quick]

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Measure parameters and multiply-adds of the network and write them into docs/model.md.
 
 Usage: python bench/model_complexity.py [--doc docs/model.md]

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """perception_node end to end: a separate process driven over DDS from this one.
 
 Frames are stamped with their send time; latency is send to receipt of ``~/points``, the last

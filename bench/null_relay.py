@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """perception_node with the network replaced by a constant prediction: the middleware's cost.
 
 Run as ``python bench/null_relay.py --ros-args -p model:=PATH ...``: the node's whole path

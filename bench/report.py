@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """docs/benchmarks.md and its stage plot, from the results of one run and the baseline."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Run every benchmark and regenerate docs/benchmarks.md and bench/results.json.
 
 Usage: python bench/run_benchmarks.py [--quick] [--model PATH] [--node-seconds S]

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 # Run bench/gpu_checks.py on a GPU machine that cannot reach a package index.
 #
 # The machine has torch with CUDA but only the CPU onnxruntime; onnxruntime-gpu (about 250 MB)

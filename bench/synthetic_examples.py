@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Draw example synthetic frames (image | labels | depth) to docs/images/synthetic_examples.jpg.
 
 Usage: python bench/synthetic_examples.py [--seeds 0 1 2 3] [--output PATH]

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Time the synthetic street renderer and write the figures into docs/synthetic.md.
 
 Usage: python bench/synthetic_render.py [--frames N] [--doc docs/synthetic.md]

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Repeated timing with warm-up: medians and 95th percentiles in milliseconds."""
 
 from __future__ import annotations

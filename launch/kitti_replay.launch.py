@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Replay a KITTI bag (from mtl_kitti_to_bag) into perception_node, optionally with rviz2.
 
 Playback starts when the node logs that it is ready (model loaded and warmed up), so the

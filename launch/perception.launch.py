@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Launch perception_node on a camera, optionally with rviz2 showing its outputs.
 
 Example::

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Checkpoint files: weights plus the metadata every consumer reads (the contract of DESIGN.md).
 
 A checkpoint is a ``torch.save`` dictionary of plain Python values and tensors, so it loads

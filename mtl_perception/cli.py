@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """What every command-line tool of the package does with an error it cannot go past."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Where the default weights live: the installed share folder, or ``models/`` of a checkout."""
 
 from __future__ import annotations

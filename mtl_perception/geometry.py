@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Pinhole camera geometry: intrinsics and back-projection of depth maps, in torch.
 
 Points are in the camera's optical frame (REP 103): x right, y down, z forward along the

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """The public inference API: a uint8 image in, class ids and metric depth out.
 
 Everything per frame happens on the chosen device after one upload of the uint8 image:

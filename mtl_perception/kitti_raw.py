@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """KITTI raw drives in their published layout: frames, timestamps and rectified calibration.
 
 ::

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Class sets and their palettes: the single home of every class list in the project.
 
 Class ids are positions in ``ClassSet.names``; 255 is the ignore id in label images. Colours

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Outputs that appear complete or not at all: written beside their target, then renamed.
 
 A tool that fails or is killed half-way must not leave a partial file or bag behind (a reader

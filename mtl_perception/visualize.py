@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Pictures of predictions for people: palette images, depth colour maps and mosaics."""
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 # The main job on the embedded default: set up the environment (idempotent), then run the
 # whole system as separate processes over DDS with mtl_demo (synthetic drive in KITTI raw
 # layout -> mtl_kitti_to_bag -> perception_node with the shipped weights <- mtl_bag_play --clock,

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 # Create or refresh the project's virtual environment; safe to run any number of times.
 #   - Debian packages that Open3D and the venv need (apt-get, via sudo when not root)
 #   - a virtualenv at $MTL_VENV (default: .venv in the repository)

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 # Run the whole test suite the way a ROS workspace does: set up the environment (idempotent),
 # `colcon build` this package, `colcon test` it (pytest, ament lint included) with pytest's
 # output on the console, then `colcon test-result`. Exits non-zero when any test fails.

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Shared fixtures: tiny real checkpoints and images made on the fly."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Foreign checkpoints built from the published architecture facts, and a reference forward.
 
 Nothing here uses the package: the state dicts are written key by key from the facts of the

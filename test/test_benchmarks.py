@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """The benchmark entry point runs, and docs/benchmarks.md is what its results generate."""
 
 import json

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """The default weights are found with and without a ROS workspace, and load."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Tests of intrinsics and back-projection, cross-checked against Open3D."""
 
 from mtl_perception.errors import GeometryError

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Tests of the Predictor on the CPU through a real checkpoint."""
 
 import copy

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """The ament code-style checks: flake8 (ament config) and pep257 with Google docstrings."""
 
 from pathlib import Path

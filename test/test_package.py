@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Tests of the package as ROS and pip see it: layout, manifest, versions, executables."""
 
 from importlib.metadata import entry_points

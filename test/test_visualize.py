@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Tests of the pictures made for people."""
 
 from mtl_perception.visualize import colourise_depth, colourise_labels, mosaic

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Inference engines behind the Predictor's contract: PyTorch, and ONNX Runtime.
 
 ONNX Runtime runs an exported graph. This file imports nothing heavy; pick an engine with

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Choose the engine for a model file: PyTorch, or ONNX Runtime on an exported graph.
 
 A ``.pt`` checkpoint run with ONNX Runtime is exported on first use and the graph cached under

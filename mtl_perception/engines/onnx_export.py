@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Export a checkpoint as one self-contained ONNX graph: uint8 image in, labels and metres out.
 
 The graph holds everything the Predictor does per frame (channel order, resize to the network

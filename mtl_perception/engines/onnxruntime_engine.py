@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """ONNX Runtime on an exported graph (``mtl_export_onnx``), with the Predictor's contract.
 
 Execution providers follow the device: on CUDA, TensorRT (float16 when ``half``, engines

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Importers of checkpoint layouts written by other code: one module per layout.
 
 Each importer maps a foreign state dict onto this project's network (built with the options

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """What the foreign models were trained on: class sets, depth ranges, native frame sizes.
 
 The paper's joint NYUDv2 + KITTI model has one 46-class head: the 40 NYUDv2 classes, then the

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """What an importer learns from a foreign state dict before the weights are moved."""
 
 from __future__ import annotations

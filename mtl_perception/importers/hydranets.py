@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Training checkpoints of the hydranets course (``checkpoint.pth.tar``).
 
 The course saves ``nn.DataParallel(nn.Sequential(encoder, decoder))`` as

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Turn a foreign checkpoint into a checkpoint of this project (metadata included)."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Rename a foreign state dict onto this project's keys, reporting every gap."""
 
 from __future__ import annotations

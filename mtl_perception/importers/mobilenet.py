@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """The MobileNetV2 key layout of the paper's release and of the hydranets course.
 
 Both write the encoder as ``layer1`` (stem conv-bn-relu6) and ``layer2`` .. ``layer8`` (the

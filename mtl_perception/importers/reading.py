@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Read a foreign checkpoint file without running any code it might carry."""
 
 from __future__ import annotations

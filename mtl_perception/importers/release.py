@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """The paper's released checkpoints (DrSleep/multi-task-refinenet ``weights/*.ckpt``).
 
 Their ``Net`` names the encoder ``layer1`` .. ``layer8`` (see :mod:`.mobilenet`), the

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Parameter and multiply-add counts, measured by running the network once."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Light-Weight RefineNet decoder: chained residual pooling (CRP) over the encoder taps."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """MobileNetV2 encoder that exposes its intermediate feature maps ("taps")."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Task heads: depthwise 1x1 -> ReLU6 -> 3x3 convolution, one per task."""
 
 from __future__ import annotations

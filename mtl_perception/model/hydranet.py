@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """The joint segmentation + depth network and the registry that builds it by name."""
 
 from __future__ import annotations

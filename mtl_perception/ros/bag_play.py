@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """``mtl_bag_play``: publish a rosbag2's messages at their recorded timing, with ``/clock``.
 
 For machines without the ROS 2 CLI; ``ros2 bag play BAG --clock`` is the equivalent. The

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Reading a bag that may be damaged: keep what is readable, say where it stops."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Which intrinsics a frame is back-projected with: its CameraInfo, else the fallback."""
 
 from __future__ import annotations

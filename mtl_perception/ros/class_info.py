@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """What the class ids on ``~/segmentation`` mean, for other nodes: one YAML document."""
 
 from __future__ import annotations

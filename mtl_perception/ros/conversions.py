@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """sensor_msgs Image, CameraInfo and PointCloud2 <-> numpy, without cv_bridge or sensor_msgs_py.
 
 Decoding returns views of the message buffer wherever the layout allows (no copy); encoding

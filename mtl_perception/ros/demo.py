@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """``mtl_demo``: the whole system on the embedded default, as separate processes over DDS.
 
 Renders a held-out synthetic drive in KITTI's raw layout, converts it with

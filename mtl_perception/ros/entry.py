@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Entry point of ``perception_node``: signals are handled from its first instant.
 
 Importing the node (PyTorch, ONNX Runtime, rclpy) takes seconds, and Python's default SIGINT

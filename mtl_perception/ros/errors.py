@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Domain errors of the ROS layer."""
 
 from mtl_perception.errors import MtlPerceptionError

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """A one-frame mailbox between the subscription callback and the inference thread.
 
 The callback never blocks: it overwrites the slot, and a frame that was still waiting is

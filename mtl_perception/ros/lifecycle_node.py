@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """``perception_lifecycle_node``: the perception node as a managed (lifecycle) node.
 
 For bring-up managers (Nav2's lifecycle manager, launch_ros ``LifecycleNode``): the node

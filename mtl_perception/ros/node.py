@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """``perception_node``: camera in; segmentation, depth and a semantic point cloud out.
 
 The subscription callbacks only store messages. The inference loop takes the newest image,

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Turn one prediction into the node's output messages, doing the per-pixel work on the device.
 
 Each output's pixels go from the device straight into the memory its message carries (one

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """The node's parameters: declared with descriptors and ranges, read into one settings object.
 
 Defaults live in ``config/perception.yaml``; the values here are what a node started without

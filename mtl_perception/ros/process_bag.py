@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """``mtl_process_bag``: run the network over a bag offline and write the node's outputs.
 
 No DDS: images are read with ``rosbags``, decoded with rclpy's serialisation and the node's

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """A node that records the perception outputs over DDS, with arrival times, into a bag."""
 
 from __future__ import annotations

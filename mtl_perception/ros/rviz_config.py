@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """rviz2 configurations pointed at the node's topics wherever it runs (namespace, node name).
 
 The shipped configurations name the topics of a node called ``mtl_perception`` in the root

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Rolling statistics of processed frames: rate, latency percentiles, time per stage."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Procedural street scenes: the embedded default data for training, tests and the demo.
 
 ``render_frame(seed)`` gives one random frame; ``render_drive(seed, frames)`` a forward drive

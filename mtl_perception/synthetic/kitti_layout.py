@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Write a synthetic drive in the KITTI raw layout (plus depth-benchmark ground truth).
 
 This is how the embedded default reaches the KITTI tools: the demo and the tests render a

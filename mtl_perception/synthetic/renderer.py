@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Vectorised ray caster of a :class:`StreetScene`: RGB, metric z-depth and class ids.
 
 One ray per pixel centre, intersected with every box (slab test), sphere and the road plane

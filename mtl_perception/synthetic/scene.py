@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Procedural layout of a straight street: the geometry and materials the renderer ray-casts.
 
 World frame: x right, y up, z forward along the street; the road surface is ``y = 0``.

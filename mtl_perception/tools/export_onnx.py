@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """``mtl_export_onnx``: a checkpoint as one ONNX graph for ONNX Runtime, TensorRT or C++.
 
 The graph takes the ``HxWx3`` uint8 RGB frame and returns ``labels`` (uint8), ``depth``

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """``mtl_import_checkpoint``: the paper's released models and hydranets checkpoints, imported.
 
 The result is an ordinary checkpoint of this project: the node, ``mtl_infer``, ``mtl_eval``

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """``mtl_infer``: offline inference on images, folders of images and videos.
 
 For every frame it writes the colour segmentation, the class-id image, a depth colour map, a

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """``mtl_kitti_to_bag``: a KITTI raw drive (and its depth ground truth) to a rosbag2.
 
 Per camera: ``sensor_msgs/Image`` (rgb8) on ``/kitti/camera_color_<side>/image_raw`` and

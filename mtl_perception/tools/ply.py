@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Semantic point clouds as PLY files, through Open3D's tensor API."""
 
 from __future__ import annotations

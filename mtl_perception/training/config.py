@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Training configuration: built-in defaults, a YAML file over them, ``--set`` overrides last.
 
 Unknown keys are errors (a typo must not silently train with a default), except inside the

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """``mtl_distill``: fill the missing modality of a dataset with a teacher's predictions.
 
 Hard knowledge distillation (Nekrasov et al., ICRA 2019): a depth-only dataset gets the

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Process-group set-up for ``torchrun``: which rank this is and which device it owns."""
 
 from __future__ import annotations

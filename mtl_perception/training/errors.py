@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Errors of the training subpackage."""
 
 from mtl_perception.errors import MtlPerceptionError

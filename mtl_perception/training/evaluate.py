@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """``mtl_eval``: segmentation and depth metrics of a checkpoint, through the Predictor.
 
 Frames go through exactly what the node runs (resize to the trained input size, forward,

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """``mtl_export``: turn a run's best checkpoint into shippable weights with measured metrics.
 
 The weights are stored in float16 (half the size; loading restores float32), the metadata

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Multi-task loss: cross-entropy on labels plus inverse Huber (berHu) on valid depth.
 
 Both terms are masked per sample (a sample without labels or depth contributes nothing to

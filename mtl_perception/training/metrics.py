@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Segmentation and depth metrics, accumulated on the device and summable across processes.
 
 Segmentation: a ``bincount`` confusion matrix gives per-class IoU, mean IoU and pixel

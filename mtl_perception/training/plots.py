@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Training curves from a run's ``metrics.csv`` as one PNG."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """``mtl_train``: train the multi-task network from a YAML configuration.
 
 A run folder holds ``config.yaml`` (the resolved configuration), ``last.pt`` (weights plus

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Joint transforms of a :class:`Sample`: geometry applied alike to image, labels and depth.
 
 Labels are resampled with nearest neighbour and padded with the ignore id; depth and normals

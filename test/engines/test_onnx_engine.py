@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Export to ONNX and the ONNX Runtime engine, against the torch Predictor on real frames."""
 
 from __future__ import annotations

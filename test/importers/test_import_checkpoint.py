@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Importing the paper's released checkpoints and hydranets-course checkpoints.
 
 The foreign files are built from the published architecture facts with random weights

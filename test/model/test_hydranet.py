@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Tests of the network: structure, shapes, gradients, registry and backbone weights."""
 
 from mtl_perception.errors import ModelConfigError

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """mtl_bag_play publishes a bag's raw messages at recorded timing, with /clock, over DDS."""
 
 from __future__ import annotations

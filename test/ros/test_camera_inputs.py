@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Cameras as robots have them, over DDS: compressed (JPEG, PNG) and Bayer streams.
 
 Each stream carries the same synthetic street frame; the node (default weights, so its labels

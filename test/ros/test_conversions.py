@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Tests of the numpy <-> sensor_msgs conversions."""
 
 import importlib.util

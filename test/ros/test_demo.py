@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """The demo end to end (separate processes over DDS), and its cloud picture."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Newest-frame mailbox, frame statistics and the choice of intrinsics per frame."""
 
 from __future__ import annotations

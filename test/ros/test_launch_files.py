@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Launch file, parameter file and rviz2 configuration agree with the package and the node.
 
 ``launch`` and ``rviz2`` are not installable here, so the files are checked statically and

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Both launch files run for real through ``launch`` and ``launch_ros``, headless (rviz off).
 
 Neither package is on PyPI, so this module is skipped where ``launch_ros`` cannot be

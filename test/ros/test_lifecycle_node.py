@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """perception_lifecycle_node driven through its lifecycle services over real DDS."""
 
 from __future__ import annotations

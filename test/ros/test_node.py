@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """perception_node as a separate process, driven over real DDS from this test process."""
 
 from __future__ import annotations

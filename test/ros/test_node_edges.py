@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """perception_node at its edges: bad parameters, floods of distinct bad input, huge frames."""
 
 from __future__ import annotations

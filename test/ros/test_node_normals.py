@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """A three-task model (the paper's ExpNYUD_three layout, imported) through the node over DDS."""
 
 from __future__ import annotations

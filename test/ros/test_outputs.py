@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Tests of the node's output messages: content, reuse of their memory, is_dense."""
 
 from mtl_perception.geometry import backproject, Intrinsics

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """perception.launch.py brought up by launch_testing (runs where launch_testing is installed).
 
 On this project's CI machine launch_testing cannot be installed and the module is skipped;

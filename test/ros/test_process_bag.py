@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """mtl_process_bag writes the node's outputs for every image of a bag, and scores depth."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """The rviz2 configurations follow the node into any namespace (launch argument)."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """The synthetic renderer: determinism, consistency of labels and depth, and true geometry."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Tests of the mtl_infer command, run as a real process on real files."""
 
 import subprocess

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """KITTI raw layout parsing and conversion to rosbag2, read back with rosbags."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Every shipped training configuration resolves against the defaults and names real datasets."""
 
 from __future__ import annotations

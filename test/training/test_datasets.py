@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Datasets read tiny fixtures written in each real on-disk format, and name broken files."""
 
 from __future__ import annotations

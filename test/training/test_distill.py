@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Hard distillation fills the missing modality with the teacher's predictions."""
 
 from __future__ import annotations

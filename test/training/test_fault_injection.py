@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Training killed with SIGKILL at random moments, then resumed, ends as if never interrupted.
 
 Real processes, real signals: ``mtl_train`` runs as a subprocess and is killed (-9) during

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Losses: berHu by hand, and masking per sample and per pixel."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Metrics against hand-computed cases."""
 
 from __future__ import annotations

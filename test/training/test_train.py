@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Real training: a step lowers the loss, a short run overfits, resume is exact, CLIs work."""
 
 from __future__ import annotations

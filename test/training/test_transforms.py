@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Joint transforms keep image, labels and depth aligned and metric depth consistent."""
 
 from __future__ import annotations

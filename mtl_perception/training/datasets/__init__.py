@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Datasets in the on-disk formats users already have, plus the synthetic default.
 
 ``build_dataset(spec)`` turns one entry of a configuration's ``data.train`` / ``data.val``

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Reading and writing dataset image files with errors that name the file at fault."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """KITTI: raw drives with depth-benchmark ground truth, and KITTI semantics.
 
 Depth (sparse LiDAR ground truth of the depth benchmark)::

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """NYUDv2 in the DenseTorch / hydranets layout.
 
 ``root/train_list_depth.txt`` lists one sample per line, tab-separated and relative to

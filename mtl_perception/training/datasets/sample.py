@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """The training sample: an image with optional labels, depth and normals, and which exist."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
 """Synthetic street frames by seed, rendered on demand and optionally cached as PNG files.
 
 The cache uses the KITTI conventions (``depth`` as uint16 metres x 256, 0 = invalid), so
