@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterator
+import importlib.util
 import logging
 import math
 from pathlib import Path
@@ -25,7 +26,6 @@ from mtl_perception.geometry import backproject, Intrinsics
 from mtl_perception.inference import Prediction, Predictor
 from mtl_perception.labels import get_class_set
 from mtl_perception.model import build_model
-from mtl_perception.tools.ply import write_semantic_ply
 from mtl_perception.visualize import (colourise_depth, colourise_labels,
                                       colourise_normals, legend, mosaic)
 import numpy as np
@@ -227,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f'--output {str(args.output)!r} is a file; name a folder')
         if args.intrinsics is not None:
             Intrinsics(*args.intrinsics, width=1, height=1)  # refuse before any output
+        if args.ply and importlib.util.find_spec('open3d') is None:
+            raise ValueError('--ply writes through Open3D, which is not installed: '
+                             'pip install open3d')
         files = collect_inputs(args.inputs)
         predictor = (untrained_predictor(args.device) if args.random_init else
                      load_predictor(args.model or default_model_path(), backend=args.backend,
@@ -266,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def write_frame_cloud(name: str, prediction: Prediction, args: argparse.Namespace) -> None:
     """Back-project one frame's depth and write its valid points as a semantic PLY."""
+    from mtl_perception.tools.ply import write_semantic_ply  # Open3D: only for --ply
     height, width = prediction.depth.shape
     intrinsics = intrinsics_for(width, height, args.intrinsics, args.hfov)
     points = backproject(torch.from_numpy(prediction.depth), intrinsics).numpy()
