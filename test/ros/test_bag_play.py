@@ -13,13 +13,13 @@ import time
 
 import cv2
 from mtl_perception.ros.conversions import image_to_rgb
-from mtl_perception.synthetic.kitti_layout import write_kitti_drive
-from mtl_perception.tools.kitti_to_bag import camera_topics, main as kitti_to_bag
+from mtl_perception.tools.kitti_to_bag import camera_topics
 import numpy as np
 import pytest
 import rclpy
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from ros_fixtures import kitti_bag, ros_domain
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image
 
@@ -30,21 +30,14 @@ TOPICS = camera_topics(2)
 @pytest.fixture(scope='module')
 def bag(tmp_path_factory):
     """Convert a five-frame synthetic KITTI drive into a bag."""
-    root = tmp_path_factory.mktemp('play')
-    drive = write_kitti_drive(root, seed=6, frames=5, width=48, height=16, with_depth=False,
-                              progress=False)
-    assert kitti_to_bag([str(drive), str(root / 'bag'), '--no-progress']) == 0
-    return root / 'bag', drive
+    return kitti_bag(tmp_path_factory.mktemp('play'), seed=6, frames=5, width=48, height=16)
 
 
 @pytest.fixture(scope='module')
 def domain():
     """Initialise rclpy on a domain of its own."""
-    domain_id = str(20 + (os.getpid() + 7) % 80)
-    os.environ['ROS_DOMAIN_ID'] = domain_id
-    rclpy.init()
-    yield domain_id
-    rclpy.shutdown()
+    with ros_domain(20 + (os.getpid() + 7) % 80) as domain_id:
+        yield domain_id
 
 
 def _play(domain_id, bag_path, *extra):

@@ -24,11 +24,10 @@ from ament_index_python.packages import (  # noqa: E402,I100
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from mtl_perception.ros.conversions import array_to_image  # noqa: E402
 from mtl_perception.synthetic import render_frame  # noqa: E402
-from mtl_perception.synthetic.kitti_layout import write_kitti_drive  # noqa: E402
-from mtl_perception.tools.kitti_to_bag import main as kitti_to_bag  # noqa: E402
 import rclpy  # noqa: E402
 from rclpy.node import Node  # noqa: E402
 from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy  # noqa: E402
+from ros_fixtures import kitti_bag, ros_domain  # noqa: E402
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
@@ -58,11 +57,8 @@ def share():
 @pytest.fixture(scope='module')
 def domain():
     """Initialise rclpy on a domain of its own."""
-    domain_id = str(100 + os.getpid() % 20)
-    os.environ['ROS_DOMAIN_ID'] = domain_id
-    rclpy.init()
-    yield domain_id
-    rclpy.shutdown()
+    with ros_domain(100 + os.getpid() % 20) as domain_id:
+        yield domain_id
 
 
 def _launch(share: str, name: str, *arguments: str) -> subprocess.Popen:
@@ -122,17 +118,14 @@ def test_the_perception_launch_brings_the_node_up_in_its_namespace_on_the_given_
 
 
 @pytest.fixture(scope='module')
-def kitti_bag(tmp_path_factory):
+def replay_bag(tmp_path_factory):
     """Convert a four-frame synthetic KITTI drive into a bag."""
-    root = tmp_path_factory.mktemp('replay')
-    drive = write_kitti_drive(root, seed=9, frames=4, width=160, height=48, with_depth=False,
-                              progress=False)
-    assert kitti_to_bag([str(drive), str(root / 'bag'), '--no-progress']) == 0
-    return root / 'bag'
+    return kitti_bag(tmp_path_factory.mktemp('replay'), seed=9, frames=4, width=160,
+                     height=48)[0]
 
 
 def test_the_kitti_replay_plays_only_once_the_node_is_ready_so_no_frame_is_lost(
-        share, domain, kitti_bag):
+        share, domain, replay_bag):
     node = Node('launch_test_replay')
     counts = []
 
@@ -142,7 +135,7 @@ def test_the_kitti_replay_plays_only_once_the_node_is_ready_so_no_frame_is_lost(
                 counts.append({value.key: value.value for value in status.values})
 
     node.create_subscription(DiagnosticArray, '/diagnostics', on_diagnostics, 10)
-    process = _launch(share, 'kitti_replay.launch.py', f'bag:={kitti_bag}', 'rviz:=false',
+    process = _launch(share, 'kitti_replay.launch.py', f'bag:={replay_bag}', 'rviz:=false',
                       'device:=cpu', 'player:=mtl_bag_play', 'rate:=0.5')
     try:
         _spin_until(node, lambda: bool(counts) and counts[-1]['frames_received'] == '4', 240,

@@ -20,6 +20,7 @@ from rcl_interfaces.srv import SetParameters
 import rclpy
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
+from ros_fixtures import ros_domain
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
@@ -35,10 +36,8 @@ def _domain_id() -> str:
 @pytest.fixture(scope='module')
 def ros_context():
     """Initialise rclpy on a domain of its own."""
-    os.environ['ROS_DOMAIN_ID'] = _domain_id()
-    rclpy.init()
-    yield
-    rclpy.shutdown()
+    with ros_domain(int(_domain_id())):
+        yield
 
 
 @pytest.fixture(scope='module')

@@ -1,0 +1,34 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
+"""Helpers the DDS test modules share: a DDS domain per module, a KITTI bag to play."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import contextlib
+import os
+from pathlib import Path
+
+from mtl_perception.synthetic.kitti_layout import write_kitti_drive
+from mtl_perception.tools.kitti_to_bag import main as kitti_to_bag
+import rclpy
+
+
+@contextlib.contextmanager
+def ros_domain(domain_id: int) -> Iterator[str]:
+    """Run rclpy in this process on DDS domain ``domain_id`` (children inherit it)."""
+    os.environ['ROS_DOMAIN_ID'] = str(domain_id)
+    rclpy.init()
+    try:
+        yield str(domain_id)
+    finally:
+        rclpy.shutdown()
+
+
+def kitti_bag(root: Path, *, seed: int, frames: int, width: int, height: int
+              ) -> tuple[Path, Path]:
+    """Render a synthetic KITTI drive (no depth) and convert it; return the bag and drive."""
+    drive = write_kitti_drive(root, seed=seed, frames=frames, width=width, height=height,
+                              with_depth=False, progress=False)
+    assert kitti_to_bag([str(drive), str(root / 'bag'), '--no-progress']) == 0
+    return root / 'bag', drive
