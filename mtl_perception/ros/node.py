@@ -107,6 +107,7 @@ class PerceptionCore:
     """
 
     predictor: AnyPredictor | None
+    builder: OutputBuilder | None
     outputs: _Outputs | None
 
     def _prepare(self, *, fixed_until: str) -> None:
@@ -120,7 +121,7 @@ class PerceptionCore:
         self._last_input = time.monotonic()
         self._entities: list[object] = []
         self._periodic_timers: dict[str, object] = {}
-        self.predictor, self.outputs, self.warm_up_ms = None, None, 0.0
+        self.predictor, self.builder, self.outputs, self.warm_up_ms = None, None, None, 0.0
         self.settings: NodeSettings = declare_settings(self, fixed_until=fixed_until)
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
@@ -135,8 +136,8 @@ class PerceptionCore:
         self.builder = OutputBuilder(self.predictor.palette, self.predictor.device)
 
     def release_model(self) -> None:
-        """Drop the network (and its GPU memory) so that it can be configured again."""
-        self.predictor = None
+        """Drop the network and the output buffers (and their GPU memory) until configured."""
+        self.predictor = self.builder = None
 
     def open_interfaces(self) -> None:
         """Create the publishers, subscriptions and timers; log the ready line."""
