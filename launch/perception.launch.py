@@ -47,7 +47,6 @@ def _arguments(share: str) -> list:
 def generate_launch_description():
     """Declare the arguments and start the node (and rviz2 if asked)."""
     share = get_package_share_directory('mtl_perception')
-    use_sim_time = ParameterValue(LaunchConfiguration('use_sim_time'), value_type=bool)
     node = Node(
         package='mtl_perception', executable='perception_node', name='mtl_perception',
         namespace=LaunchConfiguration('namespace'), output='screen', emulate_tty=True,
@@ -55,7 +54,7 @@ def generate_launch_description():
                     {'model': ParameterValue(LaunchConfiguration('model'), value_type=str),
                      'device': ParameterValue(LaunchConfiguration('device'), value_type=str),
                      'backend': ParameterValue(LaunchConfiguration('backend'), value_type=str),
-                     'use_sim_time': use_sim_time}],
+                     'use_sim_time': _use_sim_time()}],
         remappings=[('image', LaunchConfiguration('image_topic')),
                     ('camera_info', LaunchConfiguration('camera_info_topic'))])
     return LaunchDescription([*_arguments(share), node, OpaqueFunction(function=_rviz)])
@@ -69,7 +68,11 @@ def _rviz(context) -> list:
     prefix = settings['rviz_topic_prefix'] or topic_prefix(settings['namespace'])
     config = retarget(Path(settings['rviz_config']), prefix,
                       Path(tempfile.mkdtemp(prefix='mtl_perception_rviz_')))
-    use_sim_time = settings['use_sim_time'].lower() in ('true', '1')
     return [Node(package='rviz2', executable='rviz2', name='rviz2', output='screen',
                  arguments=['-d', str(config), '-f', settings['rviz_fixed_frame']],
-                 parameters=[{'use_sim_time': use_sim_time}])]
+                 parameters=[{'use_sim_time': _use_sim_time()}])]
+
+
+def _use_sim_time() -> ParameterValue:
+    """``use_sim_time`` as launch_ros parses a boolean, for the node and rviz2 alike."""
+    return ParameterValue(LaunchConfiguration('use_sim_time'), value_type=bool)
