@@ -14,14 +14,25 @@ from collections.abc import Iterator
 from mtl_perception.geometry import Intrinsics
 from mtl_perception.synthetic.renderer import CameraPose, render, SyntheticFrame
 from mtl_perception.synthetic.scene import CLASS_SET, generate_street, StreetScene
+from mtl_perception.synthetic.sensor import SensorResponse
 import numpy as np
+import torch
 
 DEFAULT_SIZE = (192, 640)
+# Bumped whenever the same seed renders differently, so that caches of older frames are not
+# mistaken for current ones.
+RENDERER_VERSION = 2
 FRAME_RATE_HZ = 10.0
 
-__all__ = ['CLASS_SET', 'CameraPose', 'DEFAULT_SIZE', 'FRAME_RATE_HZ', 'StreetScene',
-           'SyntheticFrame', 'generate_street', 'kitti_like_intrinsics', 'render',
+__all__ = ['CLASS_SET', 'CameraPose', 'DEFAULT_SIZE', 'FOCAL_RANGE', 'FRAME_RATE_HZ',
+           'RENDERER_VERSION', 'SensorResponse', 'StreetScene', 'SyntheticFrame',
+           'generate_street', 'kitti_like_intrinsics', 'random_intrinsics', 'render',
            'render_drive', 'render_frame']
+# Focal length as a share of the image width: KITTI's is 0.581 (81 degrees horizontally);
+# frames without given intrinsics draw from this range (76 to 86 degrees). Kept narrow on
+# purpose: one image cannot tell a longer lens from a nearer scene, so metric depth is only
+# learnable for focal lengths near the ones trained on (docs/synthetic.md).
+FOCAL_RANGE = (0.53, 0.64)
 
 
 def kitti_like_intrinsics(width: int = DEFAULT_SIZE[1], height: int = DEFAULT_SIZE[0]
@@ -35,11 +46,20 @@ def kitti_like_intrinsics(width: int = DEFAULT_SIZE[1], height: int = DEFAULT_SI
     return Intrinsics(focal, focal, (width - 1) / 2, 0.46 * height, width, height)
 
 
+def random_intrinsics(rng: np.random.Generator, width: int, height: int) -> Intrinsics:
+    """A camera of random focal length (``FOCAL_RANGE``) and slightly off-centre axis."""
+    focal = rng.uniform(*FOCAL_RANGE) * width
+    return Intrinsics(focal, focal, (width - 1) / 2 + rng.uniform(-0.02, 0.02) * width,
+                      rng.uniform(0.42, 0.52) * height, width, height)
+
+
 def _random_pose(rng: np.random.Generator, scene: StreetScene, z: float) -> CameraPose:
+    """A mounting as on a car (1.2-2.0 m up, 4 in 5) or on a small robot (0.5-1.2 m)."""
+    height = rng.uniform(1.2, 2.0) if rng.uniform() < 0.8 else rng.uniform(0.5, 1.2)
     return CameraPose(
-        x=scene.ego_x + rng.uniform(-0.5, 0.5), height=rng.uniform(1.4, 1.9), z=z,
-        yaw=rng.uniform(-0.06, 0.06), pitch=rng.uniform(-0.04, 0.06),
-        roll=rng.uniform(-0.02, 0.02))
+        x=scene.ego_x + rng.uniform(-0.5, 0.5), height=height, z=z,
+        yaw=rng.uniform(-0.06, 0.06), pitch=rng.uniform(-0.05, 0.10),
+        roll=rng.uniform(-0.03, 0.03))
 
 
 def render_frame(seed: int, *, width: int = DEFAULT_SIZE[1], height: int = DEFAULT_SIZE[0],
@@ -48,15 +68,16 @@ def render_frame(seed: int, *, width: int = DEFAULT_SIZE[1], height: int = DEFAU
     """Render one frame of a random street, identical for the same arguments.
 
     Args:
-        seed: Chooses the street, the camera placement and the sensor noise.
+        seed: Chooses the street, the camera (placement, focal length, response) and noise.
         width: Image width in pixels (ignored when ``intrinsics`` is given).
         height: Image height in pixels (ignored when ``intrinsics`` is given).
-        intrinsics: Camera; KITTI-like for the image size by default.
+        intrinsics: Camera; a random focal length in ``FOCAL_RANGE`` by default.
         max_depth: Depth beyond this is marked invalid.
     """
-    intrinsics = intrinsics or kitti_like_intrinsics(width, height)
+    rng = np.random.default_rng([seed, 1])
     scene = generate_street(seed)
-    pose = _random_pose(np.random.default_rng([seed, 1]), scene, 0.0)
+    pose = _random_pose(rng, scene, 0.0)
+    intrinsics = intrinsics or random_intrinsics(rng, width, height)
     return render(scene, pose, intrinsics, max_depth=max_depth, noise_seed=seed)
 
 
@@ -66,7 +87,8 @@ def render_drive(seed: int, frames: int, *, speed: float = 8.0,
                  camera_offset: float = 0.0) -> Iterator[SyntheticFrame]:
     """Yield ``frames`` frames of a drive down one street at ``FRAME_RATE_HZ``.
 
-    The camera keeps its mounting (height, pitch, roll) and drives straight ahead at
+    The camera keeps its mounting (height, pitch, roll) and response (exposure, white balance)
+    and drives straight ahead at
     ``speed`` metres per second with a slight steering sway, as a car-mounted camera does.
     ``camera_offset`` moves the camera sideways (metres, to the right) on the same rig, e.g.
     by KITTI's 0.54 m stereo baseline for the right camera.
@@ -75,6 +97,7 @@ def render_drive(seed: int, frames: int, *, speed: float = 8.0,
     step = speed / FRAME_RATE_HZ
     scene = generate_street(seed, drive_length=step * frames)
     mounting = _random_pose(np.random.default_rng([seed, 1]), scene, 0.0)
+    sensor = SensorResponse.random(torch.Generator().manual_seed(seed))
     for index in range(frames):
         sway = 0.2 * np.sin(index * 0.15)
         yaw = mounting.yaw * 0.3 - 0.03 * np.cos(index * 0.15)
@@ -82,4 +105,4 @@ def render_drive(seed: int, frames: int, *, speed: float = 8.0,
                           height=mounting.height, z=index * step + camera_offset * np.sin(yaw),
                           yaw=yaw, pitch=mounting.pitch, roll=mounting.roll)
         yield render(scene, pose, intrinsics, max_depth=max_depth,
-                     noise_seed=seed * 100003 + index)
+                     noise_seed=seed * 100003 + index, sensor=sensor)

@@ -4,8 +4,10 @@
 
 One ray per pixel centre, intersected with every box (slab test), sphere and the road plane
 in batched tensor operations; the nearest hit decides class, depth and surface. Surfaces are
-shaded with procedural textures (asphalt grain, lane markings, paving joints, windows, foliage
-noise), Lambert sun light, haze towards the horizon colour and sensor noise.
+shaded with procedural textures (asphalt grain, wear, tyre tracks and repair patches, lane
+markings, paving joints, brick courses, windows, stains, foliage noise), coloured Lambert sun
+light with patches of shade on the ground, haze towards the horizon colour and a cloudy sky;
+then a per-frame camera response (:mod:`mtl_perception.synthetic.sensor`) makes the pixels.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import math
 
 from mtl_perception.geometry import Intrinsics
 from mtl_perception.synthetic.scene import CLASS_SET, Material, StreetScene
+from mtl_perception.synthetic.sensor import SensorResponse
 import numpy as np
 import torch
 
@@ -111,6 +114,29 @@ def _cell_noise(points: torch.Tensor, scale: float) -> torch.Tensor:
     """Value per cube of side ``1 / scale`` in world space: grain that sticks to surfaces."""
     cells = torch.floor(points * scale)
     return _hash1(cells @ torch.tensor([1.0, 57.0, 113.0]) * 0.1)
+
+
+def _value_noise(coordinates: torch.Tensor, scale: float) -> torch.Tensor:
+    """Smooth noise in [0, 1) over 2-D ``coordinates`` with features ``1 / scale`` apart."""
+    scaled = coordinates * scale
+    cell = torch.floor(scaled)
+    fraction = scaled - cell
+    weight = fraction * fraction * (3 - 2 * fraction)
+    key = torch.tensor([1.0, 57.0])
+
+    def corner(dx: float, dy: float) -> torch.Tensor:
+        return _hash1((cell + torch.tensor([dx, dy])) @ key * 0.1)
+
+    top = corner(0, 0) + (corner(1, 0) - corner(0, 0)) * weight[:, 0]
+    bottom = corner(0, 1) + (corner(1, 1) - corner(0, 1)) * weight[:, 0]
+    return top + (bottom - top) * weight[:, 1]
+
+
+def _stains(points: torch.Tensor, scene: StreetScene) -> torch.Tensor:
+    """Multiplicative dirt and weathering around 1, on whichever plane a point lies."""
+    planar = points[:, [0, 2]] + points[:, 1:2] * torch.tensor([0.37, 0.71])
+    blotches = _value_noise(planar, 0.5) * 0.6 + _value_noise(planar, 2.3) * 0.4
+    return 1 + 0.25 * scene.texture_contrast * (blotches - 0.5)
 
 
 def _ray_directions(intrinsics: Intrinsics, pose: CameraPose) -> torch.Tensor:
@@ -244,6 +270,24 @@ def _markings(points: torch.Tensor, scene: StreetScene) -> torch.Tensor:
     return on_dash | on_solid
 
 
+def _asphalt(points: torch.Tensor, albedo: torch.Tensor, scene: StreetScene) -> torch.Tensor:
+    """Road surface: wear along the tyre tracks, repair patches, faded markings."""
+    x, z = points[:, 0:1], points[:, 2:3]
+    lanes = np.concatenate([scene.dashed_lines, scene.solid_lines]).astype(np.float32)
+    centres = torch.from_numpy(np.sort(lanes)[:-1] + np.diff(np.sort(lanes)) / 2)
+    wheel_offset = (x - centres).abs() - 0.85
+    tracks = torch.exp(-(wheel_offset / 0.3) ** 2).amax(-1, keepdim=True)
+    worn = albedo * (1 - 0.25 * scene.road_wear * tracks)
+    patch_cell = torch.floor(points[:, [0, 2]] / torch.tensor([2.5, 4.0]))
+    patch = _hash1(patch_cell @ torch.tensor([3.1, 17.3]))[:, None]
+    patched = patch < 0.15 * scene.road_wear
+    shade = 0.7 + 0.5 * _hash1(patch * 91.0)
+    worn = torch.where(patched, worn * shade, worn)
+    paint = torch.tensor([0.85, 0.85, 0.8]) * (1 - 0.5 * scene.road_wear
+                                               * _value_noise(torch.cat([x, z], 1), 1.5)[:, None])
+    return torch.where(_markings(points, scene)[:, None], torch.maximum(paint, worn), worn)
+
+
 def _albedo(points: torch.Tensor, normal: torch.Tensor, index: torch.Tensor,
             scene: StreetScene, tensors: _SceneTensors) -> torch.Tensor:
     """Surface colour before lighting, from each hit primitive's material."""
@@ -251,22 +295,24 @@ def _albedo(points: torch.Tensor, normal: torch.Tensor, index: torch.Tensor,
     material = tensors.materials[index]
     variation = tensors.variation[index][:, None]
     grain = _cell_noise(points, 20.0)[:, None]
-    albedo = base * (0.85 + 0.3 * grain)
+    albedo = base * (1 + scene.texture_contrast * 0.3 * (grain - 0.5))
+    albedo = albedo * _stains(points, scene)[:, None]
     is_up = normal[:, 1:2] > 0.5
     facing_x = normal[:, 0:1].abs() > 0.5
     along = torch.where(facing_x, points[:, 2:3], points[:, 0:1])
     height = points[:, 1:2]
 
-    asphalt = torch.where(_markings(points, scene)[:, None], torch.tensor([0.85, 0.85, 0.8]),
-                          albedo)
+    asphalt = _asphalt(points, albedo, scene)
     joints = (torch.frac(points[:, [0, 2]] / 0.6) < 0.06).any(-1, keepdim=True) & is_up
     pavement = torch.where(joints, albedo * 0.6, albedo)
+    courses = (torch.frac(height / 0.3) < 0.12) & (variation < 0.4)
+    albedo_facade = torch.where(courses, albedo * 0.75, albedo)
     spacing = 2.0 + 1.5 * variation
     floor = 2.8 + 0.8 * _hash1(variation * 7.0)
     in_window = ((torch.frac(along / spacing) - 0.5).abs() < 0.25) & \
         ((torch.frac(height / floor) - 0.55).abs() < 0.25) & (height > 2.5) & ~is_up
     glass = torch.tensor([0.12, 0.16, 0.22]) + 0.25 * scene_sky(scene)[None] * grain
-    facade = torch.where(is_up, albedo * 0.5, torch.where(in_window, glass, albedo))
+    facade = torch.where(is_up, albedo * 0.5, torch.where(in_window, glass, albedo_facade))
     leaves = base * (0.35 + 0.9 * _cell_noise(points, 9.0)[:, None]
                      * (0.6 + 0.4 * _cell_noise(points, 31.0)[:, None]))
     pillar = torch.frac(along / 1.3) < 0.12
@@ -289,15 +335,35 @@ def scene_sky(scene: StreetScene) -> torch.Tensor:
 
 
 def _sky(directions: torch.Tensor, scene: StreetScene) -> torch.Tensor:
-    elevation = torch.nn.functional.normalize(directions, dim=-1)[:, 1:2]
+    unit = torch.nn.functional.normalize(directions, dim=-1)
+    elevation = unit[:, 1:2]
     blend = (elevation * 3).clamp(0, 1)
     horizon = torch.from_numpy(scene.sky_horizon.astype(np.float32))
     zenith = torch.from_numpy(scene.sky_zenith.astype(np.float32))
-    return horizon + (zenith - horizon) * blend
+    sky = horizon + (zenith - horizon) * blend
+    dome = unit[:, [0, 2]] / elevation.clamp(min=0.05)
+    density = _value_noise(dome, 1.2) * 0.65 + _value_noise(dome, 4.0) * 0.35
+    cloud = ((density - (1 - scene.cloud_cover)) * 4).clamp(0, 1)[:, None]
+    grey = horizon.mean() * 1.1 * (0.8 + 0.2 * density[:, None])
+    return sky + (grey - sky) * cloud * 0.9
+
+
+def _sunlight(points: torch.Tensor, normal: torch.Tensor, scene: StreetScene) -> torch.Tensor:
+    """Direct sun per hit: Lambert, coloured, and shaded on the ground in soft patches."""
+    sun = torch.from_numpy(scene.sun.astype(np.float32))
+    lambert = (normal @ sun).clamp(min=0)
+    if scene.shadow_cover > 0:
+        ground = points[:, [0, 2]] * torch.tensor([1.0, 0.5])
+        shade = _value_noise(ground, 0.15) * 0.7 + _value_noise(ground, 0.6) * 0.3
+        lit = ((shade - scene.shadow_cover) * 8 + 0.5).clamp(0, 1)
+        lambert = torch.where(normal[:, 1] > 0.5, lambert * lit, lambert)
+    colour = torch.from_numpy(scene.sun_colour.astype(np.float32))
+    return lambert[:, None] * colour
 
 
 def render(scene: StreetScene, pose: CameraPose, intrinsics: Intrinsics, *,
-           max_depth: float = 80.0, noise_seed: int = 0) -> SyntheticFrame:
+           max_depth: float = 80.0, noise_seed: int = 0,
+           sensor: SensorResponse | None = None) -> SyntheticFrame:
     """Ray-cast one frame of ``scene`` from ``pose``.
 
     Args:
@@ -305,7 +371,8 @@ def render(scene: StreetScene, pose: CameraPose, intrinsics: Intrinsics, *,
         pose: Where the camera is.
         intrinsics: Pinhole camera; the frame has its width and height.
         max_depth: Depth beyond this many metres is marked invalid (NaN), like a sensor's range.
-        noise_seed: Seed of the sensor noise and exposure of this frame.
+        noise_seed: Seed of this frame's sensor noise (and of its response when none is given).
+        sensor: Camera response; drawn from ``noise_seed`` by default.
     """
     tensors = _SceneTensors(scene)
     origin = torch.tensor([pose.x, pose.height, pose.z], dtype=torch.float32)
@@ -320,20 +387,17 @@ def render(scene: StreetScene, pose: CameraPose, intrinsics: Intrinsics, *,
     index = torch.where(missed, len(tensors.class_ids) - 1, hits.index.reshape(-1))
     points = origin + distance.clamp(max=1e4)[:, None] * directions
     albedo = _albedo(points, normal, index, scene, tensors)
-    sun = torch.from_numpy(scene.sun.astype(np.float32))
-    light = scene.ambient + (1 - scene.ambient) * (normal @ sun).clamp(min=0)
-    colour = albedo * light[:, None]
+    light = scene.ambient + (1 - scene.ambient) * _sunlight(points, normal, scene)
+    colour = albedo * light
     horizon = torch.from_numpy(scene.sky_horizon.astype(np.float32))
     haze = 1 - torch.exp(-distance.clamp(max=1e4) / scene.haze_distance)[:, None]
     colour = colour + (horizon - colour) * haze
     colour = torch.where(missed[:, None], _sky(directions, scene), colour)
 
     generator = torch.Generator().manual_seed(noise_seed)
-    exposure = 0.8 + 0.4 * torch.rand(1, generator=generator)
-    sigma = 0.005 + 0.025 * torch.rand(1, generator=generator)
-    colour = colour * exposure + sigma * torch.randn(colour.shape, generator=generator)
+    sensor = sensor or SensorResponse.random(generator)
     shape = (intrinsics.height, intrinsics.width)
-    rgb = (colour.clamp(0, 1) ** (1 / 1.1) * 255 + 0.5).to(torch.uint8).reshape(*shape, 3)
+    rgb = sensor.apply(colour.reshape(*shape, 3), generator)
     depth = torch.where(missed | (distance > max_depth), math.nan, distance).reshape(shape)
     labels = tensors.class_ids[index].to(torch.uint8).reshape(shape)
     return SyntheticFrame(rgb.numpy(), depth.numpy(), labels.numpy(), intrinsics, pose.matrix())

@@ -77,6 +77,11 @@ class StreetScene:
         sky_zenith: Sky colour straight up; ``sky_horizon`` at the horizon.
         sky_horizon: Sky colour at the horizon (also the haze colour).
         haze_distance: Metres over which distant surfaces fade halfway into the haze.
+        sun_colour: Colour of direct sunlight (warmer when the sun is low).
+        road_wear: How much the asphalt varies: worn tyre tracks, stains, repair patches (0-1).
+        shadow_cover: Share of the ground in the shade of things off-screen (0-1).
+        texture_contrast: Strength of material grain and stains on every surface.
+        cloud_cover: Share of the sky covered by clouds (0-1).
     """
 
     road_half_width: float
@@ -92,6 +97,11 @@ class StreetScene:
     sky_zenith: np.ndarray
     sky_horizon: np.ndarray
     haze_distance: float
+    sun_colour: np.ndarray
+    road_wear: float
+    shadow_cover: float
+    texture_contrast: float
+    cloud_cover: float
 
 
 def _box(centre_x: float, bottom: float, centre_z: float, width: float, height: float,
@@ -270,6 +280,9 @@ class _StreetBuilder:
         zenith = np.array([0.3, 0.5, 0.85]) * self.rng.uniform(0.6, 1.2, 3)
         if self.rng.uniform() < 0.3:
             zenith = horizon * self.rng.uniform(0.7, 0.95)
+        sun = sun / np.linalg.norm(sun)
+        warmth = 1.0 - float(np.clip(sun[1], 0, 1))
+        sun_colour = np.array([1.0, 1.0 - 0.15 * warmth, 1.0 - 0.35 * warmth])
         return StreetScene(
             road_half_width=self.road_half_width, ego_x=self.ego_x,
             lane_width=self.lane_width,
@@ -278,9 +291,13 @@ class _StreetBuilder:
             ambient=float(self.rng.uniform(0.3, 0.6)),
             boxes=Primitives.from_rows(self.boxes, 6),
             spheres=Primitives.from_rows(self.spheres, 4),
-            asphalt=_grey(self.rng, 0.18, 0.42), sun=sun / np.linalg.norm(sun),
+            asphalt=_grey(self.rng, 0.18, 0.42), sun=sun,
             sky_zenith=np.clip(zenith, 0, 1), sky_horizon=np.clip(horizon, 0, 1),
-            haze_distance=float(self.rng.uniform(60, 250)))
+            haze_distance=float(self.rng.uniform(60, 250)), sun_colour=sun_colour,
+            road_wear=float(self.rng.uniform(0, 1)),
+            shadow_cover=float(self.rng.choice([0.0, self.rng.uniform(0.1, 0.5)])),
+            texture_contrast=float(self.rng.uniform(0.5, 1.5)),
+            cloud_cover=float(self.rng.uniform(0, 0.8)))
 
 
 def generate_street(seed: int, drive_length: float = 0.0) -> StreetScene:

@@ -32,6 +32,13 @@ def _training_summary(run: Path) -> dict[str, float]:
             'train_seconds': round(sum(float(r['seconds']) for r in rows), 1)}
 
 
+def _training_data(config: dict) -> str:
+    """Name the synthetic seed ranges a run trained on, e.g. ``seeds 0..2999``."""
+    ranges = [f'{spec["seeds"][0]}..{spec["seeds"][1] - 1}' for spec in config['data']['train']
+              if spec.get('type') == 'synthetic' and 'seeds' in spec]
+    return f'training used seeds {", ".join(ranges)}' if ranges else 'no synthetic training'
+
+
 def export(run: Path, output: Path, *, seed: int, frames: int,
            curves: Path | None = None) -> dict[str, object]:
     """Write ``run/best.pt`` to ``output`` in float16 with metrics of exactly those weights.
@@ -44,11 +51,12 @@ def export(run: Path, output: Path, *, seed: int, frames: int,
     shipped = load_checkpoint(output)
     predictor = Predictor(shipped.model, shipped.metadata, device='cpu', half=False)
     height, width = DEFAULT_SIZE
+    trained_on = _training_data(checkpoint.metadata.created_by['config'])
     held_out = evaluate(predictor, SyntheticDataset(range(seed, seed + frames)),
                         description='held-out evaluation')
     metrics = {
         'held_out': {**held_out, 'data': f'synthetic seeds {seed}..{seed + frames - 1} at '
-                     f'{width}x{height} (training used seeds 0..1999)'},
+                     f'{width}x{height} ({trained_on})'},
         'validation_during_training': checkpoint.metadata.metrics,
         'training': _training_summary(run),
     }

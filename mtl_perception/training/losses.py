@@ -10,6 +10,7 @@ so a batch mixing depth-only and labels-only samples trains both heads correctly
 from __future__ import annotations
 
 from mtl_perception.labels import IGNORE_ID
+from mtl_perception.training.segmentation_losses import CrossEntropy, SegmentationCriterion
 import torch
 from torch.nn import functional as F
 
@@ -36,13 +37,17 @@ class MultiTaskLoss:
         depth_weight: Weight of the berHu term.
         log_depth: Compare log depths instead of metres: every pixel's error is relative, so
             a street's 80 m far field does not drown the metres near the camera.
+        normals_weight: Weight of the normals term (networks with a normals head).
+        segmentation_criterion: Labels loss (:mod:`.segmentation_losses`); cross-entropy.
     """
 
     def __init__(self, segmentation_weight: float = 1.0, depth_weight: float = 1.0, *,
-                 log_depth: bool = False, normals_weight: float = 1.0) -> None:
+                 log_depth: bool = False, normals_weight: float = 1.0,
+                 segmentation_criterion: SegmentationCriterion | None = None) -> None:
         self.weights = {'segmentation': segmentation_weight, 'depth': depth_weight,
                         'normals': normals_weight}
         self.log_depth = log_depth
+        self.segmentation_criterion = segmentation_criterion or CrossEntropy()
 
     def __call__(self, outputs: dict[str, torch.Tensor],
                  batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -61,7 +66,7 @@ class MultiTaskLoss:
                                align_corners=False)
         labels = batch['labels'].masked_fill(~batch['has_labels'].view(-1, 1, 1), IGNORE_ID)
         if (labels != IGNORE_ID).any():
-            segmentation = F.cross_entropy(logits, labels, ignore_index=IGNORE_ID)
+            segmentation = self.segmentation_criterion(logits, labels)
         else:
             segmentation = logits.sum() * 0.0
         depth = F.interpolate(outputs['depth'].float(), size=size, mode='bilinear',

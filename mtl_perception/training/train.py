@@ -33,6 +33,7 @@ from mtl_perception.training.datasets import build_datasets
 from mtl_perception.training.distributed import DistributedContext, init_distributed
 from mtl_perception.training.evaluate import evaluate
 from mtl_perception.training.losses import MultiTaskLoss
+from mtl_perception.training.segmentation_losses import build_segmentation_criterion
 from mtl_perception.training.plots import plot_training_curves
 from mtl_perception.training.transforms import training_transform
 from mtl_perception.visualize import colourise_depth, colourise_labels, mosaic
@@ -59,7 +60,7 @@ def validation_score(metrics: dict[str, float]) -> float:
 
 
 def _metadata(config: dict[str, Any], class_set: ClassSet, command: str,
-              metrics: dict[str, Any]) -> ModelMetadata:
+              metrics: dict[str, Any], derived: dict[str, Any]) -> ModelMetadata:
     data = config['data']
     return ModelMetadata(
         arch=config['model']['arch'], arch_kwargs=dict(config['model']['arch_kwargs']),
@@ -67,7 +68,7 @@ def _metadata(config: dict[str, Any], class_set: ClassSet, command: str,
         class_names=class_set.names, palette=class_set.colours,
         input_size=tuple(data['input_size']), depth_range=tuple(data['depth_range']),
         dataset='+'.join(spec['type'] for spec in data['train']), metrics=metrics,
-        created_by={'command': command, 'config': config})
+        created_by={'command': command, 'config': config, **derived})
 
 
 def _param_groups(model: nn.Module, train: dict[str, Any]) -> list[dict[str, Any]]:
@@ -136,17 +137,25 @@ class Trainer:
             self.optimizer, _schedule(total, int(self.train_config['warmup_steps'])))
         self.amp = bool(self.train_config['amp']) and self.device.type == 'cuda'
         self.scaler = torch.amp.GradScaler('cuda', enabled=self.amp)
+        criterion, self.criterion_details = build_segmentation_criterion(
+            self.train_config['segmentation_loss'], self.train_set, self.class_set.num_classes,
+            progress=self.progress)
+        if self.criterion_details:
+            LOGGER.info('segmentation loss: %s', self.criterion_details)
         self.loss = MultiTaskLoss(float(self.train_config['segmentation_weight']),
                                   float(self.train_config['depth_weight']),
                                   log_depth=bool(self.train_config['log_depth']),
-                                  normals_weight=float(self.train_config['normals_weight']))
+                                  normals_weight=float(self.train_config['normals_weight']),
+                                  segmentation_criterion=criterion)
         self.epoch, self.step, self.best_score = 0, 0, -math.inf
         self.writer: SummaryWriter | None = None
 
     def _datasets(self) -> tuple[Dataset, Dataset]:
         data = self.config['data']
-        transform = training_transform(data['input_size'], base_size=data['base_size'],
-                                       scale=tuple(data['scale']), jitter=data['colour_jitter'])
+        crop = data['crop_size'] or data['input_size']
+        transform = training_transform(crop, base_size=data['base_size'],
+                                       scale=tuple(data['scale']), jitter=data['colour_jitter'],
+                                       blur_and_jpeg=data['blur_and_jpeg'])
         train_set = build_datasets(data['train'], self.class_set, transform)
         val_set = build_datasets(data['val'], self.class_set)
         if self.context.is_main:
@@ -285,7 +294,8 @@ class Trainer:
 
     def metadata(self, metrics: dict[str, Any] | None = None) -> ModelMetadata:
         """Return the checkpoint metadata of this run (with ``metrics`` when known)."""
-        return _metadata(self.config, self.class_set, self.command, metrics or {})
+        return _metadata(self.config, self.class_set, self.command, metrics or {},
+                         self.criterion_details)
 
     def validate(self) -> dict[str, Any]:
         """Metrics of the current weights on the validation set, through the Predictor."""

@@ -13,11 +13,14 @@ with what the network sees.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+import io
 import math
 
 from mtl_perception.labels import IGNORE_ID
 from mtl_perception.training.datasets.sample import Sample
 from mtl_perception.training.errors import TrainingConfigError
+import numpy as np
+from PIL import Image
 import torch
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as F
@@ -120,6 +123,40 @@ class ColourJitter:
         return {**sample, 'image': self.jitter(sample['image'])}
 
 
+class BlurAndJpeg:
+    """Degrade the image only, as cheap lenses and compressed camera streams do.
+
+    A Gaussian blur (probability ``p_blur``, sigma up to ``max_sigma``) and a JPEG round trip
+    (probability ``p_jpeg``, quality in ``quality``): a network that has only seen crisp,
+    losslessly stored frames reads blocking and softness as texture.
+    """
+
+    def __init__(self, p_blur: float = 0.3, max_sigma: float = 1.2, p_jpeg: float = 0.4,
+                 quality: tuple[int, int] = (30, 95)) -> None:
+        self.p_blur, self.p_jpeg = p_blur, p_jpeg
+        self.blur = v2.GaussianBlur(5, sigma=(0.1, max_sigma))
+        self.quality = quality
+
+    def __call__(self, sample: Sample) -> Sample:
+        """Return the transformed sample."""
+        image = sample['image']
+        if float(torch.rand(())) < self.p_blur:
+            image = self.blur(image)
+        if float(torch.rand(())) < self.p_jpeg:
+            quality = int(torch.randint(self.quality[0], self.quality[1] + 1, ()))
+            image = _jpeg_round_trip(image, quality)
+        return {**sample, 'image': image}
+
+
+def _jpeg_round_trip(image: torch.Tensor, quality: int) -> torch.Tensor:
+    """Encode ``(3, H, W)`` uint8 as JPEG at ``quality`` and decode it again (with Pillow)."""
+    stream = io.BytesIO()
+    Image.fromarray(image.permute(1, 2, 0).numpy()).save(stream, format='JPEG', quality=quality)
+    stream.seek(0)
+    decoded = np.asarray(Image.open(stream).convert('RGB'))
+    return torch.from_numpy(decoded.copy()).permute(2, 0, 1)
+
+
 class Compose:
     """Apply transforms in order."""
 
@@ -135,7 +172,7 @@ class Compose:
 
 def training_transform(input_size: Sequence[int], *, base_size: Sequence[int] | None = None,
                        scale: tuple[float, float] = (0.8, 1.25),
-                       jitter: bool = True) -> Compose:
+                       jitter: bool = True, blur_and_jpeg: bool = False) -> Compose:
     """Build the standard augmentation: optional resize to ``base_size``, zoom, crop, flip, jitter.
 
     Args:
@@ -143,6 +180,7 @@ def training_transform(input_size: Sequence[int], *, base_size: Sequence[int] | 
         base_size: Resize here first (the size the predictor would resize frames to).
         scale: Zoom range after the base resize.
         jitter: Add colour jitter.
+        blur_and_jpeg: Add random blur and JPEG compression (:class:`BlurAndJpeg`).
     """
     steps: list[Callable[[Sample], Sample]] = []
     if base_size is not None:
@@ -152,4 +190,6 @@ def training_transform(input_size: Sequence[int], *, base_size: Sequence[int] | 
     steps += [RandomCrop(input_size), RandomHorizontalFlip()]
     if jitter:
         steps.append(ColourJitter())
+    if blur_and_jpeg:
+        steps.append(BlurAndJpeg())
     return Compose(steps)

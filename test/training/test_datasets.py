@@ -8,6 +8,7 @@ from pathlib import Path
 
 import cv2
 from mtl_perception.labels import get_class_set, IGNORE_ID
+from mtl_perception.synthetic import RENDERER_VERSION
 from mtl_perception.training.datasets import (
     build_dataset, build_datasets, KittiDepthDataset, KittiSemanticsDataset, NyudDataset,
     SyntheticDataset
@@ -163,6 +164,7 @@ def test_synthetic_frames_come_back_from_the_cache_identical_up_to_depth_quantis
     cached = SyntheticDataset([4], size=(32, 96), cache_dir=tmp_path)
     cached.prepare(progress=False)
     assert len(list(tmp_path.rglob('*.png'))) == 3
+    assert (tmp_path / f'v{RENDERER_VERSION}-96x32' / 'rgb' / '00000004.png').is_file()
     again = cached[0]
     assert torch.equal(fresh['image'], again['image'])
     assert torch.equal(fresh['labels'], again['labels'])

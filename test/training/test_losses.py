@@ -5,9 +5,16 @@
 from __future__ import annotations
 
 from mtl_perception.labels import IGNORE_ID
+from mtl_perception.training.datasets.synthetic import SyntheticDataset
+from mtl_perception.training.errors import TrainingConfigError
 from mtl_perception.training.losses import berhu, MultiTaskLoss
+from mtl_perception.training.segmentation_losses import (
+    balanced_weights, build_segmentation_criterion, class_frequencies, HardPixelCrossEntropy
+)
+import numpy as np
 import pytest
 import torch
+from torch.nn import functional as F
 
 
 def test_berhu_is_l1_below_the_threshold_and_scaled_l2_above():
@@ -118,3 +125,47 @@ def test_samples_without_normals_are_masked_and_still_give_a_gradient():
 
 def test_a_two_task_network_has_no_normals_term():
     assert 'normals' not in MultiTaskLoss()(_outputs(), _batch([True, True], [True, True]))
+
+
+def test_hard_pixel_mining_averages_only_the_misjudged_pixels():
+    labels = torch.tensor([[[0, 0, 1, 1]]])
+    logits = torch.zeros(1, 2, 1, 4)
+    logits[0, 0, 0, :2] = 10.0          # two easy pixels, confidently right
+    logits[0, 0, 0, 2:] = 1.0           # two hard ones: class 0 favoured, truth is 1
+    criterion = HardPixelCrossEntropy(threshold=0.7, min_fraction=0.1)
+    hard = F.cross_entropy(logits, labels, reduction='none')[0, 0, 2:]
+    assert float(criterion(logits, labels)) == pytest.approx(float(hard.mean()))
+    assert float(criterion(logits, labels)) > float(F.cross_entropy(logits, labels))
+
+
+def test_hard_pixel_mining_keeps_the_hardest_share_when_every_pixel_is_easy():
+    labels = torch.tensor([[[0, 0, 0, 0]]])
+    logits = torch.zeros(1, 2, 1, 4)
+    logits[0, 0, 0] = torch.tensor([9.0, 8.0, 7.0, 6.0])
+    value = HardPixelCrossEntropy(threshold=0.7, min_fraction=0.5)(logits, labels)
+    per_pixel = F.cross_entropy(logits, labels, reduction='none')[0, 0]
+    assert float(value) == pytest.approx(float(per_pixel[2:].mean()))
+    assert float(value) > 0
+
+
+def test_balanced_weights_favour_rare_classes_within_a_bound():
+    weights = balanced_weights(torch.tensor([0.6, 0.39, 0.01, 0.0]))
+    assert weights[0] < weights[1] < weights[2] < weights[3]
+    assert weights[3] / weights[0] < 60
+
+
+def test_class_frequencies_count_labelled_pixels_of_the_training_set():
+    dataset = SyntheticDataset(range(3), size=(16, 48))
+    frequencies = class_frequencies(dataset, 8, progress=False)
+    labels = torch.cat([dataset[i]['labels'].reshape(-1).long() for i in range(3)])
+    np.testing.assert_allclose(frequencies.numpy(),
+                               torch.bincount(labels, minlength=8).double().numpy() / labels.numel())
+
+
+def test_the_configured_criterion_is_built_by_name_and_typos_are_refused():
+    assert isinstance(build_segmentation_criterion('ohem')[0], HardPixelCrossEntropy)
+    criterion, details = build_segmentation_criterion(
+        'balanced', SyntheticDataset(range(2), size=(16, 48)), 8, progress=False)
+    assert len(details['class_weights']) == 8
+    with pytest.raises(TrainingConfigError, match="unknown train.segmentation_loss 'focal'"):
+        build_segmentation_criterion('focal')

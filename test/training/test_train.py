@@ -221,3 +221,10 @@ def test_mtl_eval_refuses_zero_frames_and_writes_strict_json(tmp_path, checkpoin
         assert json.loads(text, parse_constant=refuse)['frames'] == 1
     assert json_safe({'miou': math.nan, 'iou': [math.inf, 0.5], 'n': 3}) == {
         'miou': None, 'iou': [None, 0.5], 'n': 3}
+
+
+def test_crops_train_at_the_crop_size_and_the_checkpoint_keeps_the_whole_input_size(tmp_path):
+    trainer = _trainer(tmp_path, 'data.crop_size=[32, 48]', 'train.segmentation_loss=ohem')
+    assert tuple(trainer.train_set[0]['image'].shape[-2:]) == (32, 48)
+    assert trainer.metadata().input_size == (32, 96)
+    assert trainer._step(next(iter(trainer._loader(0))))['total'] > 0

@@ -8,7 +8,7 @@ from mtl_perception.labels import IGNORE_ID
 from mtl_perception.training.datasets import make_sample
 from mtl_perception.training.errors import TrainingConfigError
 from mtl_perception.training.transforms import (
-    RandomCrop, RandomHorizontalFlip, RandomScale, Resize, training_transform
+    BlurAndJpeg, RandomCrop, RandomHorizontalFlip, RandomScale, Resize, training_transform
 )
 import numpy as np
 import pytest
@@ -81,3 +81,16 @@ def test_a_flip_mirrors_normals_and_a_padded_crop_marks_them_invalid():
     cropped = RandomCrop((6, 6))(sample)
     assert cropped['normals'].shape == (3, 6, 6)
     assert (cropped['normals'].norm(dim=0) > 0).sum() == 4 * 6
+
+
+def test_blur_and_jpeg_degrade_the_image_and_leave_labels_and_depth_alone(sample):
+    torch.manual_seed(0)
+    rgb = np.random.default_rng(0).integers(0, 255, (32, 48, 3), dtype=np.uint8)
+    textured = make_sample(rgb, np.zeros((32, 48), np.uint8), np.ones((32, 48), np.float32))
+    degraded = BlurAndJpeg(p_blur=1.0, p_jpeg=1.0)(textured)
+    assert degraded['image'].dtype == torch.uint8
+    assert (degraded['image'].float() - textured['image'].float()).abs().mean() > 10
+    assert torch.equal(degraded['labels'], textured['labels'])
+    assert torch.equal(degraded['depth'], textured['depth'])
+    assert torch.equal(BlurAndJpeg(p_blur=0.0, p_jpeg=0.0)(textured)['image'],
+                       textured['image'])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mtl_perception.synthetic import DEFAULT_SIZE, render_frame
+from mtl_perception.synthetic import DEFAULT_SIZE, render_frame, RENDERER_VERSION
 from mtl_perception.training.datasets.files import (
     depth_to_png, read_depth, read_mask, read_rgb, write_png
 )
@@ -28,7 +28,8 @@ class SyntheticDataset(Dataset):
     Args:
         seeds: Which frames; disjoint seed ranges give disjoint train and test sets.
         size: ``(height, width)`` of the rendered frames.
-        cache_dir: Folder to keep rendered frames in (``None`` renders every time).
+        cache_dir: Folder to keep rendered frames in (``None`` renders every time); one
+            subfolder per renderer version and size.
         transform: Joint transform applied to each :class:`Sample`.
     """
 
@@ -37,7 +38,8 @@ class SyntheticDataset(Dataset):
                  transform: Callable[[Sample], Sample] | None = None) -> None:
         self.seeds = list(seeds)
         self.size = tuple(size)
-        self.cache_dir = Path(cache_dir) / f'{self.size[1]}x{self.size[0]}' if cache_dir else None
+        folder = f'v{RENDERER_VERSION}-{self.size[1]}x{self.size[0]}'
+        self.cache_dir = Path(cache_dir) / folder if cache_dir else None
         self.transform = transform
 
     def __len__(self) -> int:
