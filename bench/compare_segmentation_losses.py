@@ -3,6 +3,7 @@
 """Choose the default weights' segmentation loss by measurement: short runs side by side.
 
 Usage: python bench/compare_segmentation_losses.py [--steps N] [--losses ohem balanced ...]
+       [--report-only]
 Each loss trains the default configuration (config/train_synthetic.yaml) for the same ``N``
 steps from the same seed, all runs at once with one CPU thread each, then its validation
 figures (mIoU and the IoU of the thin and rare classes) are written as a table between the
@@ -40,7 +41,8 @@ def _train(loss: str, steps: int, output: Path) -> subprocess.Popen:
 def _row(loss: str, run: Path, names: list[str]) -> str:
     metadata = load_checkpoint(run / 'last.pt').metadata
     metrics = metadata.metrics['validation']
-    iou = dict(zip(names, metrics['iou_per_class']))
+    iou = metrics['iou_per_class']
+    iou = iou if isinstance(iou, dict) else dict(zip(names, iou))
     cells = [loss, f'{metrics["miou"]:.3f}', *(f'{iou[n]:.3f}' for n in names),
              f'{metrics["delta1"]:.3f}', f'{metrics["abs_rel"]:.3f}']
     return '| ' + ' | '.join(cells) + ' |'
@@ -54,10 +56,13 @@ def main() -> int:
                         choices=SEGMENTATION_LOSSES)
     parser.add_argument('--output', type=Path, default=ROOT / 'runs' / 'loss_comparison')
     parser.add_argument('--doc', type=Path, default=ROOT / 'docs' / 'training.md')
+    parser.add_argument('--report-only', action='store_true',
+                        help='do not train: tabulate the runs already in --output')
     args = parser.parse_args()
     args.output.mkdir(parents=True, exist_ok=True)
     runs = {loss: args.output / loss for loss in args.losses}
-    processes = {loss: _train(loss, args.steps, run) for loss, run in runs.items()}
+    processes = {} if args.report_only else {
+        loss: _train(loss, args.steps, run) for loss, run in runs.items()}
     failed = [loss for loss, process in processes.items() if process.wait() != 0]
     if failed:
         print(f'compare_segmentation_losses: training failed for {failed}; see '

@@ -18,7 +18,7 @@ from mtl_perception.model.complexity import count_multiply_adds, count_parameter
 PAPER_PARAMETERS = 3_070_057
 PAPER_MULTIPLY_ADDS = 6.5e9
 SIZES = ((480, 640, 'NYUDv2 / paper reference'), (375, 1242, 'KITTI raw'),
-         (96, 320, 'input size of the default weights (synthetic, KITTI aspect)'))
+         (192, 640, 'input size of the default weights (synthetic, KITTI aspect)'))
 BEGIN, END = '<!-- complexity:begin -->', '<!-- complexity:end -->'
 
 

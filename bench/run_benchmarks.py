@@ -41,7 +41,7 @@ from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
 FORWARD_SIZES = ((480, 640, 'paper reference'), (375, 1242, 'KITTI raw'),
-                 (96, 320, 'default weights input'))
+                 (192, 640, 'default weights input'), (96, 320, 'first default weights input'))
 SECTIONS = ('forward', 'predictor_stages', 'fusion', 'node', 'training')
 LAYOUTS = (('NCHW', torch.contiguous_format), ('NHWC', torch.channels_last))
 
@@ -296,8 +296,8 @@ def bench_training(steps: int) -> dict[str, object]:
         batch = int(config['train']['batch_size'])
         results[layout] = {'images_per_second': 1000.0 * batch / timing['median_ms'],
                            **timing}
-        results.update(batch_size=batch, input_size='x'.join(
-            map(str, config['data']['input_size'][::-1])))
+        crop = config['data']['crop_size'] or config['data']['input_size']
+        results.update(batch_size=batch, input_size='x'.join(map(str, crop[::-1])))
     return results
 
 

@@ -21,7 +21,7 @@ from mtl_perception.synthetic import render_frame
 import numpy as np
 import torch
 
-SIZES = ((192, 640, 'default (KITTI field of view)'), (96, 320, 'network input'),
+SIZES = ((192, 640, 'default (KITTI field of view), network input'), (96, 320, 'small'),
          (375, 1242, 'KITTI raw size'))
 BEGIN, END = '<!-- render-speed:begin -->', '<!-- render-speed:end -->'
 

@@ -47,14 +47,14 @@ def kitti_like_intrinsics(width: int = DEFAULT_SIZE[1], height: int = DEFAULT_SI
 
 
 def random_intrinsics(rng: np.random.Generator, width: int, height: int) -> Intrinsics:
-    """A camera of random focal length (``FOCAL_RANGE``) and slightly off-centre axis."""
+    """Draw a camera of focal length in ``FOCAL_RANGE`` with a slightly off-centre axis."""
     focal = rng.uniform(*FOCAL_RANGE) * width
     return Intrinsics(focal, focal, (width - 1) / 2 + rng.uniform(-0.02, 0.02) * width,
                       rng.uniform(0.42, 0.52) * height, width, height)
 
 
 def _random_pose(rng: np.random.Generator, scene: StreetScene, z: float) -> CameraPose:
-    """A mounting as on a car (1.2-2.0 m up, 4 in 5) or on a small robot (0.5-1.2 m)."""
+    """Draw a mounting as on a car (1.2-2.0 m up, 4 in 5) or a small robot (0.5-1.2 m)."""
     height = rng.uniform(1.2, 2.0) if rng.uniform() < 0.8 else rng.uniform(0.5, 1.2)
     return CameraPose(
         x=scene.ego_x + rng.uniform(-0.5, 0.5), height=height, z=z,

@@ -71,7 +71,7 @@ class HardPixelCrossEntropy:
 
 def class_frequencies(dataset: Dataset, num_classes: int, *, samples: int = 400,
                       progress: bool = True) -> torch.Tensor:
-    """Share of labelled pixels per class, over up to ``samples`` evenly spread samples."""
+    """Share of labelled pixels per class, over every ``len // samples``-th sample."""
     counts = torch.zeros(num_classes, dtype=torch.float64)
     step = max(1, len(dataset) // samples)
     indices = range(0, len(dataset), step)
@@ -88,7 +88,7 @@ def class_frequencies(dataset: Dataset, num_classes: int, *, samples: int = 400,
 
 
 def balanced_weights(frequencies: torch.Tensor) -> list[float]:
-    """ENet's ``1 / ln(1.02 + p)`` per class, scaled so a typical pixel's weight stays 1.
+    """Weigh each class by ENet's ``1 / ln(1.02 + p)``, scaled so a mean pixel's stays 1.
 
     Bounded (at most about 50 for an absent class), unlike plain inverse frequency, which
     lets a class seen in a handful of pixels dominate the loss.

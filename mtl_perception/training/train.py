@@ -33,8 +33,8 @@ from mtl_perception.training.datasets import build_datasets
 from mtl_perception.training.distributed import DistributedContext, init_distributed
 from mtl_perception.training.evaluate import evaluate
 from mtl_perception.training.losses import MultiTaskLoss
-from mtl_perception.training.segmentation_losses import build_segmentation_criterion
 from mtl_perception.training.plots import plot_training_curves
+from mtl_perception.training.segmentation_losses import build_segmentation_criterion
 from mtl_perception.training.transforms import training_transform
 from mtl_perception.visualize import colourise_depth, colourise_labels, mosaic
 import numpy as np

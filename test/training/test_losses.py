@@ -158,8 +158,8 @@ def test_class_frequencies_count_labelled_pixels_of_the_training_set():
     dataset = SyntheticDataset(range(3), size=(16, 48))
     frequencies = class_frequencies(dataset, 8, progress=False)
     labels = torch.cat([dataset[i]['labels'].reshape(-1).long() for i in range(3)])
-    np.testing.assert_allclose(frequencies.numpy(),
-                               torch.bincount(labels, minlength=8).double().numpy() / labels.numel())
+    counts = torch.bincount(labels, minlength=8).double().numpy()
+    np.testing.assert_allclose(frequencies.numpy(), counts / labels.numel())
 
 
 def test_the_configured_criterion_is_built_by_name_and_typos_are_refused():
