@@ -93,7 +93,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     """Resolve the configuration: defaults, then the YAML file, then each override.
 
     Raises:
-        TrainingConfigError: Unreadable file, unknown keys or malformed overrides.
+        TrainingConfigError: Unreadable file, unknown keys, malformed overrides or image sizes.
     """
     config = copy.deepcopy(DEFAULTS)
     if path is not None:
@@ -107,7 +107,27 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         config = _merge(config, loaded, '')
     for override in overrides or []:
         config = _merge(config, parse_override(override), '')
+    _check_sizes(config['data'])
     return config
+
+
+# The encoder halves the resolution five times; smaller sides leave nothing to convolve.
+MIN_SIDE = 32
+
+
+def _check_sizes(data: dict[str, Any]) -> None:
+    """Refuse image sizes that are not ``[height, width]`` of whole numbers >= ``MIN_SIDE``."""
+    for key in ('input_size', 'base_size', 'crop_size'):
+        value = data[key]
+        if value is None and key != 'input_size':
+            continue
+        valid = (isinstance(value, (list, tuple)) and len(value) == 2
+                 and all(isinstance(v, int) and not isinstance(v, bool) and v >= MIN_SIDE
+                         for v in value))
+        if not valid:
+            raise TrainingConfigError(
+                f'data.{key} must be [height, width] in whole pixels, each at least '
+                f'{MIN_SIDE}, got {value!r}')
 
 
 def save_config(config: dict[str, Any], path: Path) -> None:
