@@ -34,8 +34,9 @@ def _train(loss: str, steps: int, output: Path) -> subprocess.Popen:
                str(ROOT / 'config' / 'train_synthetic.yaml'), '--output', str(output),
                '--no-progress', *[item for o in overrides for item in ('--set', o)]]
     environment = {**os.environ, 'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
-    return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL,
-                            stderr=open(output.with_suffix('.log'), 'w'))
+    with output.with_suffix('.log').open('w') as log:
+        return subprocess.Popen(command, cwd=ROOT, env=environment,
+                                stdout=subprocess.DEVNULL, stderr=log)
 
 
 def _row(loss: str, run: Path, names: list[str]) -> str:
