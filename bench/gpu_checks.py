@@ -28,9 +28,9 @@ import tempfile
 
 from mtl_perception.checkpoint import load_checkpoint
 from mtl_perception.default_model import default_model_path
-from mtl_perception.engines.factory import load_predictor
+from mtl_perception.engines.loading import load_engine
 from mtl_perception.engines.onnxruntime_engine import tensorrt_libraries_found
-from mtl_perception.inference import Predictor
+from mtl_perception.engines.torch_engine import Predictor
 from mtl_perception.synthetic import kitti_like_intrinsics, render_frame
 import numpy as np
 from run_benchmarks import (_cuda_forward_rows, _onnxruntime_forward_rows, bench_predictor_stages,
@@ -65,8 +65,8 @@ def check_predictors(model: Path) -> dict[str, object]:
                                                                 half=False),
         'torch cuda float16': lambda: Predictor.from_checkpoint(model, device='cuda',
                                                                 half=True),
-        'onnxruntime cuda': lambda: load_predictor(model, backend='onnxruntime',
-                                                   device='cuda'),
+        'onnxruntime cuda': lambda: load_engine(model, backend='onnxruntime',
+                                                device='cuda'),
     }
     results: dict[str, object] = {}
     for name, load in candidates.items():
@@ -104,7 +104,7 @@ def bench(model: Path, repeats: int) -> dict[str, object]:
     network = load_checkpoint(model).model.float().eval()
     rows = _onnxruntime_forward_rows(network, repeats) + _cuda_forward_rows(network, repeats)
     predictor = Predictor.from_checkpoint(model, device='cuda', half=True)
-    engine = load_predictor(model, backend='onnxruntime', device='cuda')
+    engine = load_engine(model, backend='onnxruntime', device='cuda')
     image = render_frame(1_000_000).rgb
     return {'forward': rows,
             'predictor_stages': bench_predictor_stages(predictor, engine, image, repeats * 4),

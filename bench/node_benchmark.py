@@ -23,7 +23,7 @@ import sys
 import time
 
 from diagnostic_msgs.msg import DiagnosticArray
-from mtl_perception.engines.factory import load_predictor
+from mtl_perception.engines.loading import load_engine
 from mtl_perception.ros.conversions import array_to_image, image_to_rgb
 from mtl_perception.ros.outputs import OutputBuilder
 from mtl_perception.synthetic import kitti_like_intrinsics
@@ -159,7 +159,7 @@ def bench_node_work_in_process(model: Path, image: np.ndarray, repeats: int, bac
     repeat times one bare ``predict()`` and then one frame of that work, so both medians come
     from the same minutes of a machine whose speed drifts.
     """
-    predictor = load_predictor(model, backend=backend, device='auto')
+    predictor = load_engine(model, backend=backend, device='auto')
     builder = OutputBuilder(predictor.palette, predictor.device)
     header = Header(frame_id='camera_optical_frame')
     message = array_to_image(image, 'rgb8', header)
@@ -243,7 +243,7 @@ def bench_node(model: Path, image: np.ndarray, seconds: float,
     """Run every mode against one node process with ``backend``; add the overhead ratios."""
     without_dds = bench_node_work_in_process(model, image, 60, backend)
     bare_ms = without_dds['bare_predict_ms']
-    results = _run_modes(_node_command(['-m', 'mtl_perception.ros.node'], model, backend),
+    results = _run_modes(_node_command(['-m', 'mtl_perception.ros.entry'], model, backend),
                          image, seconds)
     results.update(backend=backend, bare_predictor_ms=bare_ms,
                    overhead_ratio=results['node_frame_ms'] / bare_ms,

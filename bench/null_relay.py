@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import sys
 
-from mtl_perception.engines.factory import AnyPredictor
-from mtl_perception.inference import DevicePrediction
-from mtl_perception.ros.node import main, PerceptionNode
+from mtl_perception.engines.contract import DevicePrediction, Engine
+from mtl_perception.ros.entry import run
+from mtl_perception.ros.node import PerceptionNode
 import numpy as np
 
 
@@ -24,7 +24,7 @@ class ConstantPredictor:
 
     backend = 'null relay'
 
-    def __init__(self, real: AnyPredictor) -> None:
+    def __init__(self, real: Engine) -> None:
         self.real = real
         self.provider = f'constant output of {real.backend}'
         self._cached: dict[tuple[int, ...], DevicePrediction] = {}
@@ -43,9 +43,9 @@ class ConstantPredictor:
 class NullRelayNode(PerceptionNode):
     """The perception node around a :class:`ConstantPredictor`."""
 
-    def _load_predictor(self) -> ConstantPredictor:
-        return ConstantPredictor(super()._load_predictor())
+    def _load_engine(self) -> ConstantPredictor:
+        return ConstantPredictor(super()._load_engine())
 
 
 if __name__ == '__main__':
-    sys.exit(main(node_class=NullRelayNode))
+    sys.exit(run(lambda: NullRelayNode, None))

@@ -29,9 +29,10 @@ from typing import Callable
 import warnings
 
 from mtl_perception.default_model import default_model_path
-from mtl_perception.engines.factory import AnyPredictor, load_predictor
+from mtl_perception.engines.contract import DevicePrediction, Engine
+from mtl_perception.engines.loading import load_engine
 from mtl_perception.engines.onnxruntime_engine import usable_providers
-from mtl_perception.inference import DevicePrediction, Predictor
+from mtl_perception.engines.torch_engine import Predictor
 from mtl_perception.synthetic import CLASS_SET, kitti_like_intrinsics, render_frame
 import numpy as np
 from report import write_report
@@ -182,7 +183,7 @@ def bench_forward(model: nn.Module, repeats: int) -> list[dict[str, object]]:
     return rows
 
 
-def bench_predictor_stages(predictor: Predictor, engine: AnyPredictor, image: np.ndarray,
+def bench_predictor_stages(predictor: Predictor, engine: Engine, image: np.ndarray,
                            repeats: int) -> dict[str, dict[str, float]]:
     """Each stage of one Predictor frame, class ids the old and the new way, both engines."""
     cuda = predictor.device.type == 'cuda'
@@ -341,7 +342,7 @@ def main() -> None:
     if 'forward' in sections:
         results['forward'] = bench_forward(predictor.model, repeats)
     if 'predictor_stages' in sections:
-        engine = load_predictor(args.model, backend='onnxruntime', device='auto')
+        engine = load_engine(args.model, backend='onnxruntime', device='auto')
         results['predictor_stages'] = bench_predictor_stages(predictor, engine, image, repeats)
     if 'fusion' in sections:
         results['fusion'] = bench_fusion(repeats)

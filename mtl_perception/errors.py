@@ -1,6 +1,6 @@
 # Copyright 2026 mtl_perception maintainers
 # SPDX-License-Identifier: MIT
-"""Domain errors of the core package (model, labels, checkpoint, inference, geometry)."""
+"""Domain errors of the core package (model, labels, checkpoint, engines, geometry, formats)."""
 
 
 class MtlPerceptionError(Exception):
@@ -29,3 +29,11 @@ class InputImageError(MtlPerceptionError, ValueError):
 
 class GeometryError(MtlPerceptionError, ValueError):
     """Camera intrinsics or depth maps are inconsistent or degenerate."""
+
+
+class DatasetError(MtlPerceptionError):
+    """A dataset file is missing, unreadable or not in the expected layout."""
+
+
+class KittiLayoutError(DatasetError):
+    """A KITTI drive folder is incomplete or its files are malformed."""

@@ -1,14 +1,36 @@
 # Copyright 2026 mtl_perception maintainers
 # SPDX-License-Identifier: MIT
-"""Inference engines behind the Predictor's contract: PyTorch, and ONNX Runtime.
+"""Inference engines behind one contract (:mod:`.contract`), one module per backend.
 
-ONNX Runtime runs an exported graph. This file imports nothing heavy; pick an engine with
-:func:`.factory.load_predictor`.
+This file imports nothing heavy: backends are found by their module names
+(``<backend>_engine.py``) without importing them. Get an engine with
+:func:`.loading.load_engine`.
 """
 
-#: Accepted values of every ``backend`` option (``auto``: ONNX Runtime when installed).
-BACKENDS = ('auto', 'torch', 'onnxruntime')
-#: ``--backend`` help of the command-line tools.
-BACKEND_HELP = ('inference engine: auto (ONNX Runtime when installed), torch or onnxruntime '
-                '(a .pt model is exported to ONNX on first use and cached; default: '
-                '%(default)s)')
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+import pkgutil
+
+ENGINE_SUFFIX = '_engine'
+
+
+@cache
+def backend_names() -> tuple[str, ...]:
+    """Names of the backends this installation has a module for, e.g. ``onnxruntime``."""
+    found = (module.name for module in pkgutil.iter_modules([str(Path(__file__).parent)]))
+    return tuple(sorted(name[:-len(ENGINE_SUFFIX)] for name in found
+                        if name.endswith(ENGINE_SUFFIX)))
+
+
+def backend_choices() -> tuple[str, ...]:
+    """Every accepted value of a ``backend`` option: ``auto`` and each backend."""
+    return ('auto', *backend_names())
+
+
+def backend_help() -> str:
+    """``--backend`` help of the command-line tools (argparse fills in the default)."""
+    return (f'inference engine: auto (ONNX Runtime when installed, else torch), '
+            f'{" or ".join(backend_names())} (a .pt model run by a graph engine is exported '
+            'on first use and cached; default: %(default)s)')

@@ -19,8 +19,8 @@ from typing import Any
 import warnings
 
 from mtl_perception.checkpoint import file_sha256, load_checkpoint, ModelMetadata
+from mtl_perception.engines.torch_engine import Predictor
 from mtl_perception.errors import EngineError
-from mtl_perception.inference import Predictor
 from mtl_perception.safe_output import write_atomically
 import numpy as np
 import torch

@@ -1,6 +1,8 @@
 # Copyright 2026 mtl_perception maintainers
 # SPDX-License-Identifier: MIT
-"""ONNX Runtime on an exported graph (``mtl_export_onnx``), with the Predictor's contract.
+"""The ONNX Runtime engine: an exported graph (``mtl_export_onnx``) behind the engine contract.
+
+A ``.pt`` checkpoint is exported on first use through the export cache (:mod:`.cache`).
 
 Execution providers follow the device: on CUDA, TensorRT (float16 when ``half``, engines
 cached beside the exported graph) then CUDA then the CPU, as far as the installed
@@ -11,19 +13,25 @@ provider with as many threads as PyTorch uses.
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import json
 import logging
 from pathlib import Path
 from typing import Any
 
 from mtl_perception.checkpoint import ModelMetadata, parse_metadata
+from mtl_perception.engines.cache import cached_graph, drop_entry
+from mtl_perception.engines.contract import (
+    check_image, DevicePrediction, EngineBase, EngineOptions, mark_out_of_range, mask_normals
+)
 from mtl_perception.engines.onnx_export import EXPORT_FORMAT, EXPORT_KEY, METADATA_KEY
 from mtl_perception.errors import CheckpointError, EngineError, InputImageError, ModelConfigError
-from mtl_perception.inference import check_image, DevicePrediction, Prediction
 import numpy as np
 import torch
 
 BACKEND = 'onnxruntime'
+#: ``auto`` prefers the available backend with the highest preference.
+AUTO_PREFERENCE = 10
 LOGGER = logging.getLogger(__name__)
 TENSORRT_LIBRARIES = ('libnvinfer.so.10', 'libnvinfer.so.11', 'libnvinfer.so')
 
@@ -40,6 +48,37 @@ def import_onnxruntime() -> Any:
         raise EngineError('backend onnxruntime needs the onnxruntime package (pip install '
                           'onnxruntime, or onnxruntime-gpu for CUDA/TensorRT)') from None
     return onnxruntime
+
+
+def available() -> bool:
+    """Whether the ``onnxruntime`` package is installed."""
+    return importlib.util.find_spec('onnxruntime') is not None
+
+
+def open_engine(path: Path, options: EngineOptions) -> OnnxRuntimeEngine:
+    """Run an exported graph, or a checkpoint through its cached export.
+
+    Raises:
+        ModelConfigError: Options this engine cannot honour (``compile_model``, an input size
+            for an already exported graph).
+        CheckpointError: The checkpoint cannot be loaded.
+        EngineError: The graph cannot be exported, loaded or run.
+    """
+    if options.compile_model:
+        raise ModelConfigError('compile_model applies to backend torch; ONNX Runtime '
+                               'optimises the graph itself')
+    if path.suffix.lower() == '.onnx':
+        if options.input_size is not None:
+            raise ModelConfigError(f'{path}: an exported graph has its input size fixed; '
+                                   're-export with mtl_export_onnx --input-size')
+        return OnnxRuntimeEngine(path, device=options.device, half=options.half)
+    graph = cached_graph(path, options.input_size)
+    try:
+        return OnnxRuntimeEngine(graph, device=options.device, half=options.half)
+    except EngineError as error:
+        drop_entry(graph, error)
+        return OnnxRuntimeEngine(cached_graph(path, options.input_size), device=options.device,
+                                 half=options.half)
 
 
 def tensorrt_libraries_found() -> bool:
@@ -116,8 +155,8 @@ def read_graph_metadata(proto_props: dict[str, str], source: str) -> tuple[Model
     return metadata, record
 
 
-class OnnxRuntimePredictor:
-    """Runs an exported graph with the ``predict``/``infer`` contract of the Predictor.
+class OnnxRuntimeEngine(EngineBase):
+    """Runs an exported graph with the engine contract.
 
     Results come back on the host (``device`` is the CPU for the output tensors); the
     execution provider that runs the graph is :attr:`provider`.
@@ -161,7 +200,8 @@ class OnnxRuntimePredictor:
             raise EngineError(f'{self.path}: not a loadable ONNX graph (damaged or not ONNX): '
                               f'{first[:200]}') from None
         props = self.session.get_modelmeta().custom_metadata_map
-        self.metadata, self.record = read_graph_metadata(props, str(self.path))
+        metadata, self.record = read_graph_metadata(props, str(self.path))
+        super().__init__(metadata)
         self.provider = self.session.get_providers()[0]
         wanted = providers[0][0] if isinstance(providers[0], tuple) else providers[0]
         if self.provider != wanted:
@@ -169,19 +209,6 @@ class OnnxRuntimePredictor:
         self.device = torch.device('cpu')
         self.half = self.provider == 'TensorrtExecutionProvider' and half is not False
         self.input_size = tuple(self.record['input_size'])
-        self.has_normals = 'normals' in self.record['outputs']
-        self._palette = self.metadata.palette_array
-        self._depth_range = self.metadata.depth_range
-
-    @property
-    def class_names(self) -> tuple[str, ...]:
-        """Name of each class id."""
-        return self.metadata.class_names
-
-    @property
-    def palette(self) -> np.ndarray:
-        """``(num_classes, 3)`` uint8 colour of each class id."""
-        return self._palette
 
     def set_depth_range(self, low: float, high: float) -> None:
         """Narrow the valid depth range (metres); the graph already masks outside its own.
@@ -194,7 +221,7 @@ class OnnxRuntimePredictor:
             raise ModelConfigError(
                 f"depth range ({low}, {high}) must lie within the exported graph's "
                 f'({graph_low}, {graph_high}); re-export or use backend torch to widen it')
-        self._depth_range = (float(low), float(high))
+        super().set_depth_range(low, high)
 
     def infer(self, image: np.ndarray, *, bgr: bool = False) -> DevicePrediction:
         """Predict one frame; results as CPU tensors (no copy of the graph's outputs).
@@ -210,22 +237,11 @@ class OnnxRuntimePredictor:
                 f'{image.shape[1]}x{image.shape[0]}; export with --dynamic-size')
         frame = np.ascontiguousarray(image[..., ::-1] if bgr else image)
         outputs = self.session.run(None, {'image': frame})
-        depth = outputs[1]
-        normals = outputs[2] if self.has_normals else None
-        if self._depth_range != self.metadata.depth_range:  # the graph marked its own range
-            low, high = self._depth_range
-            with np.errstate(invalid='ignore'):
-                depth[depth < low] = -np.inf
-                depth[depth > high] = np.inf
+        depth = torch.from_numpy(outputs[1])
+        normals = torch.from_numpy(outputs[2]) if self.has_normals else None
+        if self.depth_range != self.metadata.depth_range:  # the graph marked its own range
+            depth = mark_out_of_range(depth, *self.depth_range)
             if normals is not None:
-                normals[~np.isfinite(depth)] = np.nan
-        return DevicePrediction(
-            labels=torch.from_numpy(outputs[0]), depth=torch.from_numpy(depth),
-            normals=None if normals is None else torch.from_numpy(normals))
-
-    def predict(self, image: np.ndarray, *, bgr: bool = False) -> Prediction:
-        """Predict one frame; see :meth:`infer`. Results are numpy arrays."""
-        result = self.infer(image, bgr=bgr)
-        return Prediction(labels=result.labels.numpy(), depth=result.depth.numpy(),
-                          class_names=self.class_names, palette=self._palette,
-                          normals=None if result.normals is None else result.normals.numpy())
+                normals = mask_normals(normals, depth)
+        return DevicePrediction(labels=torch.from_numpy(outputs[0]), depth=depth,
+                                normals=normals)

@@ -5,10 +5,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from mtl_perception.errors import ModelConfigError
-from mtl_perception.importers.mobilenet import is_release_encoder, release_to_blocks
 import torch
 from torch import nn
 from torchvision.models import mobilenet_v2
@@ -58,23 +55,6 @@ def find_taps(blocks: nn.Sequential, strides: tuple[int, ...] = TAP_STRIDES) -> 
     return taps
 
 
-def _load_backbone_weights(path: str | Path) -> dict[str, torch.Tensor]:
-    path = Path(path)
-    if not path.is_file():
-        raise ModelConfigError(
-            f'backbone weights {str(path)!r} not found; pass the path of a torchvision '
-            'mobilenet_v2 ImageNet state dict (e.g. mobilenet_v2-b0353104.pth), of the '
-            'release-layout mobilenetv2-e6e8dd43.pth, or None')
-    try:
-        state = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as error:  # torch raises several unrelated types for bad files
-        raise ModelConfigError(
-            f'backbone weights {str(path)!r} could not be read: {error}') from None
-    if not isinstance(state, dict):
-        raise ModelConfigError(f'backbone weights {str(path)!r} hold no state dict')
-    return state
-
-
 def _expand_first_block(blocks: nn.Sequential) -> None:
     """Give the first inverted residual (expansion 1) the 1x1 expansion conv it lacks.
 
@@ -93,17 +73,17 @@ class MobileNetV2Encoder(nn.Module):
     """torchvision MobileNetV2 features up to the last inverted residual (320 channels).
 
     The final 1x1 convolution to 1280 channels serves classification only and is dropped.
+    The encoder starts random; ImageNet weights are loaded by
+    ``mtl_perception.importers.backbone.load_imagenet_encoder``.
 
     Args:
-        backbone_weights: Local ImageNet weights: a torchvision ``mobilenet_v2`` state dict
-            or, with ``first_block_expansion``, the release layout (``layer1`` ... ``layer8``).
         first_block_expansion: Build the released models' encoder variant (see
             :func:`_expand_first_block`); 1,088 more parameters.
     """
 
-    def __init__(self, *, backbone_weights: str | Path | None = None,
-                 first_block_expansion: bool = False) -> None:
+    def __init__(self, *, first_block_expansion: bool = False) -> None:
         super().__init__()
+        self.first_block_expansion = first_block_expansion
         network = mobilenet_v2(weights=None)
         if first_block_expansion:
             _expand_first_block(network.features)
@@ -111,30 +91,6 @@ class MobileNetV2Encoder(nn.Module):
         self.blocks = network.features[:taps[-1].index + 1]
         self.taps = taps
         self._tap_indices = frozenset(tap.index for tap in taps)
-        if backbone_weights is not None:
-            self._load_imagenet(backbone_weights, network, first_block_expansion)
-
-    def _load_imagenet(self, path: str | Path, network: nn.Module, expanded: bool) -> None:
-        """Load ImageNet weights in torchvision's or the release's key layout."""
-        state = _load_backbone_weights(path)
-        release = is_release_encoder(state)
-        if release != expanded:
-            layout, needed = (('release (layer1..layer8)', 'true') if release
-                              else ('torchvision (features.N)', 'false'))
-            raise ModelConfigError(
-                f'backbone weights {str(path)!r} are in the {layout} layout: build the model '
-                f'with first_block_expansion={needed} (training config: '
-                f'model.arch_kwargs.first_block_expansion: {needed})')
-        try:
-            if release:
-                blocks = release_to_blocks(state, list(self.blocks.state_dict()), str(path))
-                self.blocks.load_state_dict(blocks, strict=True)
-            else:
-                network.load_state_dict(state, strict=True)
-        except RuntimeError as error:
-            raise ModelConfigError(
-                f'backbone weights {str(path)!r} do not fit torchvision mobilenet_v2: {error}'
-            ) from None
 
     @property
     def out_channels(self) -> list[int]:

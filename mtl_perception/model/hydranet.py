@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
 from typing import Callable
 
 from mtl_perception.errors import ModelConfigError
@@ -85,12 +84,11 @@ class HydraNet(nn.Module):
         return outputs
 
 
-def _mbv2_lwrefinenet(*, num_classes: int, backbone_weights: str | Path | None = None,
-                      decoder_channels: int = 256, first_block_expansion: bool = False,
+def _mbv2_lwrefinenet(*, num_classes: int, decoder_channels: int = 256,
+                      first_block_expansion: bool = False,
                       align_corners: bool = False, pad_input: bool = True,
                       depth_decoding: str = 'log', normals: bool = False) -> HydraNet:
-    encoder = MobileNetV2Encoder(backbone_weights=backbone_weights,
-                                 first_block_expansion=first_block_expansion)
+    encoder = MobileNetV2Encoder(first_block_expansion=first_block_expansion)
     return HydraNet(encoder, num_classes=num_classes, decoder_channels=decoder_channels,
                     align_corners=align_corners, pad_input=pad_input,
                     depth_decoding=depth_decoding, normals=normals)
@@ -106,15 +104,15 @@ def available_models() -> list[str]:
     return sorted(MODEL_BUILDERS)
 
 
-def build_model(name: str, *, num_classes: int, backbone_weights: str | Path | None = None,
-                **kwargs: object) -> nn.Module:
-    """Build a registered network.
+def build_model(name: str, *, num_classes: int, **kwargs: object) -> nn.Module:
+    """Build a registered network with random weights.
+
+    Training starts the encoder from ImageNet weights with
+    ``mtl_perception.importers.backbone.load_imagenet_encoder``.
 
     Args:
         name: Registry name, see :func:`available_models`.
         num_classes: Segmentation classes.
-        backbone_weights: Optional local file with ImageNet weights for the encoder; nothing is
-            ever downloaded.
         **kwargs: Architecture options of the chosen builder: ``decoder_channels``,
             ``first_block_expansion``, ``align_corners``, ``pad_input``, ``depth_decoding``,
             ``normals`` (see :class:`HydraNet`).
@@ -128,9 +126,9 @@ def build_model(name: str, *, num_classes: int, backbone_weights: str | Path | N
     if not isinstance(num_classes, int) or num_classes < 1:
         raise ModelConfigError(f'num_classes must be a positive integer, got {num_classes!r}')
     builder = MODEL_BUILDERS[name]
-    options = set(inspect.signature(builder).parameters) - {'num_classes', 'backbone_weights'}
+    options = set(inspect.signature(builder).parameters) - {'num_classes'}
     unknown = sorted(set(kwargs) - options)
     if unknown:
         raise ModelConfigError(
             f'model {name!r} has no option(s) {unknown}; its options are {sorted(options)}')
-    return builder(num_classes=num_classes, backbone_weights=backbone_weights, **kwargs)
+    return builder(num_classes=num_classes, **kwargs)

@@ -19,8 +19,8 @@ import threading
 import time
 
 from mtl_perception.cli import usage_error
-from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.ros.bag_reading import readable_messages
+from mtl_perception.ros.errors import BagPlayError
 import rclpy
 from rclpy._rclpy_pybind11 import RCLError
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
@@ -32,10 +32,6 @@ from rosbags.rosbag2 import Reader, ReaderError
 from rosgraph_msgs.msg import Clock
 
 PLAYBACK_DEPTH = 100
-
-
-class BagPlayError(MtlPerceptionError):
-    """The bag cannot be played (missing, unreadable, unknown message type, no topics)."""
 
 
 def message_class(msgtype: str) -> type:

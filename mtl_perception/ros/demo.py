@@ -26,7 +26,7 @@ import cv2
 import imageio.v2 as imageio
 from mtl_perception.checkpoint import load_checkpoint
 from mtl_perception.default_model import default_model_path
-from mtl_perception.engines import BACKEND_HELP, BACKENDS
+from mtl_perception.engines import backend_choices, backend_help
 from mtl_perception.ros.conversions import image_to_array, image_to_rgb, pointcloud2_to_array
 from mtl_perception.ros.recorder import OutputRecorder, Recording
 from mtl_perception.synthetic.kitti_layout import write_kitti_drive
@@ -43,7 +43,7 @@ TOPICS = camera_topics(2)
 
 
 def _start_node(model: Path, backend: str, log_path: Path) -> subprocess.Popen:
-    command = [sys.executable, '-m', 'mtl_perception.ros.node', '--ros-args',
+    command = [sys.executable, '-m', 'mtl_perception.ros.entry', '--ros-args',
                '-r', f'image:={TOPICS["image"]}', '-r', f'camera_info:={TOPICS["camera_info"]}',
                '-p', f'model:={model}', '-p', f'backend:={backend}',
                '-p', 'use_sim_time:=true', '-p', 'point_stride:=2',
@@ -185,8 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--frames', type=int, default=40, help='frames of the drive')
     parser.add_argument('--model', type=Path, default=None,
                         help='checkpoint (default: the shipped default weights)')
-    parser.add_argument('--backend', choices=BACKENDS, default='auto',
-                        help=BACKEND_HELP)
+    parser.add_argument('--backend', choices=backend_choices(), default='auto',
+                        help=backend_help())
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format='%(name)s: %(message)s')
     os.environ.setdefault('ROS_DOMAIN_ID', str(1 + os.getpid() % 100))

@@ -11,3 +11,23 @@ class ConversionError(MtlPerceptionError, ValueError):
 
 class SettingsError(MtlPerceptionError, ValueError):
     """A node parameter is of the wrong type, out of range or inconsistent with another."""
+
+
+class ModelLoadError(MtlPerceptionError):
+    """The configured model cannot be loaded; the node cannot start."""
+
+
+class FrameTooLargeError(MtlPerceptionError):
+    """A frame has more pixels than ``max_input_pixels`` allows."""
+
+
+class ProcessBagError(MtlPerceptionError):
+    """The input bag lacks what processing needs, or the output cannot be written."""
+
+
+class BagPlayError(MtlPerceptionError):
+    """The bag cannot be played (missing, unreadable, unknown message type, no topics)."""
+
+
+class RvizConfigError(MtlPerceptionError):
+    """The topic prefix is not a valid absolute ROS name."""

@@ -12,9 +12,9 @@ cannot be loaded fails ``configure`` with one error line and leaves the node unc
 
 from __future__ import annotations
 
-import sys
-
-from mtl_perception.ros.node import ModelLoadError, NODE_NAME, PerceptionCore
+from mtl_perception.ros import NODE_NAME
+from mtl_perception.ros.errors import ModelLoadError
+from mtl_perception.ros.node import PerceptionCore
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
@@ -59,7 +59,7 @@ class PerceptionLifecycleNode(PerceptionCore, LifecycleNode):
         """Release everything, from whichever state; the process then ends (exit 0)."""
         self.close_interfaces()
         self.release_model()
-        self.slot.close()  # ends the serving loop
+        self.server.slot.close()  # ends the serving loop
         return SUCCESS
 
     def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -67,9 +67,3 @@ class PerceptionLifecycleNode(PerceptionCore, LifecycleNode):
         self.close_interfaces()
         self.release_model()
         return SUCCESS
-
-
-if __name__ == '__main__':
-    from mtl_perception.ros.entry import lifecycle_main  # handles signals from the start
-
-    sys.exit(lifecycle_main())

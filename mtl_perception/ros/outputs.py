@@ -12,8 +12,8 @@ from __future__ import annotations
 import array
 import math
 
+from mtl_perception.engines.contract import DevicePrediction
 from mtl_perception.geometry import Intrinsics, SemanticCloudAssembler
-from mtl_perception.inference import DevicePrediction
 from mtl_perception.ros.conversions import CLOUD_DTYPE, cloud_message, image_message
 import numpy as np
 from sensor_msgs.msg import Image, PointCloud2

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import math
 import re
 
-from mtl_perception.engines import BACKENDS
+from mtl_perception.engines import backend_choices
 from mtl_perception.ros.errors import SettingsError
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType
 from rclpy.exceptions import ParameterException
@@ -195,9 +195,9 @@ def check_settings(settings: NodeSettings) -> None:
     if not _DEVICE.fullmatch(settings.device):
         raise SettingsError(f'parameter device: {settings.device!r} is not auto, cpu, cuda '
                             'or cuda:N')
-    if settings.backend not in BACKENDS:
+    if settings.backend not in backend_choices():
         raise SettingsError(f'parameter backend: {settings.backend!r} is not one of '
-                            f'{", ".join(BACKENDS)}')
+                            f'{", ".join(backend_choices())}')
     if settings.input_transport not in TRANSPORTS:
         raise SettingsError(f'parameter input_transport: {settings.input_transport!r} is not '
                             'raw or compressed')

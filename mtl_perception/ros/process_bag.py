@@ -20,16 +20,18 @@ from pathlib import Path
 import sys
 
 from mtl_perception.cli import usage_error
-from mtl_perception.engines import BACKEND_HELP, BACKENDS
-from mtl_perception.engines.factory import AnyPredictor, load_predictor
+from mtl_perception.engines import backend_choices, backend_help
+from mtl_perception.engines.contract import Engine
+from mtl_perception.engines.loading import load_engine
 from mtl_perception.errors import MtlPerceptionError
+from mtl_perception.metrics import DepthMetrics
+from mtl_perception.ros import NODE_NAME
 from mtl_perception.ros.bag_reading import readable_messages
 from mtl_perception.ros.camera import frame_intrinsics
 from mtl_perception.ros.conversions import image_to_array, image_to_rgb
-from mtl_perception.ros.node import NODE_NAME
+from mtl_perception.ros.errors import ProcessBagError
 from mtl_perception.ros.outputs import OutputBuilder
 from mtl_perception.safe_output import staged_folder
-from mtl_perception.training.metrics import DepthMetrics
 from rclpy.serialization import deserialize_message, serialize_message
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 from rosbags.typesys import get_typestore, Stores
@@ -43,10 +45,6 @@ OUTPUT_TOPICS = {'segmentation': ('segmentation', 'sensor_msgs/msg/Image'),
                  'colour': ('segmentation/color', 'sensor_msgs/msg/Image'),
                  'depth': ('depth', 'sensor_msgs/msg/Image'),
                  'points': ('points', 'sensor_msgs/msg/PointCloud2')}
-
-
-class ProcessBagError(MtlPerceptionError):
-    """The input bag lacks what processing needs, or the output cannot be written."""
 
 
 def _choose_topics(reader: Reader, image_topic: str | None) -> tuple[str, str, str]:
@@ -64,7 +62,7 @@ def _choose_topics(reader: Reader, image_topic: str | None) -> tuple[str, str, s
     return image_topic, f'{base}/camera_info', f'{base}/depth/ground_truth'
 
 
-def process_bag(input_bag: Path, output_bag: Path, predictor: AnyPredictor, *,
+def process_bag(input_bag: Path, output_bag: Path, predictor: Engine, *,
                 image_topic: str | None = None, point_stride: int = 2,
                 progress: bool = True) -> dict[str, object]:
     """Predict every image of ``image_topic`` and write the outputs to ``output_bag``.
@@ -195,8 +193,8 @@ def _parser() -> argparse.ArgumentParser:
                         help='checkpoint (.pt) or exported graph (.onnx)')
     parser.add_argument('--image-topic', help='image topic (default: the first */image_raw)')
     parser.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:N')
-    parser.add_argument('--backend', choices=BACKENDS, default='auto',
-                        help=BACKEND_HELP)
+    parser.add_argument('--backend', choices=backend_choices(), default='auto',
+                        help=backend_help())
     parser.add_argument('--point-stride', type=_stride, default=2,
                         help='keep every N-th pixel of every N-th row in the cloud (1..64)')
     parser.add_argument('--skip-damaged', action='store_true',
@@ -222,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(message)s')
     try:
-        predictor = load_predictor(args.model, backend=args.backend, device=args.device)
+        predictor = load_engine(args.model, backend=args.backend, device=args.device)
         result = process_bag(args.input, args.output, predictor, image_topic=args.image_topic,
                              point_stride=args.point_stride, progress=not args.no_progress)
     except (MtlPerceptionError, OSError) as error:

@@ -10,7 +10,7 @@ import threading
 import time
 
 from diagnostic_msgs.msg import DiagnosticArray
-from mtl_perception.ros.node import NODE_NAME
+from mtl_perception.ros import NODE_NAME
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.serialization import serialize_message

@@ -11,15 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 import re
 
-from mtl_perception.errors import MtlPerceptionError
+from mtl_perception.ros.errors import RvizConfigError
 
 SHIPPED_PREFIX = '/mtl_perception'
 _TOPIC_VALUE = re.compile(r'^(\s*Value: )' + re.escape(SHIPPED_PREFIX) + r'(?=/)', re.MULTILINE)
 _NAME = re.compile(r'^(/[A-Za-z_][A-Za-z0-9_]*)+$')
-
-
-class RvizConfigError(MtlPerceptionError):
-    """The topic prefix is not a valid absolute ROS name."""
 
 
 def topic_prefix(namespace: str, node_name: str = 'mtl_perception') -> str:

@@ -19,13 +19,15 @@ import sys
 import cv2
 from mtl_perception.checkpoint import ModelMetadata
 from mtl_perception.default_model import DEFAULT_MODEL_FILE, default_model_path
-from mtl_perception.engines import BACKEND_HELP, BACKENDS
-from mtl_perception.engines.factory import load_predictor
+from mtl_perception.engines import backend_choices, backend_help
+from mtl_perception.engines.contract import Prediction
+from mtl_perception.engines.loading import load_engine
+from mtl_perception.engines.torch_engine import Predictor
 from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.geometry import backproject, Intrinsics
-from mtl_perception.inference import Prediction, Predictor
 from mtl_perception.labels import get_class_set
 from mtl_perception.model import build_model
+from mtl_perception.tools.errors import UnreadableInputError
 from mtl_perception.visualize import (colourise_depth, colourise_labels,
                                       colourise_normals, legend, mosaic)
 import numpy as np
@@ -38,10 +40,6 @@ UNTRAINED_INPUT_SIZE = (192, 640)
 UNTRAINED_DEPTH_RANGE = (0.5, 80.0)
 
 log = logging.getLogger('mtl_infer')
-
-
-class UnreadableInputError(MtlPerceptionError):
-    """An input file exists but cannot be decoded as an image or video."""
 
 
 def untrained_predictor(device: str) -> Predictor:
@@ -204,8 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help='folder for the results (created; default: %(default)s)')
     parser.add_argument('--device', default='auto',
                         help='auto, cpu, cuda or cuda:N (default: %(default)s)')
-    parser.add_argument('--backend', choices=BACKENDS, default='auto',
-                        help=BACKEND_HELP + '; --random-init always runs torch')
+    parser.add_argument('--backend', choices=backend_choices(), default='auto',
+                        help=backend_help() + '; --random-init always runs torch')
     parser.add_argument('--half', action=argparse.BooleanOptionalAction, default=None,
                         help='float16 inference (default: on CUDA only)')
     parser.add_argument('--ply', action='store_true',
@@ -232,8 +230,8 @@ def main(argv: list[str] | None = None) -> int:
                              'pip install open3d')
         files = collect_inputs(args.inputs)
         predictor = (untrained_predictor(args.device) if args.random_init else
-                     load_predictor(args.model or default_model_path(), backend=args.backend,
-                                    device=args.device, half=args.half))
+                     load_engine(args.model or default_model_path(), backend=args.backend,
+                                 device=args.device, half=args.half))
     except (OSError, ValueError, MtlPerceptionError) as error:
         log.error('%s', error)
         return 2

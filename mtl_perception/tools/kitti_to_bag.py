@@ -18,10 +18,10 @@ import sys
 
 import cv2
 from mtl_perception.cli import usage_error
-from mtl_perception.kitti_raw import CameraStream, KittiLayoutError, read_camera_stream
+from mtl_perception.errors import DatasetError, KittiLayoutError
+from mtl_perception.formats.images import read_depth
+from mtl_perception.formats.kitti_raw import CameraStream, read_camera_stream
 from mtl_perception.safe_output import staged_folder
-from mtl_perception.training.datasets.files import read_depth
-from mtl_perception.training.errors import DatasetError
 import numpy as np
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import get_typestore, Stores
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         counts = convert(args.drive, args.output, cameras=cameras, storage=args.storage,
                          depth_root=args.depth_root, progress=not args.no_progress)
-    except (KittiLayoutError, DatasetError) as error:
+    except DatasetError as error:
         return usage_error('mtl_kitti_to_bag', error)
     for topic, count in counts.items():
         LOGGER.info('%6d messages on %s', count, topic)

@@ -17,10 +17,10 @@ from pathlib import Path
 import sys
 
 from mtl_perception.cli import usage_error
+from mtl_perception.engines.torch_engine import Predictor
 from mtl_perception.errors import MtlPerceptionError
-from mtl_perception.inference import Predictor
+from mtl_perception.formats.images import depth_to_png, write_png
 from mtl_perception.training.datasets import build_dataset
-from mtl_perception.training.datasets.files import depth_to_png, write_png
 from mtl_perception.training.datasets.sample import Sample
 from mtl_perception.training.errors import TrainingConfigError
 from torch.utils.data import Dataset

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import os
 
-from mtl_perception.inference import resolve_device
+from mtl_perception.engines.torch_engine import resolve_device
 import torch
 from torch import distributed
 

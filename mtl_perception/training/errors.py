@@ -1,12 +1,8 @@
 # Copyright 2026 mtl_perception maintainers
 # SPDX-License-Identifier: MIT
-"""Errors of the training subpackage."""
+"""Errors of the training subpackage (dataset errors are the core's ``DatasetError``)."""
 
 from mtl_perception.errors import MtlPerceptionError
-
-
-class DatasetError(MtlPerceptionError):
-    """A dataset file is missing, unreadable or not in the expected layout."""
 
 
 class TrainingConfigError(MtlPerceptionError, ValueError):

@@ -19,15 +19,15 @@ import sys
 from typing import Any
 
 from mtl_perception.cli import usage_error
+from mtl_perception.engines.torch_engine import Predictor
 from mtl_perception.errors import MtlPerceptionError
-from mtl_perception.inference import Predictor
 from mtl_perception.labels import ClassSet
+from mtl_perception.metrics import ConfusionMatrix, DepthMetrics
 from mtl_perception.synthetic import DEFAULT_SIZE
 from mtl_perception.training.datasets import (
     KittiDepthDataset, KittiSemanticsDataset, NyudDataset, SyntheticDataset
 )
 from mtl_perception.training.errors import TrainingConfigError
-from mtl_perception.training.metrics import ConfusionMatrix, DepthMetrics
 from torch import distributed
 from torch.utils.data import ConcatDataset, Dataset
 from tqdm import tqdm

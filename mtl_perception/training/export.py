@@ -17,8 +17,8 @@ import sys
 
 from mtl_perception.checkpoint import load_checkpoint, save_checkpoint
 from mtl_perception.cli import usage_error
+from mtl_perception.engines.torch_engine import Predictor
 from mtl_perception.errors import MtlPerceptionError
-from mtl_perception.inference import Predictor
 from mtl_perception.synthetic import DEFAULT_SIZE
 from mtl_perception.training.datasets import SyntheticDataset
 from mtl_perception.training.evaluate import evaluate

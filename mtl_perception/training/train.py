@@ -12,7 +12,6 @@ Run under ``torchrun --nproc_per_node N`` for DistributedDataParallel; rank 0 do
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
 import math
 import os
@@ -24,16 +23,20 @@ from typing import Any
 
 from mtl_perception.checkpoint import load_checkpoint, ModelMetadata, save_checkpoint
 from mtl_perception.cli import usage_error
-from mtl_perception.errors import MtlPerceptionError
-from mtl_perception.inference import Predictor
+from mtl_perception.engines.torch_engine import Predictor
+from mtl_perception.errors import CheckpointError, MtlPerceptionError
+from mtl_perception.importers.backbone import load_imagenet_encoder
 from mtl_perception.labels import ClassSet, get_class_set
 from mtl_perception.model import build_model
 from mtl_perception.training.config import load_config, save_config
 from mtl_perception.training.datasets import build_datasets
 from mtl_perception.training.distributed import DistributedContext, init_distributed
+from mtl_perception.training.epochs import epoch_loader, steps_per_epoch
 from mtl_perception.training.evaluate import evaluate
 from mtl_perception.training.losses import MultiTaskLoss
+from mtl_perception.training.optimisation import build_optimizer, build_scheduler
 from mtl_perception.training.plots import plot_training_curves
+from mtl_perception.training.run_folder import RunFolder
 from mtl_perception.training.segmentation_losses import build_segmentation_criterion
 from mtl_perception.training.transforms import training_transform
 from mtl_perception.visualize import colourise_depth, colourise_labels, mosaic
@@ -41,15 +44,11 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
+from torch.utils.data import DataLoader, Dataset
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 LOGGER = logging.getLogger(__name__)
-_CSV_FIELDS = ('epoch', 'step', 'lr', 'seconds', 'images_per_second', 'train_total',
-               'train_segmentation', 'train_depth', 'train_normals', 'val_miou',
-               'val_pixel_acc', 'val_rmse', 'val_rmse_log', 'val_abs_rel', 'val_sq_rel',
-               'val_delta1', 'val_delta2', 'val_delta3', 'val_score')
 
 
 def validation_score(metrics: dict[str, float]) -> float:
@@ -71,33 +70,6 @@ def _metadata(config: dict[str, Any], class_set: ClassSet, command: str,
         created_by={'command': command, 'config': config, **derived})
 
 
-def _param_groups(model: nn.Module, train: dict[str, Any]) -> list[dict[str, Any]]:
-    encoder = [p for n, p in model.named_parameters() if n.startswith('encoder.')]
-    rest = [p for n, p in model.named_parameters() if not n.startswith('encoder.')]
-    decoder_lr = float(train['decoder_lr'])
-    return [{'params': encoder, 'lr': decoder_lr * float(train['encoder_lr_ratio'])},
-            {'params': rest, 'lr': decoder_lr}]
-
-
-def _optimizer(model: nn.Module, train: dict[str, Any]) -> torch.optim.Optimizer:
-    groups = _param_groups(model, train)
-    if train['optimizer'] == 'adam':
-        return torch.optim.AdamW(groups, weight_decay=float(train['weight_decay']))
-    if train['optimizer'] == 'sgd':
-        return torch.optim.SGD(groups, momentum=0.9, weight_decay=float(train['weight_decay']))
-    raise MtlPerceptionError(f'unknown optimizer {train["optimizer"]!r}; use adam or sgd')
-
-
-def _schedule(total_steps: int, warmup: int):
-    """Linear warm-up, then cosine decay to 1 % of the base rate."""
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
-        return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))
-    return factor
-
-
 def _normalise(images: torch.Tensor, metadata: ModelMetadata) -> torch.Tensor:
     """uint8 ``(B, 3, H, W)`` to the network input, as the Predictor does it."""
     mean = torch.tensor(metadata.mean, device=images.device).view(1, 3, 1, 1)
@@ -113,6 +85,7 @@ class Trainer:
         self.config = config
         self.train_config = config['train']
         self.run_dir = Path(run_dir)
+        self.folder = RunFolder(self.run_dir)
         self.command = command
         self.context: DistributedContext = init_distributed(self.train_config['device'])
         self.progress = progress and self.context.is_main
@@ -121,8 +94,9 @@ class Trainer:
         torch.manual_seed(int(self.train_config['seed']))
         self.train_set, self.val_set = self._datasets()
         self.model = build_model(config['model']['arch'], num_classes=self.class_set.num_classes,
-                                 backbone_weights=config['model']['backbone_weights'],
                                  **config['model']['arch_kwargs'])
+        if config['model']['backbone_weights']:
+            load_imagenet_encoder(self.model.encoder, config['model']['backbone_weights'])
         self.memory_format = (torch.channels_last if self.train_config['channels_last']
                               else torch.contiguous_format)
         self.model.to(self.device, memory_format=self.memory_format)
@@ -130,11 +104,13 @@ class Trainer:
         if self.context.enabled:
             ids = [self.device.index] if self.device.type == 'cuda' else None
             self.network = DistributedDataParallel(self.model, device_ids=ids)
-        self.optimizer = _optimizer(self.model, self.train_config)
-        self.steps_per_epoch = self._steps_per_epoch()
+        self.optimizer = build_optimizer(self.model, self.train_config)
+        self.steps_per_epoch = steps_per_epoch(
+            len(self.train_set), self.context.world_size, int(self.train_config['batch_size']),
+            self.train_config['max_steps_per_epoch'])
         total = self.steps_per_epoch * int(self.train_config['epochs'])
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, _schedule(total, int(self.train_config['warmup_steps'])))
+        self.scheduler = build_scheduler(self.optimizer, total,
+                                         int(self.train_config['warmup_steps']))
         self.amp = bool(self.train_config['amp']) and self.device.type == 'cuda'
         self.scaler = torch.amp.GradScaler('cuda', enabled=self.amp)
         criterion, self.criterion_details = build_segmentation_criterion(
@@ -166,49 +142,20 @@ class Trainer:
         self.context.barrier()
         return train_set, val_set
 
-    def _steps_per_epoch(self) -> int:
-        per_process = math.ceil(len(self.train_set) / self.context.world_size)
-        steps = per_process // int(self.train_config['batch_size'])
-        limit = self.train_config['max_steps_per_epoch']
-        steps = min(steps, int(limit)) if limit else steps
-        if steps < 1:
-            raise MtlPerceptionError(
-                f'{len(self.train_set)} training samples do not fill one batch of '
-                f'{self.train_config["batch_size"]} per process')
-        return steps
-
     def _loader(self, epoch: int) -> DataLoader:
-        seed = int(self.train_config['seed']) * 100_003 + epoch
-        torch.manual_seed(seed)
-        generator = torch.Generator().manual_seed(seed)
-        if self.context.enabled:
-            sampler = DistributedSampler(self.train_set, shuffle=True,
-                                         seed=int(self.train_config['seed']), drop_last=True)
-            sampler.set_epoch(epoch)
-        else:
-            sampler = RandomSampler(self.train_set, generator=generator)
-        return DataLoader(self.train_set, batch_size=int(self.train_config['batch_size']),
-                          sampler=sampler, num_workers=int(self.config['data']['workers']),
-                          generator=generator, drop_last=True,
-                          pin_memory=self.device.type == 'cuda',
-                          persistent_workers=False)
-
-    @property
-    def last_path(self) -> Path:
-        """Resumable checkpoint of the latest finished epoch."""
-        return self.run_dir / 'last.pt'
-
-    @property
-    def best_path(self) -> Path:
-        """Checkpoint of the epoch with the best validation score."""
-        return self.run_dir / 'best.pt'
+        train = self.train_config
+        return epoch_loader(self.train_set, seed=int(train['seed']), epoch=epoch,
+                            batch_size=int(train['batch_size']),
+                            workers=int(self.config['data']['workers']),
+                            distributed=self.context.enabled,
+                            pin_memory=self.device.type == 'cuda')
 
     def resume(self) -> None:
         """Restore weights, optimiser, scheduler, scaler and counters from ``last.pt``."""
-        checkpoint = load_checkpoint(self.last_path)
+        checkpoint = load_checkpoint(self.folder.last)
         state = checkpoint.training_state
         if not state:
-            raise MtlPerceptionError(f'{self.last_path} holds no training state to resume')
+            raise CheckpointError(f'{self.folder.last} holds no training state to resume')
         self.model.load_state_dict(checkpoint.model.state_dict())
         self.optimizer.load_state_dict(state['optimizer'])
         self.scheduler.load_state_dict(state['scheduler'])
@@ -216,40 +163,8 @@ class Trainer:
         self.epoch, self.step = int(state['epoch']) + 1, int(state['step'])
         self.best_score = float(state['best_score'])
         if self.context.is_main:
-            self._trim_rows(self.epoch)
-        LOGGER.info('resumed %s at epoch %d (step %d)', self.last_path, self.epoch, self.step)
-
-    def _trim_rows(self, epochs_done: int) -> None:
-        """Drop ``metrics.csv`` rows of epochs that ``last.pt`` does not hold.
-
-        A kill after an epoch's row and before its checkpoint leaves such a row; the resumed
-        run repeats the epoch and writes it again.
-        """
-        path = self.run_dir / 'metrics.csv'
-        if not path.is_file():
-            return
-        with path.open(newline='') as stream:
-            rows = list(csv.DictReader(stream))
-        kept = [row for row in rows if int(row['epoch']) <= epochs_done]
-        if len(kept) == len(rows):
-            return
-        temporary = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-        with temporary.open('w', newline='') as stream:
-            writer = csv.DictWriter(stream, fieldnames=_CSV_FIELDS, extrasaction='ignore')
-            writer.writeheader()
-            writer.writerows(kept)
-        os.replace(temporary, path)
-        LOGGER.info('metrics.csv: dropped %d row(s) of epochs not in %s', len(rows) - len(kept),
-                    self.last_path.name)
-
-    def remove_stale_temporaries(self) -> None:
-        """Delete temporary files a killed run left beside its checkpoints and metrics."""
-        if not self.context.is_main or not self.run_dir.is_dir():
-            return
-        for name in ('last.pt', 'best.pt', 'metrics.csv'):
-            for stale in self.run_dir.glob(f'.{name}.*.tmp'):
-                stale.unlink(missing_ok=True)
-                LOGGER.info('removed %s, left by an interrupted run', stale.name)
+            self.folder.trim_rows(self.epoch)
+        LOGGER.info('resumed %s at epoch %d (step %d)', self.folder.last, self.epoch, self.step)
 
     def _train_epoch(self, epoch: int) -> dict[str, float]:
         self.network.train()
@@ -332,21 +247,12 @@ class Trainer:
                     'data': self.config['data']['val']}
         if row.get('val_score', -math.inf) >= self.best_score:
             self.best_score = row['val_score']
-            save_checkpoint(self.best_path, self.model, self.metadata(measured))
+            save_checkpoint(self.folder.best, self.model, self.metadata(measured))
         state = {'optimizer': self.optimizer.state_dict(),
                  'scheduler': self.scheduler.state_dict(), 'scaler': self.scaler.state_dict(),
                  'epoch': epoch, 'step': self.step, 'best_score': self.best_score}
-        save_checkpoint(self.last_path, self.model, self.metadata(measured),
+        save_checkpoint(self.folder.last, self.model, self.metadata(measured),
                         training_state=state)
-
-    def _append_row(self, row: dict[str, Any]) -> None:
-        path = self.run_dir / 'metrics.csv'
-        fresh = not path.exists()
-        with path.open('a', newline='') as stream:
-            writer = csv.DictWriter(stream, fieldnames=_CSV_FIELDS, extrasaction='ignore')
-            if fresh:
-                writer.writeheader()
-            writer.writerow(row)
 
     def fit(self, stop_after: int | None = None) -> dict[str, Any]:
         """Train the remaining epochs and return the last validation metrics.
@@ -374,12 +280,12 @@ class Trainer:
             self.context.barrier()
         if self.writer:
             self.writer.close()
-            plot_training_curves(self.run_dir / 'metrics.csv', self.run_dir / 'curves.png')
+            plot_training_curves(self.folder.metrics, self.run_dir / 'curves.png')
         self.context.close()
         return metrics
 
     def _after_epoch(self, epoch: int, row: dict[str, Any], metrics: dict[str, Any]) -> None:
-        self._append_row(row)
+        self.folder.append_row(row)
         for key, value in row.items():
             if key.startswith('val_') and isinstance(value, float):
                 self.writer.add_scalar(f'validation/{key[4:]}', value, epoch + 1)
@@ -426,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(config_path, args.overrides)
         trainer = Trainer(config, args.output, command=shlex.join(['mtl_train', *argv]),
                           progress=not args.no_progress)
-        trainer.remove_stale_temporaries()
+        if trainer.context.is_main:
+            trainer.folder.remove_stale_temporaries()
         if args.resume:
             trainer.resume()
         trainer.fit(stop_after=args.stop_after)

@@ -12,12 +12,13 @@ import sys
 
 from mtl_perception.checkpoint import load_checkpoint, save_checkpoint
 from mtl_perception.default_model import default_model_path
-from mtl_perception.engines.factory import cache_dir, load_predictor, resolve_backend
+from mtl_perception.engines.cache import cache_dir
+from mtl_perception.engines.loading import load_engine, resolve_backend
 from mtl_perception.engines.onnx_export import depth_kinds, EXPORT_KEY, export_onnx, METADATA_KEY
-from mtl_perception.engines.onnxruntime_engine import (OnnxRuntimePredictor, providers_for,
+from mtl_perception.engines.onnxruntime_engine import (OnnxRuntimeEngine, providers_for,
                                                        tensorrt_libraries_found,
                                                        usable_providers)
-from mtl_perception.errors import EngineError, InputImageError, ModelConfigError
+from mtl_perception.errors import CheckpointError, EngineError, InputImageError, ModelConfigError
 from mtl_perception.inference import Predictor
 from mtl_perception.synthetic import render_frame
 import numpy as np
@@ -53,7 +54,7 @@ def test_a_fixed_size_export_equals_the_torch_predictor_on_a_street_frame(
     record = export_onnx(DEFAULT, path, input_size=input_size)
     height, width = record['input_size']
     frame = _street(width, height)
-    engine = OnnxRuntimePredictor(path, device='cpu')
+    engine = OnnxRuntimeEngine(path, device='cpu')
     reference = Predictor.from_checkpoint(DEFAULT, device='cpu', input_size=input_size)
     _assert_agrees(engine.predict(frame), reference.predict(frame))
     with pytest.raises(InputImageError, match=rf'takes {width}x{height} frames only'):
@@ -64,7 +65,7 @@ def test_a_fixed_size_export_equals_the_torch_predictor_on_a_street_frame(
 def test_a_dynamic_size_export_equals_the_torch_predictor_at_any_frame_size(
         dynamic_graph, width, height):
     frame = _street(width, height)
-    engine = OnnxRuntimePredictor(dynamic_graph, device='cpu')
+    engine = OnnxRuntimeEngine(dynamic_graph, device='cpu')
     reference = Predictor.from_checkpoint(DEFAULT, device='cpu')
     _assert_agrees(engine.predict(frame), reference.predict(frame))
     _assert_agrees(engine.predict(frame[..., ::-1].copy(), bgr=True), reference.predict(frame))
@@ -82,7 +83,7 @@ def test_the_graph_carries_the_checkpoint_metadata(dynamic_graph):
     assert record['dynamic_size'] and record['outputs'] == ['labels', 'depth']
     assert [i.name for i in model.graph.input] == ['image']
     assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.UINT8
-    engine = OnnxRuntimePredictor(dynamic_graph, device='cpu')
+    engine = OnnxRuntimeEngine(dynamic_graph, device='cpu')
     assert engine.metadata.class_names == metadata.class_names
     assert engine.metadata.created_by == metadata.created_by
     assert engine.input_size == metadata.input_size
@@ -92,7 +93,7 @@ def test_a_three_task_export_returns_normals(tmp_path, normals_checkpoint_path, 
     path = tmp_path / 'three.onnx'
     record = export_onnx(normals_checkpoint_path, path, dynamic_size=True)
     assert record['outputs'] == ['labels', 'depth', 'normals']
-    engine = OnnxRuntimePredictor(path, device='cpu')
+    engine = OnnxRuntimeEngine(path, device='cpu')
     ours = engine.predict(street_image)
     expected = Predictor.from_checkpoint(normals_checkpoint_path, device='cpu').predict(
         street_image)
@@ -106,7 +107,7 @@ def test_a_three_task_export_returns_normals(tmp_path, normals_checkpoint_path, 
 
 
 def test_a_narrower_depth_range_is_applied_and_a_wider_one_refused(dynamic_graph):
-    engine = OnnxRuntimePredictor(dynamic_graph, device='cpu')
+    engine = OnnxRuntimeEngine(dynamic_graph, device='cpu')
     wide = engine.predict(_street(320, 96)).depth
     engine.set_depth_range(5.0, 20.0)
     depth = engine.predict(_street(320, 96)).depth
@@ -138,9 +139,9 @@ def test_a_damaged_graph_is_refused_with_one_clear_error(tmp_path, dynamic_graph
     data = dynamic_graph.read_bytes()
     (tmp_path / 'cut.onnx').write_bytes(data[:len(data) // 3])
     with pytest.raises(EngineError, match='cut.onnx: not a loadable ONNX graph'):
-        OnnxRuntimePredictor(tmp_path / 'cut.onnx', device='cpu')
+        OnnxRuntimeEngine(tmp_path / 'cut.onnx', device='cpu')
     with pytest.raises(EngineError, match='missing.onnx: no such file'):
-        OnnxRuntimePredictor(tmp_path / 'missing.onnx', device='cpu')
+        OnnxRuntimeEngine(tmp_path / 'missing.onnx', device='cpu')
 
 
 def test_a_foreign_graph_is_refused(tmp_path):
@@ -152,15 +153,15 @@ def test_a_foreign_graph_is_refused(tmp_path):
     onnx.save(onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid('', 18)]),
               tmp_path / 'foreign.onnx')
     with pytest.raises(EngineError, match='foreign.onnx: not an mtl_perception graph'):
-        OnnxRuntimePredictor(tmp_path / 'foreign.onnx', device='cpu')
+        OnnxRuntimeEngine(tmp_path / 'foreign.onnx', device='cpu')
 
 
 def test_a_checkpoint_run_with_onnxruntime_is_exported_once_and_cached(checkpoint_path,
                                                                        street_image):
-    first = load_predictor(checkpoint_path, backend='onnxruntime', device='cpu')
+    first = load_engine(checkpoint_path, backend='onnxruntime', device='cpu')
     cached = sorted((cache_dir() / 'onnx').glob('*.onnx'))
     stamps = {path: path.stat().st_mtime_ns for path in cached}
-    second = load_predictor(checkpoint_path, backend='onnxruntime', device='cpu')
+    second = load_engine(checkpoint_path, backend='onnxruntime', device='cpu')
     assert first.path == second.path and first.path in stamps
     assert {path: path.stat().st_mtime_ns for path in cached} == stamps
     _assert_agrees(second.predict(street_image),
@@ -169,9 +170,9 @@ def test_a_checkpoint_run_with_onnxruntime_is_exported_once_and_cached(checkpoin
 
 def test_a_damaged_cache_entry_is_exported_again(tmp_path, checkpoint_path, street_image,
                                                  caplog):
-    graph = load_predictor(checkpoint_path, backend='onnxruntime', device='cpu').path
+    graph = load_engine(checkpoint_path, backend='onnxruntime', device='cpu').path
     graph.write_bytes(b'damaged')
-    engine = load_predictor(checkpoint_path, backend='onnxruntime', device='cpu')
+    engine = load_engine(checkpoint_path, backend='onnxruntime', device='cpu')
     assert 'is unusable' in caplog.text and 'exporting it again' in caplog.text
     assert graph.stat().st_size > 1_000_000
     assert engine.predict(street_image).labels.shape == (50, 70)
@@ -185,16 +186,23 @@ def test_backend_choices_are_checked():
 
 def test_inconsistent_backend_options_are_explained(dynamic_graph, checkpoint_path):
     with pytest.raises(ModelConfigError, match='exported ONNX graph: use backend onnxruntime'):
-        load_predictor(dynamic_graph, backend='torch')
+        load_engine(dynamic_graph, backend='torch')
     with pytest.raises(ModelConfigError, match='compile_model applies to backend torch'):
-        load_predictor(checkpoint_path, backend='onnxruntime', compile_model=True)
+        load_engine(checkpoint_path, backend='onnxruntime', compile_model=True)
     with pytest.raises(ModelConfigError, match='input size fixed'):
-        load_predictor(dynamic_graph, backend='onnxruntime', input_size=(64, 64))
+        load_engine(dynamic_graph, backend='onnxruntime', input_size=(64, 64))
 
 
-def test_predictor_from_checkpoint_takes_an_onnx_graph(dynamic_graph):
-    engine = Predictor.from_checkpoint(dynamic_graph, device='cpu', backend='auto')
+def test_load_engine_with_auto_runs_an_onnx_graph_on_onnx_runtime(dynamic_graph):
+    engine = load_engine(dynamic_graph, device='cpu', backend='auto')
+    assert isinstance(engine, OnnxRuntimeEngine)
     assert engine.backend == 'onnxruntime' and engine.provider == 'CPUExecutionProvider'
+
+
+def test_predictor_from_checkpoint_is_the_torch_engine_only(checkpoint_path, dynamic_graph):
+    assert type(Predictor.from_checkpoint(checkpoint_path, device='cpu')) is Predictor
+    with pytest.raises(CheckpointError, match='default_dynamic.onnx'):
+        Predictor.from_checkpoint(dynamic_graph, device='cpu')
 
 
 def test_cuda_providers_are_asked_for_best_first_and_missing_ones_explained(tmp_path):

@@ -1,13 +1,12 @@
 # Copyright 2026 mtl_perception maintainers
 # SPDX-License-Identifier: MIT
-"""Tests of the network: structure, shapes, gradients, registry and backbone weights."""
+"""Tests of the network: structure, shapes, gradients and registry."""
 
 from mtl_perception.errors import ModelConfigError
 from mtl_perception.model import available_models, build_model
 from mtl_perception.model.complexity import count_multiply_adds, count_parameters
 import pytest
 import torch
-from torchvision.models import mobilenet_v2
 
 PAPER_PARAMETERS = 3_070_057
 PAPER_MULTIPLY_ADDS = 6.5e9
@@ -57,8 +56,8 @@ def test_backward_reaches_every_parameter_without_nan():
     loss = outputs['segmentation'].logsumexp(1).mean() + outputs['depth'].mean()
     loss.backward()
     for name, parameter in model.named_parameters():
-        assert parameter.grad is not None, name
         assert torch.isfinite(parameter.grad).all(), name
+        assert parameter.grad.abs().sum() > 0, name
         assert torch.isfinite(outputs['segmentation']).all()
 
 
@@ -82,30 +81,6 @@ def test_unknown_builder_option_lists_the_valid_options():
 def test_class_count_must_be_positive():
     with pytest.raises(ModelConfigError, match='num_classes must be a positive integer'):
         build_model('mbv2_lwrefinenet', num_classes=0)
-
-
-def test_backbone_weights_load_from_a_local_torchvision_state_dict(tmp_path):
-    torch.manual_seed(1)
-    reference = mobilenet_v2(weights=None)
-    path = tmp_path / 'mobilenet_v2.pth'
-    torch.save(reference.state_dict(), path)
-    model = build_model('mbv2_lwrefinenet', num_classes=3, backbone_weights=path)
-    first_conv = model.encoder.blocks[0][0].weight
-    torch.testing.assert_close(first_conv, reference.features[0][0].weight)
-    last_tapped = model.encoder.blocks[17].conv[-2].weight
-    torch.testing.assert_close(last_tapped, reference.features[17].conv[-2].weight)
-
-
-def test_missing_backbone_weights_file_is_named(tmp_path):
-    with pytest.raises(ModelConfigError, match=r"backbone weights '.*absent.pth' not found"):
-        build_model('mbv2_lwrefinenet', num_classes=3, backbone_weights=tmp_path / 'absent.pth')
-
-
-def test_backbone_weights_of_another_network_are_rejected(tmp_path):
-    path = tmp_path / 'other.pth'
-    torch.save({'conv.weight': torch.zeros(1)}, path)
-    with pytest.raises(ModelConfigError, match='do not fit torchvision mobilenet_v2'):
-        build_model('mbv2_lwrefinenet', num_classes=3, backbone_weights=path)
 
 
 def test_the_release_encoder_variant_has_exactly_the_paper_parameter_count():
@@ -157,42 +132,3 @@ def test_align_corners_changes_the_decoder_upsampling():
         decoder.align_corners = True
         after = decoder(taps)
     assert (before - after).abs().max() > 0.01 * before.abs().max()
-
-
-def _release_encoder_file(tmp_path, **changes):
-    from foreign_layouts import release_state_dict
-    state = {k: v for k, v in release_state_dict(6).items() if k.startswith('layer')}
-    state.update(changes)
-    path = tmp_path / 'mobilenetv2-e6e8dd43.pth'
-    torch.save(state, path)
-    return path, state
-
-
-def test_training_can_start_from_the_release_layout_imagenet_file(tmp_path):
-    from foreign_layouts import _mobilenet_taps
-    path, state = _release_encoder_file(tmp_path)
-    model = build_model('mbv2_lwrefinenet', num_classes=3, backbone_weights=path,
-                        first_block_expansion=True).eval()
-    image = torch.randn(1, 3, 64, 96)
-    with torch.no_grad():
-        ours = model.encoder(image)
-        reference = _mobilenet_taps(image, state, '')
-    for tap, expected in zip(ours, reference):
-        torch.testing.assert_close(tap, expected)
-
-
-def test_a_release_layout_backbone_needs_the_release_encoder_variant(tmp_path):
-    path, _ = _release_encoder_file(tmp_path)
-    with pytest.raises(ModelConfigError, match='release .* first_block_expansion=true'):
-        build_model('mbv2_lwrefinenet', num_classes=3, backbone_weights=path)
-    torch.save(mobilenet_v2(weights=None).state_dict(), tmp_path / 'tv.pth')
-    with pytest.raises(ModelConfigError, match='torchvision .* first_block_expansion=false'):
-        build_model('mbv2_lwrefinenet', num_classes=3, backbone_weights=tmp_path / 'tv.pth',
-                    first_block_expansion=True)
-
-
-def test_a_release_layout_backbone_with_a_classifier_is_refused_not_trimmed(tmp_path):
-    path, _ = _release_encoder_file(tmp_path, **{'fc.weight': torch.zeros(10, 1280)})
-    with pytest.raises(ModelConfigError, match=r"unexpected keys \['fc.weight'\]"):
-        build_model('mbv2_lwrefinenet', num_classes=3, backbone_weights=path,
-                    first_block_expansion=True)

@@ -34,7 +34,7 @@ def _domain_id() -> str:
 def _start(namespace: str, *parameters: str) -> subprocess.Popen:
     arguments = [item for parameter in parameters for item in ('-p', parameter)]
     return subprocess.Popen(
-        [sys.executable, '-m', 'mtl_perception.ros.node', '--ros-args', '-r',
+        [sys.executable, '-m', 'mtl_perception.ros.entry', '--ros-args', '-r',
          f'__ns:={namespace}', '-p', 'device:=cpu', '-p', 'backend:=torch', *arguments],
         env={**os.environ, 'ROS_DOMAIN_ID': _domain_id()}, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)

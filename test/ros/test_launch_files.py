@@ -13,7 +13,8 @@ import ast
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from mtl_perception.ros.node import NODE_NAME, PerceptionNode
+from mtl_perception.ros import NODE_NAME
+from mtl_perception.ros.node import PerceptionNode
 from mtl_perception.ros.parameters import PARAMETERS
 from mtl_perception.tools.kitti_to_bag import camera_topics
 import pytest

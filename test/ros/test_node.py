@@ -39,7 +39,7 @@ def _domain_id() -> str:
 
 def _start_node(model: Path | str, *extra: str) -> subprocess.Popen:
     env = {**os.environ, 'ROS_DOMAIN_ID': _domain_id(), 'PYTHONUNBUFFERED': '1'}
-    command = [sys.executable, '-m', 'mtl_perception.ros.node', '--ros-args',
+    command = [sys.executable, '-m', 'mtl_perception.ros.entry', '--ros-args',
                '-r', f'__ns:={NAMESPACE}', '-p', f'model:={model}', '-p', 'device:=cpu',
                '-p', 'point_stride:=1', '-p', 'diagnostics_period:=0.5', *extra]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

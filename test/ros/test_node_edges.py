@@ -24,7 +24,7 @@ def _domain_id() -> str:
 def _node(model, *parameters: str) -> subprocess.Popen:
     arguments = [item for parameter in parameters for item in ('-p', parameter)]
     return subprocess.Popen(
-        [sys.executable, '-m', 'mtl_perception.ros.node', '--ros-args', '-r',
+        [sys.executable, '-m', 'mtl_perception.ros.entry', '--ros-args', '-r',
          f'__ns:={NAMESPACE}', '-p', f'model:={model}', '-p', 'device:=cpu', '-p',
          'backend:=torch', *arguments],
         env={**os.environ, 'ROS_DOMAIN_ID': _domain_id(), 'PYTHONUNBUFFERED': '1'},
@@ -38,7 +38,7 @@ def _node(model, *parameters: str) -> subprocess.Popen:
     ('diagnostics_period:=0.0', 'parameter diagnostics_period: '),
     ('half:=notabool', "parameter half: Trying to set parameter 'half' to 'notabool'"),
     ('model:=5', "parameter model: Trying to set parameter 'model' to '5'"),
-    ('backend:=tensorrt', "parameter backend: 'tensorrt' is not one of auto, torch"),
+    ('backend:=tensorrt', "parameter backend: 'tensorrt' is not one of auto, onnxruntime, torch"),
     ('fallback_intrinsics:=[1.0,2.0]', 'parameter fallback_intrinsics: [fx, fy, cx, cy]'),
     ('input_height:=64', 'parameters input_height and input_width: set both, or neither'),
     ('max_input_pixels:=10', 'parameter max_input_pixels: '),

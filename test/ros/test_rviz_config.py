@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mtl_perception.ros.rviz_config import retarget, RvizConfigError, topic_prefix
+from mtl_perception.ros.errors import RvizConfigError
+from mtl_perception.ros.rviz_config import retarget, topic_prefix
 import pytest
 import yaml
 

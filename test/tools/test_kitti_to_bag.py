@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
-from mtl_perception.kitti_raw import (KittiLayoutError, parse_timestamp, read_calibration,
-                                      read_camera_stream)
+from mtl_perception.errors import KittiLayoutError
+from mtl_perception.formats.kitti_raw import parse_timestamp, read_calibration, read_camera_stream
 from mtl_perception.synthetic.kitti_layout import write_kitti_drive
 from mtl_perception.tools.kitti_to_bag import camera_topics, main, optical_frame, TYPESTORE
 import numpy as np

@@ -7,13 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
+from mtl_perception.errors import DatasetError
 from mtl_perception.labels import get_class_set, IGNORE_ID
 from mtl_perception.synthetic import RENDERER_VERSION
 from mtl_perception.training.datasets import (
     build_dataset, build_datasets, KittiDepthDataset, KittiSemanticsDataset, NyudDataset,
     SyntheticDataset
 )
-from mtl_perception.training.errors import DatasetError, TrainingConfigError
+from mtl_perception.training.errors import TrainingConfigError
 import numpy as np
 import pytest
 import torch

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from mtl_perception.labels import IGNORE_ID
-from mtl_perception.training.metrics import ConfusionMatrix, DepthMetrics
+from mtl_perception.metrics import ConfusionMatrix, DepthMetrics
 import pytest
 import torch
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from mtl_perception.errors import DatasetError
+from mtl_perception.formats.images import read_depth, read_mask, read_normals, read_rgb
 from mtl_perception.labels import IGNORE_ID
-from mtl_perception.training.datasets.files import read_depth, read_mask, read_normals, read_rgb
 from mtl_perception.training.datasets.sample import make_sample, Sample
-from mtl_perception.training.errors import DatasetError
 import numpy as np
 from torch.utils.data import Dataset
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mtl_perception.synthetic import DEFAULT_SIZE, render_frame, RENDERER_VERSION
-from mtl_perception.training.datasets.files import (
+from mtl_perception.formats.images import (
     depth_to_png, read_depth, read_mask, read_rgb, write_png
 )
+from mtl_perception.synthetic import DEFAULT_SIZE, render_frame, RENDERER_VERSION
 from mtl_perception.training.datasets.sample import make_sample, Sample
 from torch.utils.data import Dataset
 from tqdm import tqdm

@@ -19,12 +19,8 @@ from dataclasses import dataclass
 import datetime
 from pathlib import Path
 
-from mtl_perception.errors import MtlPerceptionError
+from mtl_perception.errors import KittiLayoutError
 import numpy as np
-
-
-class KittiLayoutError(MtlPerceptionError):
-    """A KITTI drive folder is incomplete or its files are malformed."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import tempfile
 
 import cv2
-from mtl_perception.training.errors import DatasetError
+from mtl_perception.errors import DatasetError
 import numpy as np
 
 

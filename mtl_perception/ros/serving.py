@@ -1,0 +1,200 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
+"""The serving loop: the newest frame in, the outputs somebody subscribed to out.
+
+The subscription callbacks only store messages (:class:`LatestFrameSlot`,
+:class:`CameraInfoStore`). :meth:`FrameServer.serve` takes the newest frame, decodes it,
+runs the engine and publishes; frames that arrive while it works replace each other and are
+counted as dropped, so latency stays bounded at any input rate. Bad input is logged once per
+cause and skipped; the loop keeps serving.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+import threading
+import time
+from typing import Protocol
+
+from mtl_perception.engines.contract import Engine
+from mtl_perception.errors import MtlPerceptionError
+from mtl_perception.ros.camera import frame_intrinsics
+from mtl_perception.ros.conversions import (
+    compressed_to_rgb, image_to_rgb, intrinsics_to_camera_info
+)
+from mtl_perception.ros.errors import FrameTooLargeError
+from mtl_perception.ros.frame_slot import LatestFrameSlot
+from mtl_perception.ros.health import ProblemLog, short
+from mtl_perception.ros.outputs import OutputBuilder
+from mtl_perception.ros.parameters import NodeSettings
+from mtl_perception.ros.stats import FrameStats
+import numpy as np
+from rclpy.clock import Clock
+from rclpy.publisher import Publisher
+from rclpy.time import Time
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+
+MAX_CAMERA_FRAMES = 64  # camera frames whose latest CameraInfo is kept
+
+
+@dataclass
+class Outputs:
+    """The publishers of one camera's outputs (normals only for models that have them)."""
+
+    segmentation: Publisher
+    colour: Publisher
+    depth: Publisher
+    points: Publisher
+    depth_info: Publisher
+    normals: Publisher | None = None
+    normals_colour: Publisher | None = None
+
+    def publishers(self) -> list[Publisher]:
+        """Return every publisher that exists."""
+        return [p for p in (getattr(self, f.name) for f in fields(self)) if p is not None]
+
+    def wanted(self, settings: NodeSettings) -> dict[str, bool]:
+        """Which outputs are enabled by the parameters and have a subscriber now."""
+        enabled = {'segmentation': settings.publish_segmentation,
+                   'colour': settings.publish_segmentation_color,
+                   'depth': settings.publish_depth, 'points': settings.publish_points,
+                   'depth_info': settings.publish_depth,
+                   'normals': settings.publish_normals,
+                   'normals_colour': settings.publish_normals}
+        return {name: on and (publisher := getattr(self, name)) is not None
+                and publisher.get_subscription_count() > 0 for name, on in enabled.items()}
+
+
+class CameraInfoStore:
+    """The latest CameraInfo of each camera frame id, for at most ``MAX_CAMERA_FRAMES`` ids."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._infos: dict[str, CameraInfo] = {}
+
+    def put(self, msg: CameraInfo) -> None:
+        """Keep ``msg`` as its frame's latest; forget the oldest frame id beyond the bound."""
+        with self._lock:
+            frame = msg.header.frame_id
+            if frame not in self._infos and len(self._infos) >= MAX_CAMERA_FRAMES:
+                del self._infos[next(iter(self._infos))]
+            self._infos[frame] = msg
+
+    def get(self, frame_id: str) -> CameraInfo | None:
+        """Return the latest CameraInfo of ``frame_id``, if any came."""
+        with self._lock:
+            return self._infos.get(frame_id)
+
+
+def decode_frame(msg: Image | CompressedImage, max_pixels: int) -> np.ndarray:
+    """Turn a raw or compressed frame into RGB, refusing frames beyond ``max_pixels``.
+
+    Raises:
+        FrameTooLargeError: The frame (or a compressed payload) is over the limit.
+        ConversionError: The message cannot be decoded.
+    """
+    if isinstance(msg, CompressedImage):
+        if len(msg.data) > 3 * max_pixels:
+            raise FrameTooLargeError(f'a compressed frame of {len(msg.data)} bytes is '
+                                     f'larger than max_input_pixels={max_pixels} raw pixels')
+        rgb = compressed_to_rgb(msg)
+        height, width = rgb.shape[:2]
+    else:
+        height, width = msg.height, msg.width
+    if height * width > max_pixels:
+        raise FrameTooLargeError(
+            f'a {width}x{height} frame has more than max_input_pixels={max_pixels} pixels')
+    return rgb if isinstance(msg, CompressedImage) else image_to_rgb(msg)
+
+
+class ServedNode(Protocol):
+    """Name what the server reads from its node for every frame."""
+
+    settings: NodeSettings
+    engine: Engine | None
+    builder: OutputBuilder | None
+    outputs: Outputs | None
+
+    def get_clock(self) -> Clock:
+        """Return the node's clock (ROS time), for the latency of each frame."""
+
+
+class FrameServer:
+    """Runs the engine on the newest frame of ``node`` and publishes what is wanted.
+
+    The node owns what changes over its life (``settings``, ``engine``, ``builder``,
+    ``outputs``); the server reads them for every frame, so a parameter change or a
+    lifecycle transition takes effect at the next frame.
+    """
+
+    def __init__(self, node: ServedNode, problems: ProblemLog) -> None:
+        self.node = node
+        self.problems = problems
+        self.slot: LatestFrameSlot[Image | CompressedImage] = LatestFrameSlot()
+        self.camera_infos = CameraInfoStore()
+        self.stats = FrameStats()
+        self.busy = threading.Lock()  # held while a frame is processed or outputs close
+        self.last_input = time.monotonic()
+
+    def on_image(self, msg: Image | CompressedImage) -> None:
+        """Subscription callback: store the frame, never block."""
+        self.last_input = time.monotonic()
+        self.slot.put(msg)
+
+    def serve(self, stop: threading.Event) -> None:
+        """Process the newest frame, again and again, until ``stop`` is set (main thread)."""
+        while not stop.is_set() and not self.slot.closed:
+            msg = self.slot.take(timeout=0.1)
+            if msg is None:
+                continue
+            try:
+                with self.busy:
+                    if self.node.outputs is not None:  # not deactivated meanwhile
+                        self._process(msg)
+            except MtlPerceptionError as error:
+                self.stats.skipped_bad += 1
+                self.problems.report(error, f'skipped a frame from {short(msg.header.frame_id)}')
+            except Exception as error:  # noqa: B902  the worker must outlive any bad frame
+                self.stats.skipped_bad += 1
+                self.problems.report(error, 'unexpected error while processing a frame')
+
+    def _process(self, msg: Image | CompressedImage) -> None:
+        node, settings = self.node, self.node.settings
+        outputs, builder = node.outputs, node.builder
+        wanted = outputs.wanted(settings)
+        if not any(wanted.values()):
+            self.stats.skipped_unsubscribed += 1
+            return
+        rgb = decode_frame(msg, settings.max_input_pixels)
+        intrinsics = info = None
+        if wanted['points'] or wanted['depth_info']:
+            info = self.camera_infos.get(msg.header.frame_id)
+            intrinsics = frame_intrinsics(info, settings.fallback_intrinsics,
+                                          rgb.shape[1], rgb.shape[0])
+            if intrinsics is None:
+                self.problems.report_text(
+                    'no-intrinsics', f'no camera_info for frame {short(msg.header.frame_id)} '
+                    'and no fallback_intrinsics: ~/points and ~/depth/camera_info are not '
+                    'published until one arrives')
+        started = time.perf_counter()
+        prediction = node.engine.infer(rgb)
+        inferred = time.perf_counter()
+        header = msg.header
+        if wanted['segmentation']:
+            outputs.segmentation.publish(builder.segmentation(prediction, header))
+        if wanted['colour']:
+            outputs.colour.publish(builder.colour(prediction, header))
+        if wanted['depth']:
+            outputs.depth.publish(builder.depth(prediction, header))
+        if wanted['depth_info'] and intrinsics is not None:
+            outputs.depth_info.publish(intrinsics_to_camera_info(intrinsics, header, info))
+        if wanted['normals']:
+            outputs.normals.publish(builder.normals(prediction, header))
+        if wanted['normals_colour']:
+            outputs.normals_colour.publish(builder.normals_colour(prediction, header))
+        if wanted['points'] and intrinsics is not None:
+            outputs.points.publish(builder.points(prediction, intrinsics, settings.point_stride,
+                                                  header))
+        latency = (node.get_clock().now() - Time.from_msg(header.stamp)).nanoseconds * 1e-9
+        self.stats.record(latency, stages={'inference': inferred - started,
+                                           'outputs': time.perf_counter() - inferred})

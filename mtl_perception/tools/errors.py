@@ -1,0 +1,9 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
+"""Errors of the command-line tools."""
+
+from mtl_perception.errors import MtlPerceptionError
+
+
+class UnreadableInputError(MtlPerceptionError):
+    """An input file exists but cannot be decoded as an image or video."""
