@@ -24,7 +24,8 @@ import time
 
 from diagnostic_msgs.msg import DiagnosticArray
 from mtl_perception.engines.loading import load_engine
-from mtl_perception.ros.conversions import array_to_image, image_to_rgb
+from mtl_perception.formats.ros_images import image_to_rgb
+from mtl_perception.ros.conversions import array_to_image
 from mtl_perception.ros.outputs import OutputBuilder
 from mtl_perception.synthetic import kitti_like_intrinsics
 import numpy as np

@@ -37,3 +37,7 @@ class DatasetError(MtlPerceptionError):
 
 class KittiLayoutError(DatasetError):
     """A KITTI drive folder is incomplete or its files are malformed."""
+
+
+class ConversionError(MtlPerceptionError, ValueError):
+    """A ROS message cannot be converted: the message names the field or encoding at fault."""

@@ -4,10 +4,9 @@
 
 from __future__ import annotations
 
-from mtl_perception.errors import GeometryError
+from mtl_perception.errors import ConversionError, GeometryError
 from mtl_perception.geometry import Intrinsics
 from mtl_perception.ros.conversions import camera_info_to_intrinsics
-from mtl_perception.ros.errors import ConversionError
 from sensor_msgs.msg import CameraInfo
 
 _ASPECT_TOLERANCE = 0.01

@@ -5,10 +5,6 @@
 from mtl_perception.errors import MtlPerceptionError
 
 
-class ConversionError(MtlPerceptionError, ValueError):
-    """A ROS message cannot be converted: the message names the field or encoding at fault."""
-
-
 class SettingsError(MtlPerceptionError, ValueError):
     """A node parameter is of the wrong type, out of range or inconsistent with another."""
 

@@ -24,11 +24,11 @@ from mtl_perception.engines import backend_choices, backend_help
 from mtl_perception.engines.contract import Engine
 from mtl_perception.engines.loading import load_engine
 from mtl_perception.errors import MtlPerceptionError
+from mtl_perception.formats.ros_images import image_to_array, image_to_rgb
 from mtl_perception.metrics import DepthMetrics
 from mtl_perception.ros import NODE_NAME
 from mtl_perception.ros.bag_reading import readable_messages
 from mtl_perception.ros.camera import frame_intrinsics
-from mtl_perception.ros.conversions import image_to_array, image_to_rgb
 from mtl_perception.ros.errors import ProcessBagError
 from mtl_perception.ros.outputs import OutputBuilder
 from mtl_perception.safe_output import staged_folder

@@ -18,10 +18,9 @@ from typing import Protocol
 
 from mtl_perception.engines.contract import Engine
 from mtl_perception.errors import MtlPerceptionError
+from mtl_perception.formats.ros_images import compressed_to_rgb, image_to_rgb
 from mtl_perception.ros.camera import frame_intrinsics
-from mtl_perception.ros.conversions import (
-    compressed_to_rgb, image_to_rgb, intrinsics_to_camera_info
-)
+from mtl_perception.ros.conversions import intrinsics_to_camera_info
 from mtl_perception.ros.errors import FrameTooLargeError
 from mtl_perception.ros.frame_slot import LatestFrameSlot
 from mtl_perception.ros.health import ProblemLog, short

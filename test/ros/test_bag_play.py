@@ -12,7 +12,7 @@ import sys
 import time
 
 import cv2
-from mtl_perception.ros.conversions import image_to_rgb
+from mtl_perception.formats.ros_images import image_to_rgb
 from mtl_perception.tools.kitti_to_bag import camera_topics
 import numpy as np
 import pytest

@@ -14,7 +14,8 @@ import subprocess
 import sys
 
 import cv2
-from mtl_perception.ros.conversions import array_to_image, image_to_array
+from mtl_perception.formats.ros_images import image_to_array
+from mtl_perception.ros.conversions import array_to_image
 from mtl_perception.synthetic import render_frame
 import numpy as np
 import pytest

@@ -12,9 +12,10 @@ import sys
 import time
 
 from foreign_layouts import release_state_dict
+from mtl_perception.formats.ros_images import image_to_array
 from mtl_perception.importers.importer import import_checkpoint
 from mtl_perception.inference import Predictor
-from mtl_perception.ros.conversions import array_to_image, image_to_array
+from mtl_perception.ros.conversions import array_to_image
 import numpy as np
 import pytest
 import rclpy
