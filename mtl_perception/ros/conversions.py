@@ -31,11 +31,6 @@ CLOUD_DTYPE = np.dtype([(name, dtype) for name, _, dtype in CLOUD_FIELDS])
 # checks are on; with them on, and always in Humble (which has no switch), an array.array('B')
 # is kept as it is. Messages built here carry large buffers, so they turn the checks on.
 _KEEP_DATA = {'check_fields': True} if '_check_fields' in Image.__slots__ else {}
-_POINT_FIELD_DTYPES = {
-    PointField.INT8: np.int8, PointField.UINT8: np.uint8, PointField.INT16: np.int16,
-    PointField.UINT16: np.uint16, PointField.INT32: np.int32, PointField.UINT32: np.uint32,
-    PointField.FLOAT32: np.float32, PointField.FLOAT64: np.float64,
-}
 
 
 def _byte_buffer(values: np.ndarray) -> array.array:
@@ -180,29 +175,3 @@ def cloud_message(data: array.array, height: int, width: int, header: Header, *,
     msg.is_dense = is_dense
     msg.data = data
     return msg
-
-
-def pointcloud2_to_array(msg: PointCloud2) -> np.ndarray:
-    """Decode a PointCloud2 into an ``(height, width)`` structured array view of its fields.
-
-    Raises:
-        ConversionError: Unknown field datatype, or data shorter than ``height * row_step``.
-    """
-    try:
-        dtype = np.dtype({
-            'names': [field.name for field in msg.fields],
-            'formats': [np.dtype(_POINT_FIELD_DTYPES[field.datatype]).newbyteorder(
-                '>' if msg.is_bigendian else '<') for field in msg.fields],
-            'offsets': [field.offset for field in msg.fields],
-            'itemsize': msg.point_step,
-        })
-    except KeyError as error:
-        raise ConversionError(f'PointCloud2 field has unknown datatype {error}') from None
-    buffer = np.frombuffer(msg.data, dtype=np.uint8)
-    needed = msg.height * msg.row_step
-    if buffer.size < needed:
-        raise ConversionError(
-            f'PointCloud2 data holds {buffer.size} bytes, fewer than height * row_step = '
-            f'{needed}')
-    rows = buffer[:needed].reshape(msg.height, msg.row_step)[:, :msg.width * msg.point_step]
-    return rows.view(dtype).reshape(msg.height, msg.width)

@@ -27,8 +27,8 @@ import imageio.v2 as imageio
 from mtl_perception.checkpoint import load_checkpoint
 from mtl_perception.default_model import default_model_path
 from mtl_perception.engines import backend_choices, backend_help
+from mtl_perception.formats.ros_clouds import pointcloud2_to_array
 from mtl_perception.formats.ros_images import image_to_array, image_to_rgb
-from mtl_perception.ros.conversions import pointcloud2_to_array
 from mtl_perception.ros.recorder import OutputRecorder, Recording
 from mtl_perception.synthetic.kitti_layout import write_kitti_drive
 from mtl_perception.tools.kitti_to_bag import camera_topics, convert

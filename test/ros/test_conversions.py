@@ -6,10 +6,11 @@ import importlib.util
 
 import cv2
 from mtl_perception.errors import ConversionError
+from mtl_perception.formats.ros_clouds import pointcloud2_to_array
 from mtl_perception.formats.ros_images import compressed_to_rgb, image_to_array, image_to_rgb
 from mtl_perception.ros.conversions import (
     array_to_image, camera_info_to_intrinsics, cloud_to_pointcloud2, pack_rgb,
-    pointcloud2_to_array, semantic_cloud_array
+    semantic_cloud_array
 )
 import numpy as np
 import pytest

@@ -14,10 +14,11 @@ import time
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from mtl_perception.checkpoint import load_checkpoint
+from mtl_perception.formats.ros_clouds import pointcloud2_to_array
 from mtl_perception.formats.ros_images import image_to_array
 from mtl_perception.geometry import backproject, Intrinsics
 from mtl_perception.inference import Predictor
-from mtl_perception.ros.conversions import array_to_image, pointcloud2_to_array
+from mtl_perception.ros.conversions import array_to_image
 import numpy as np
 import pytest
 import rclpy

@@ -3,12 +3,11 @@
 """Tests of the node's output messages: content, reuse of their memory, is_dense."""
 
 from mtl_perception.errors import ConversionError
+from mtl_perception.formats.ros_clouds import pointcloud2_to_array
 from mtl_perception.formats.ros_images import image_to_array
 from mtl_perception.geometry import backproject, Intrinsics
 from mtl_perception.inference import DevicePrediction
-from mtl_perception.ros.conversions import (
-    array_to_image, cloud_message, image_message, pointcloud2_to_array
-)
+from mtl_perception.ros.conversions import array_to_image, cloud_message, image_message
 from mtl_perception.ros.outputs import OutputBuilder
 import numpy as np
 import pytest

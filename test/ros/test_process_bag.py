@@ -9,9 +9,9 @@ from pathlib import Path
 import shutil
 
 import cv2
+from mtl_perception.formats.ros_clouds import pointcloud2_to_array
 from mtl_perception.formats.ros_images import image_to_array
 from mtl_perception.inference import Predictor
-from mtl_perception.ros.conversions import pointcloud2_to_array
 from mtl_perception.ros.process_bag import main
 from mtl_perception.synthetic.kitti_layout import write_kitti_drive
 from mtl_perception.tools.kitti_to_bag import main as kitti_to_bag, optical_frame, TYPESTORE
