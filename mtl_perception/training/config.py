@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
         'arch': 'mbv2_lwrefinenet',
         'class_set': 'synthetic',
         'backbone_weights': None,
+        'init_checkpoint': None,
         'arch_kwargs': {},
     },
     'data': {

@@ -1,19 +1,27 @@
 # Copyright 2026 mtl_perception maintainers
 # SPDX-License-Identifier: MIT
-"""``mtl_distill``: fill the missing modality of a dataset with a teacher's predictions.
+"""``mtl_distill``: pseudo-labels for training, from teachers far too slow for the node.
 
-Hard knowledge distillation (Nekrasov et al., ICRA 2019): a depth-only dataset gets the
-teacher's class ids as labels, a labels-only dataset the teacher's depth. The result is a
-folder in the NYUDv2 list layout that ``{type: nyud, root: OUT, list: distilled_list.txt,
-depth_scale: 256}`` reads back. Images and annotations (original where present, pseudo where
-missing) are written as PNGs, depth as uint16 metres x 256 so that 80 m street depths fit.
+Hard knowledge distillation (Nekrasov et al., ICRA 2019). Two forms:
+
+- ``--source ... --teacher-segmentation ... --teacher-depth ... --classes SET --output DIR``:
+  open foundation models (``transformers`` folders or hub ids) or checkpoints of this
+  project label a team's own unlabeled images, videos and bags (``training/distillation``).
+- ``--teacher CHECKPOINT --dataset YAML --output DIR``: fill the missing modality of a
+  dataset that has one (a depth-only dataset gets labels, a labels-only one depth).
+
+Both write the NYUDv2 list layout (``rgb/``, ``masks/``, ``depth/`` uint16 metres x 256,
+``distilled_list.txt``) that ``{type: distilled, root: DIR}`` (or ``{type: nyud, root: DIR,
+list: distilled_list.txt, depth_scale: 256}``) reads back.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
+import shlex
 import sys
 
 from mtl_perception.cli import usage_error
@@ -22,18 +30,18 @@ from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.formats.images import depth_to_png, write_png
 from mtl_perception.training.datasets import build_dataset
 from mtl_perception.training.datasets.sample import Sample
+from mtl_perception.training.distillation.command import distill_sources
+from mtl_perception.training.distillation.output import DEPTH_SCALE, LIST_NAME
 from mtl_perception.training.errors import TrainingConfigError
 from torch.utils.data import Dataset
 from tqdm import tqdm
 import yaml
 
 LOGGER = logging.getLogger(__name__)
-LIST_NAME = 'distilled_list.txt'
-DEPTH_SCALE = 256.0
 
 
-def distill(predictor: Predictor, dataset: Dataset, output: Path, *,
-            progress: bool = True) -> dict[str, int]:
+def distill_dataset(predictor: Predictor, dataset: Dataset, output: Path, *,
+                    progress: bool = True) -> dict[str, int]:
     """Write every sample with its missing annotations predicted; return what was filled.
 
     Returns:
@@ -68,36 +76,105 @@ def distill(predictor: Predictor, dataset: Dataset, output: Path, *,
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='mtl_distill', description=(
-            'Hard knowledge distillation: run a teacher checkpoint over a dataset and write '
-            'its predictions for the missing modality (labels or depth) as pseudo-labels, in '
-            'a NYUDv2-layout folder that training reads with {type: nyud, root: OUTPUT, '
-            f'list: {LIST_NAME}, depth_scale: {DEPTH_SCALE:g}}}.'))
-    parser.add_argument('--teacher', required=True, type=Path, help='teacher checkpoint')
-    parser.add_argument('--dataset', required=True, metavar='YAML',
-                        help='dataset spec as in a training config, e.g. "{type: kitti_depth, '
-                             'raw_root: RAW, depth_root: DEPTH, split: train}"')
+            'Hard knowledge distillation: teachers label your own unlabeled images, videos '
+            'and rosbags (or fill the missing modality of a dataset), written in the NYUDv2 '
+            'list layout that training reads with {type: distilled, root: OUTPUT}. '
+            'Resumable: run the same command again after an interruption. Several GPUs or '
+            'machines: torchrun ... $(which mtl_distill) ...'),
+        epilog="The teachers' weights and licences are yours to choose and honour; nothing is "
+               'downloaded unless you name a hub id.')
+    parser.add_argument('--source', nargs='+', type=Path, metavar='PATH',
+                        help='image folders or images, videos, rosbag2 folders (sqlite3 or '
+                             'mcap)')
+    parser.add_argument('--teacher-segmentation', metavar='DIR_OR_ID',
+                        help='transformers segmentation model folder or hub id (SegFormer, '
+                             'Mask2Former, UperNet...), or a .pt checkpoint of this project')
+    parser.add_argument('--teacher-depth', metavar='DIR_OR_ID',
+                        help='transformers depth model folder or hub id (Depth Anything, DPT, '
+                             'ZoeDepth...), or a .pt checkpoint of this project')
+    parser.add_argument('--teacher-depth-kind', choices=('auto', 'metric', 'relative'),
+                        default='auto', help='metric or relative output (auto: as the model '
+                                             'configuration says; default: %(default)s)')
+    parser.add_argument('--classes', metavar='CLASS_SET',
+                        help='student class set: synthetic, kitti_6, cityscapes_19, nyuv2_40')
+    parser.add_argument('--class-map', type=Path, metavar='YAML',
+                        help='"teacher class: student class | ignore" lines over the built-in '
+                             'map')
+    parser.add_argument('--image-topic', action='append', default=[], metavar='TOPIC',
+                        help='bag image topic (raw or compressed; repeatable; default: the '
+                             "bag's only image topic)")
+    parser.add_argument('--lidar-topic', metavar='TOPIC',
+                        help='bag PointCloud2 topic whose returns (through /tf_static) anchor '
+                             'relative depth')
+    parser.add_argument('--every', default='1', metavar='N|Xs',
+                        help='every N-th frame, or one frame per X seconds (default: every '
+                             'frame)')
+    parser.add_argument('--min-confidence', type=float, default=0.5, metavar='P',
+                        help='label pixels whose teacher softmax probability is below P are '
+                             'ignored (255; default: %(default)s)')
+    parser.add_argument('--depth-range', type=float, nargs=2, default=(0.5, 80.0),
+                        metavar=('MIN', 'MAX'), help='valid metres (default: 0.5 80)')
+    parser.add_argument('--camera-height', type=float, metavar='M',
+                        help='camera height above the ground: anchors relative depth on '
+                             'road/sidewalk/floor pixels')
+    parser.add_argument('--camera-pitch', type=float, default=0.0, metavar='DEG',
+                        help='camera pitch, positive looking down (default: 0)')
+    parser.add_argument('--intrinsics', metavar='FX,FY,CX,CY',
+                        help='pinhole intrinsics of images and videos (bags: their CameraInfo)')
+    parser.add_argument('--max-fit-residual', type=float, default=0.15, metavar='R',
+                        help='skip frames whose relative-depth fit is off by more than R '
+                             '(median relative error; default: %(default)s)')
+    parser.add_argument('--batch-size', type=int, default=4,
+                        help='frames per teacher pass (default: %(default)s)')
+    parser.add_argument('--teacher', type=Path, help='(dataset form) teacher checkpoint')
+    parser.add_argument('--dataset', metavar='YAML',
+                        help='(dataset form) dataset spec as in a training config, e.g. '
+                             '"{type: kitti_depth, raw_root: RAW, depth_root: DEPTH, split: '
+                             'train}"')
     parser.add_argument('--output', required=True, type=Path, help='folder to write')
     parser.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:N')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``mtl_distill``; returns the exit code (0 ok, 2 bad input)."""
-    args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format='%(message)s')
-    try:
-        spec = yaml.safe_load(args.dataset)
-        if not isinstance(spec, dict):
-            raise TrainingConfigError(f'--dataset must be a YAML mapping, got {args.dataset!r}')
-        predictor = Predictor.from_checkpoint(args.teacher, device=args.device, half=False)
-        class_set = predictor.metadata.class_set
-        dataset = build_dataset(spec, class_set)
-        counts = distill(predictor, dataset, args.output, progress=not args.no_progress)
-    except (MtlPerceptionError, yaml.YAMLError) as error:
-        return usage_error('mtl_distill', error)
+def _dataset_form(args: argparse.Namespace) -> None:
+    spec = yaml.safe_load(args.dataset)
+    if not isinstance(spec, dict):
+        raise TrainingConfigError(f'--dataset must be a YAML mapping, got {args.dataset!r}')
+    predictor = Predictor.from_checkpoint(args.teacher, device=args.device, half=False)
+    dataset = build_dataset(spec, predictor.metadata.class_set)
+    counts = distill_dataset(predictor, dataset, args.output, progress=not args.no_progress)
     LOGGER.info('wrote %d samples (%d pseudo-labelled, %d with pseudo-depth) to %s',
                 counts['samples'], counts['pseudo_labels'], counts['pseudo_depth'], args.output)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``mtl_distill``: exit code 0 ok, 1 nothing written, 2 bad input."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(argv)
+    main_process = os.environ.get('RANK', '0') == '0'
+    logging.basicConfig(level=logging.INFO if main_process else logging.WARNING,
+                        format='%(message)s')
+    try:
+        if args.teacher or args.dataset:
+            if not (args.teacher and args.dataset) or args.source:
+                raise TrainingConfigError('the dataset form takes --teacher and --dataset '
+                                          '(and no --source)')
+            _dataset_form(args)
+            return 0
+        summary = distill_sources(args, shlex.join(['mtl_distill', *argv]))
+    except (MtlPerceptionError, yaml.YAMLError) as error:
+        return usage_error('mtl_distill', error)
+    if summary is None:  # another rank writes the summary
+        return 0
+    counts = summary['counts']
+    skipped = f': {counts["skipped_by_reason"]}' if counts['skipped'] else ''
+    if not counts['written']:
+        sys.stderr.write(f'mtl_distill: error: no frame was written to {args.output} '
+                         f'({counts["skipped"]} skipped{skipped}); see its manifest.json\n')
+        return 1
+    LOGGER.info('wrote %d frames to %s (%d skipped%s)', counts['written'], args.output,
+                counts['skipped'], skipped)
     return 0
 
 

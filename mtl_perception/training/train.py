@@ -25,7 +25,6 @@ from mtl_perception.checkpoint import load_checkpoint, ModelMetadata, save_check
 from mtl_perception.cli import usage_error
 from mtl_perception.engines.torch_engine import Predictor
 from mtl_perception.errors import CheckpointError, MtlPerceptionError
-from mtl_perception.importers.backbone import load_imagenet_encoder
 from mtl_perception.labels import ClassSet, get_class_set
 from mtl_perception.model import build_model
 from mtl_perception.training.config import load_config, save_config
@@ -39,6 +38,7 @@ from mtl_perception.training.plots import plot_training_curves
 from mtl_perception.training.run_folder import RunFolder
 from mtl_perception.training.segmentation_losses import build_segmentation_criterion
 from mtl_perception.training.transforms import training_transform
+from mtl_perception.training.warm_start import initialise
 from mtl_perception.visualize import colourise_depth, colourise_labels, mosaic
 import numpy as np
 import torch
@@ -95,8 +95,8 @@ class Trainer:
         self.train_set, self.val_set = self._datasets()
         self.model = build_model(config['model']['arch'], num_classes=self.class_set.num_classes,
                                  **config['model']['arch_kwargs'])
-        if config['model']['backbone_weights']:
-            load_imagenet_encoder(self.model.encoder, config['model']['backbone_weights'])
+        self.initialisation = initialise(self.model, config['model'])
+        LOGGER.info('starting from %s', self.initialisation)
         self.memory_format = (torch.channels_last if self.train_config['channels_last']
                               else torch.contiguous_format)
         self.model.to(self.device, memory_format=self.memory_format)
@@ -210,7 +210,7 @@ class Trainer:
     def metadata(self, metrics: dict[str, Any] | None = None) -> ModelMetadata:
         """Return the checkpoint metadata of this run (with ``metrics`` when known)."""
         return _metadata(self.config, self.class_set, self.command, metrics or {},
-                         self.criterion_details)
+                         {**self.criterion_details, 'initialisation': self.initialisation})
 
     def validate(self) -> dict[str, Any]:
         """Metrics of the current weights on the validation set, through the Predictor."""

@@ -26,7 +26,7 @@ def test_a_shipped_config_resolves_with_known_keys_and_values(path):
     assert config['model']['arch'] in available_models()
     get_class_set(config['model']['class_set'])
     kinds = {spec['type'] for spec in config['data']['train'] + config['data']['val']}
-    assert kinds <= {'synthetic', 'nyud', 'kitti_depth', 'kitti_semantics'}
+    assert kinds <= {'synthetic', 'nyud', 'kitti_depth', 'kitti_semantics', 'distilled'}
 
 
 @pytest.mark.parametrize('override', ['data.crop_size=abc', 'data.crop_size=[0, 64]',

@@ -13,6 +13,7 @@ from typing import Any
 
 from mtl_perception.labels import ClassSet
 from mtl_perception.synthetic import CLASS_SET as SYNTHETIC_CLASSES
+from mtl_perception.training.datasets.distilled import distilled_dataset
 from mtl_perception.training.datasets.kitti import KittiDepthDataset, KittiSemanticsDataset
 from mtl_perception.training.datasets.nyud import NyudDataset
 from mtl_perception.training.datasets.sample import make_sample, Sample
@@ -43,6 +44,11 @@ def _nyud(spec: dict[str, Any], transform: Transform, class_set: ClassSet) -> Da
                        depth_scale=float(spec.get('depth_scale', 5000.0)), transform=transform)
 
 
+def _distilled(spec: dict[str, Any], transform: Transform, class_set: ClassSet) -> Dataset:
+    return distilled_dataset(spec['root'], class_set, split=spec.get('split', 'all'),
+                             transform=transform)
+
+
 def _kitti_depth(spec: dict[str, Any], transform: Transform, class_set: ClassSet) -> Dataset:
     return KittiDepthDataset(spec['raw_root'], spec['depth_root'],
                              split=spec.get('split', 'train'), camera=spec.get('camera', 2),
@@ -55,9 +61,9 @@ def _kitti_semantics(spec: dict[str, Any], transform: Transform,
 
 
 _BUILDERS = {'synthetic': _synthetic, 'nyud': _nyud, 'kitti_depth': _kitti_depth,
-             'kitti_semantics': _kitti_semantics}
+             'kitti_semantics': _kitti_semantics, 'distilled': _distilled}
 _REQUIRED = {'synthetic': ('seeds',), 'nyud': ('root',), 'kitti_depth': ('raw_root', 'depth_root'),
-             'kitti_semantics': ('root',)}
+             'kitti_semantics': ('root',), 'distilled': ('root',)}
 
 
 def build_dataset(spec: dict[str, Any], class_set: ClassSet,
