@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 import hashlib
 import math
+import os
 from pathlib import Path
 import re
 
@@ -133,10 +134,19 @@ class ImageFolder:
             yield Frame(key, rgb, str(file), index=index)
 
 
+def quiet_ffmpeg() -> None:
+    """Keep FFmpeg's own messages off stderr (a damaged file is reported once, by us).
+
+    OpenCV reads ``OPENCV_FFMPEG_LOGLEVEL`` when a capture opens; a value the user set wins.
+    """
+    os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')
+
+
 class Video:
     """The frames of a video file (decoded with OpenCV)."""
 
     def __init__(self, path: Path, every: Every) -> None:
+        quiet_ffmpeg()
         capture = cv2.VideoCapture(str(path))
         readable = capture.isOpened() and capture.read()[0]
         self.fps = capture.get(cv2.CAP_PROP_FPS) if readable else 0.0

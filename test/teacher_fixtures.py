@@ -53,9 +53,31 @@ def tiny_depth_anything(folder: Path, *, metric: bool, seed: int = 0, size: int 
         depth_estimation_type='metric' if metric else 'relative', max_depth=max_depth)
     model = DepthAnythingForDepthEstimation(config).eval()
     with torch.no_grad():  # spread the random output over a range instead of one value
-        model.head.conv3.weight.mul_(30.0)
+        model.head.conv3.weight.mul_(3e6)  # the random features are tiny: widen them
         model.head.conv3.bias.fill_(0.0 if metric else 1.0)
     model.save_pretrained(folder)
     DPTImageProcessor(size={'height': size, 'width': size}, keep_aspect_ratio=True,
                       ensure_multiple_of=14, do_pad=False).save_pretrained(folder)
     return folder
+
+
+#: ADE20K-150's class names as its ``id2label`` spells them.
+ADE20K_NAMES = (
+    'wall', 'building', 'sky', 'floor', 'tree', 'ceiling', 'road', 'bed ', 'windowpane', 'grass',
+    'cabinet', 'sidewalk', 'person', 'earth', 'door', 'table', 'mountain', 'plant', 'curtain',
+    'chair', 'car', 'water', 'painting', 'sofa', 'shelf', 'house', 'sea', 'mirror', 'rug',
+    'field', 'armchair', 'seat', 'fence', 'desk', 'rock', 'wardrobe', 'lamp', 'bathtub',
+    'railing', 'cushion', 'base', 'box', 'column', 'signboard', 'chest of drawers', 'counter',
+    'sand', 'sink', 'skyscraper', 'fireplace', 'refrigerator', 'grandstand', 'path', 'stairs',
+    'runway', 'case', 'pool table', 'pillow', 'screen door', 'stairway', 'river', 'bridge',
+    'bookcase', 'blind', 'coffee table', 'toilet', 'flower', 'book', 'hill', 'bench',
+    'countertop', 'stove', 'palm', 'kitchen island', 'computer', 'swivel chair', 'boat', 'bar',
+    'arcade machine', 'hovel', 'bus', 'towel', 'light', 'truck', 'tower', 'chandelier',
+    'awning', 'streetlight', 'booth', 'television receiver', 'airplane', 'dirt track',
+    'apparel', 'pole', 'land', 'bannister', 'escalator', 'ottoman', 'bottle', 'buffet',
+    'poster', 'stage', 'van', 'ship', 'fountain', 'conveyer belt', 'canopy', 'washer',
+    'plaything', 'swimming pool', 'stool', 'barrel', 'basket', 'waterfall', 'tent', 'bag',
+    'minibike', 'cradle', 'oven', 'ball', 'food', 'step', 'tank', 'trade name', 'microwave',
+    'pot', 'animal', 'bicycle', 'lake', 'dishwasher', 'screen', 'blanket', 'sculpture', 'hood',
+    'sconce', 'vase', 'traffic light', 'tray', 'ashcan', 'fan', 'pier', 'crt screen', 'plate',
+    'monitor', 'bulletin board', 'shower', 'radiator', 'glass', 'clock', 'flag')

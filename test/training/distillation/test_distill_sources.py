@@ -1,0 +1,93 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
+"""Frames come out of folders, videos and bags with stable keys, intrinsics and LiDAR anchors."""
+
+from __future__ import annotations
+
+from distill_fixtures import (
+    frames, image_folder, INTRINSICS_P, lidar_to_camera, rig_bag, SIZE, video
+)
+from mtl_perception.training.distillation.bags import BagSource, info_topic
+from mtl_perception.training.distillation.sources import Every, open_source
+from mtl_perception.training.errors import DistillError
+import numpy as np
+import pytest
+
+POINTS = np.array([[8.0, 0.5, -1.0], [12.0, -2.0, 0.0], [20.0, 1.0, -1.5], [-5.0, 0.0, 0.0]])
+
+
+def _all(source):
+    return list(source.frames(lambda key: True))
+
+
+def test_every_parses_counts_and_seconds_and_refuses_the_rest():
+    assert Every.parse('3') == Every(3) and Every.parse('2.5s') == Every(seconds=2.5)
+    for bad in ('0', '-1', 'x', '0s', '2 frames'):
+        with pytest.raises(DistillError, match='--every'):
+            Every.parse(bad)
+    keep = Every(seconds=1.0).selector()
+    stamps = [0, 400, 999, 1000, 1500, 2600, 2700, 3100]
+    kept = [s for i, s in enumerate(stamps) if keep(i, s * 1_000_000)]
+    assert kept == [0, 1000, 2600, 3100]
+
+
+def test_an_image_folder_gives_its_frames_in_name_order_with_stable_keys(tmp_path):
+    folder = image_folder(tmp_path / 'images', 5)
+    source = open_source(folder, Every(2))
+    got = _all(source)
+    assert [f.index for f in got] == [0, 2, 4] and source.estimated_frames() == 3
+    assert got[0].key.startswith('images-') and got[2].key.endswith('-000004')
+    np.testing.assert_array_equal(got[1].rgb, frames(5)[2])
+    skipped = list(source.frames(lambda key: not key.endswith('000002')))
+    assert [f.index for f in skipped] == [0, 4]
+
+
+def test_a_video_gives_every_nth_frame_or_one_per_interval(tmp_path):
+    path = video(tmp_path / 'drive.avi', 9, fps=10.0)
+    by_count = _all(open_source(path, Every(3)))
+    assert [f.index for f in by_count] == [0, 3, 6]
+    assert by_count[0].rgb.shape == (*SIZE, 3)
+    assert np.abs(by_count[1].rgb.astype(int) - frames(9)[3]).mean() < 8  # MJPEG
+    by_time = _all(open_source(path, Every(seconds=0.4)))
+    assert [f.index for f in by_time] == [0, 4, 8]
+    assert by_time[1].stamp_ns == 400_000_000
+
+
+def test_a_bag_frame_carries_the_projection_p_and_lidar_points_moved_by_tf_static(tmp_path):
+    bag = rig_bag(tmp_path / 'rig', 3, POINTS)
+    source = BagSource(bag, Every(1), [], '/velodyne_points')
+    got = _all(source)
+    assert len(got) == 3 and source.image_topics == ['/cam/image_raw']
+    frame = got[1]
+    assert frame.stream == '/cam/image_raw' and frame.stamp_ns == 200_000_000
+    assert frame.intrinsics == INTRINSICS_P  # P, not K
+    np.testing.assert_array_equal(frame.rgb, frames(3)[1])
+    np.testing.assert_allclose(frame.points, lidar_to_camera(POINTS), atol=1e-9)
+
+
+@pytest.mark.parametrize('storage', ['mcap', 'sqlite3'])
+def test_compressed_frames_of_either_storage_decode(tmp_path, storage):
+    bag = rig_bag(tmp_path / storage, 2, POINTS, storage=storage, compressed=True)
+    got = _all(BagSource(bag, Every(1), ['/cam/image_raw/compressed'], None))
+    assert len(got) == 2 and got[0].points is None
+    np.testing.assert_array_equal(got[0].rgb, frames(2)[0])
+    assert info_topic('/cam/image_raw/compressed') == '/cam/camera_info'
+
+
+def test_bad_sources_are_one_error_naming_them(tmp_path):
+    bag = rig_bag(tmp_path / 'rig', 1, POINTS)
+    with pytest.raises(DistillError, match=r"no image topic '/front/image' in this bag \(its "
+                                           r"image topics: \['/cam/image_raw'\]\)"):
+        BagSource(bag, Every(1), ['/front/image'], None)
+    with pytest.raises(DistillError, match="no PointCloud2 topic '/cam/camera_info'"):
+        BagSource(bag, Every(1), [], '/cam/camera_info')
+    (tmp_path / 'broken.mp4').write_bytes(b'not a video at all')
+    with pytest.raises(DistillError, match=r'broken.mp4: not a readable video'):
+        open_source(tmp_path / 'broken.mp4', Every(1))
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(DistillError, match=r'empty: no images'):
+        open_source(tmp_path / 'empty', Every(1))
+    with pytest.raises(DistillError, match='--every in seconds needs a video or a bag'):
+        open_source(image_folder(tmp_path / 'images', 1), Every(seconds=1.0))
+    with pytest.raises(DistillError, match='no such file or folder'):
+        open_source(tmp_path / 'absent', Every(1))
