@@ -31,6 +31,10 @@ ROS_FROM_PYPI = [
     'ros-rcl-interfaces',
     'ros-diagnostic-msgs',
 ]
+#: Foundation-model teachers for mtl_distill (SegFormer, Depth Anything, ... via transformers).
+TEACHERS = [
+    'transformers>=4.46',
+]
 TEST = [
     'colcon-common-extensions',
     'pytest',
@@ -61,7 +65,8 @@ setup(
     # extras below in a plain virtual environment; pinning them here would make the console
     # scripts of older setuptools refuse to start when apt provides the same modules.
     install_requires=['setuptools'],
-    extras_require={'runtime': RUNTIME, 'ros': ROS_FROM_PYPI, 'test': TEST},
+    extras_require={'runtime': RUNTIME, 'ros': ROS_FROM_PYPI, 'teachers': TEACHERS,
+                    'test': TEST},
     zip_safe=True,
     maintainer='mtl_perception maintainers',
     maintainer_email='maintainers@mtl-perception.invalid',

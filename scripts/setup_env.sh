@@ -4,7 +4,7 @@
 # Create or refresh the project's virtual environment; safe to run any number of times.
 #   - Debian packages that Open3D and the venv need (apt-get, via sudo when not root)
 #   - a virtualenv at $MTL_VENV (default: .venv in the repository)
-#   - this package in editable mode with its runtime, ROS-from-PyPI and test extras
+#   - this package in editable mode with its runtime, ROS-from-PyPI, teachers and test extras
 # Source it (". scripts/setup_env.sh") to get the venv activated in your shell: the install
 # steps run in a subshell with strict options, so sourcing changes nothing in your shell but
 # PATH and VIRTUAL_ENV (no set -e left behind, no helper functions).
@@ -40,7 +40,7 @@ install_python_packages() {
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     echo "setup_env: installing Python packages into $venv (first time: several minutes)"
     "$venv/bin/python" -m pip install -q --upgrade pip
-    "$venv/bin/python" -m pip install -q -e "$repo_root[runtime,ros,test]"
+    "$venv/bin/python" -m pip install -q -e "$repo_root[runtime,ros,teachers,test]"
     echo "$wanted" >"$stamp"
   fi
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+import transformers
 from transformers import (
     DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config, DPTImageProcessor,
     SegformerConfig, SegformerForSemanticSegmentation, SegformerImageProcessor
@@ -26,6 +27,7 @@ CITYSCAPES_NAMES = (
 def tiny_segformer(folder: Path, names: tuple[str, ...] = CITYSCAPES_NAMES, seed: int = 0,
                    size: int = 64) -> Path:
     """Save a 2-stage SegFormer whose ``id2label`` is ``names``; return the folder."""
+    transformers.utils.logging.disable_progress_bar()
     torch.manual_seed(seed)
     config = SegformerConfig(
         num_channels=3, num_encoder_blocks=2, depths=[1, 1], sr_ratios=[2, 1],
@@ -43,6 +45,7 @@ def tiny_segformer(folder: Path, names: tuple[str, ...] = CITYSCAPES_NAMES, seed
 def tiny_depth_anything(folder: Path, *, metric: bool, seed: int = 0, size: int = 56,
                         max_depth: int = 80) -> Path:
     """Save a Depth Anything with a 2-layer DINOv2 backbone (metric or relative)."""
+    transformers.utils.logging.disable_progress_bar()
     torch.manual_seed(seed)
     backbone = Dinov2Config(hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
                             intermediate_size=32, patch_size=14, image_size=size,

@@ -171,7 +171,9 @@ class BagSource:
 
     def _static_transforms(self) -> StaticTransforms:
         transforms = StaticTransforms()
-        with Reader(self.path) as reader:
+        if not self.lidar_topic or '/tf_static' not in self.types:
+            return transforms
+        with Reader(self.path) as reader:  # (an empty connection list would read them all)
             static = [c for c in reader.connections if c.topic == '/tf_static']
             for connection, _, raw in reader.messages(connections=static):
                 for item in self._decode(raw, connection.msgtype).transforms:
