@@ -34,6 +34,7 @@ ROS_FROM_PYPI = [
 #: Foundation-model teachers for mtl_distill (SegFormer, Depth Anything, ... via transformers).
 TEACHERS = [
     'transformers>=4.46',
+    'scipy',  # Mask2Former's module needs it even for inference
 ]
 TEST = [
     'colcon-common-extensions',

@@ -15,7 +15,8 @@ import torch
 import transformers
 from transformers import (
     DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config, DPTImageProcessor,
-    SegformerConfig, SegformerForSemanticSegmentation, SegformerImageProcessor
+    Mask2FormerConfig, Mask2FormerForUniversalSegmentation, Mask2FormerImageProcessor,
+    SegformerConfig, SegformerForSemanticSegmentation, SegformerImageProcessor, SwinConfig
 )
 
 CITYSCAPES_NAMES = (
@@ -39,6 +40,29 @@ def tiny_segformer(folder: Path, names: tuple[str, ...] = CITYSCAPES_NAMES, seed
         model.decode_head.classifier.weight.mul_(20.0)
     model.save_pretrained(folder)
     SegformerImageProcessor(size={'height': size, 'width': size}).save_pretrained(folder)
+    return folder
+
+
+def tiny_mask2former(folder: Path, names: tuple[str, ...] = CITYSCAPES_NAMES, seed: int = 0,
+                     size: int = 64) -> Path:
+    """Save a query-based Mask2Former (Swin backbone of one block per stage)."""
+    transformers.utils.logging.disable_progress_bar()
+    torch.manual_seed(seed)
+    backbone = SwinConfig(image_size=size, patch_size=4, embed_dim=32, depths=[1, 1, 1, 1],
+                          num_heads=[1, 1, 1, 1], window_size=2,
+                          out_features=['stage1', 'stage2', 'stage3', 'stage4'])
+    config = Mask2FormerConfig(
+        backbone_config=backbone, feature_size=32, mask_feature_size=32, hidden_dim=32,
+        encoder_feedforward_dim=32, dim_feedforward=32, encoder_layers=1, decoder_layers=2,
+        num_attention_heads=2, num_queries=8, num_labels=len(names),
+        id2label=dict(enumerate(names)), label2id={n: i for i, n in enumerate(names)})
+    model = Mask2FormerForUniversalSegmentation(config).eval()
+    with torch.no_grad():  # queries that disagree on classes and masks
+        model.class_predictor.weight.mul_(30.0)
+        for parameter in model.model.transformer_module.decoder.mask_predictor.parameters():
+            parameter.mul_(30.0)
+    model.save_pretrained(folder)
+    Mask2FormerImageProcessor(size={'height': size, 'width': size}).save_pretrained(folder)
     return folder
 
 

@@ -35,7 +35,7 @@ class HfDepthTeacher:
     def __init__(self, spec: str, device: torch.device, *, half: bool = False,
                  metric: bool | None = None) -> None:
         self.model, self.processor, self._description = load_pretrained(
-            spec, 'AutoModelForDepthEstimation', '--teacher-depth')
+            spec, ('AutoModelForDepthEstimation',), '--teacher-depth')
         self.device, self.dtype = device, torch.float16 if half else torch.float32
         self.model.to(device, self.dtype)
         config = self.model.config

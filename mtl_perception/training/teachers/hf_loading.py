@@ -36,12 +36,15 @@ def import_transformers() -> Any:
     return transformers
 
 
-def load_pretrained(spec: str, model_class: str, role: str) -> tuple[Any, Any, dict[str, Any]]:
-    """Load ``transformers.<model_class>`` and its image processor from ``spec``.
+def load_pretrained(spec: str, model_classes: tuple[str, ...],
+                    role: str) -> tuple[Any, Any, dict[str, Any]]:
+    """Load a model of the first of ``model_classes`` that knows it, and its image processor.
 
     Args:
         spec: A local model folder (``save_pretrained`` output) or a hub id ``org/name``.
-        model_class: ``AutoModelForSemanticSegmentation`` or ``AutoModelForDepthEstimation``.
+        model_classes: ``transformers`` auto classes to try in order (e.g.
+            ``AutoModelForSemanticSegmentation``, then ``AutoModelForUniversalSegmentation``
+            for Mask2Former).
         role: ``--teacher-segmentation`` or ``--teacher-depth``, for messages.
 
     Returns:
@@ -60,15 +63,20 @@ def load_pretrained(spec: str, model_class: str, role: str) -> tuple[Any, Any, d
     if local and not (folder / 'config.json').is_file():
         raise TeacherError(f'{role} {spec!r}: not a transformers model folder (no '
                            'config.json; save one with save_pretrained)')
-    try:
-        model = getattr(transformers, model_class).from_pretrained(spec, local_files_only=local)
-        processor = transformers.AutoImageProcessor.from_pretrained(spec,
-                                                                    local_files_only=local)
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    errors = []
+    for model_class in model_classes:
+        try:
+            model = getattr(transformers, model_class).from_pretrained(spec,
+                                                                       local_files_only=local)
+            processor = transformers.AutoImageProcessor.from_pretrained(spec,
+                                                                        local_files_only=local)
+            break
+        except (OSError, ValueError, KeyError, TypeError, ImportError) as error:
+            errors.append(next(iter(str(error).strip().splitlines()), type(error).__name__))
+    else:
         where = 'from its folder' if local else 'from the Hugging Face hub (offline?)'
-        first = next(iter(str(error).splitlines()), type(error).__name__)
-        raise TeacherError(f'{role} {spec!r}: cannot load a {model_class} {where}: '
-                           f'{first[:200]}') from None
+        raise TeacherError(f'{role} {spec!r}: cannot load a {" or ".join(model_classes)} '
+                           f'{where}: {errors[-1][:200]}')
     description = {'source': str(folder.resolve()) if local else spec,
                    'model_type': model.config.model_type,
                    'sha256': folder_sha256(folder) if local else

@@ -1,12 +1,13 @@
 # Copyright 2026 mtl_perception maintainers
 # SPDX-License-Identifier: MIT
-"""Segmentation teachers from ``transformers``: SegFormer, UperNet, BEiT, DPT, Mask2Former...
+"""Segmentation teachers from ``transformers``: SegFormer, UperNet, BEiT, DPT, Mask2Former.
 
 Per-pixel models (an output with ``logits``) are upsampled bilinearly to each frame's size, as
 ``post_process_semantic_segmentation`` does, then the argmax and its softmax probability are
 taken. Query-based models (Mask2Former, OneFormer: ``class_queries_logits`` and
 ``masks_queries_logits``) combine class probabilities with mask probabilities per pixel, as
 their post-processing does; the confidence is the winning class's share of that score.
+(OneFormer needs a task prompt and is not supported.)
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from mtl_perception.training.teachers.hf_loading import load_pretrained
 import numpy as np
 import torch
 from torch.nn import functional as F
+
+#: Mask2Former's post-processing scales the query masks to this size before combining them.
+QUERY_MASK_SIZE = (384, 384)
 
 
 class HfSegmentationTeacher:
@@ -31,7 +35,8 @@ class HfSegmentationTeacher:
 
     def __init__(self, spec: str, device: torch.device, *, half: bool = False) -> None:
         self.model, self.processor, self._description = load_pretrained(
-            spec, 'AutoModelForSemanticSegmentation', '--teacher-segmentation')
+            spec, ('AutoModelForSemanticSegmentation', 'AutoModelForUniversalSegmentation'),
+            '--teacher-segmentation')
         self.device, self.dtype = device, torch.float16 if half else torch.float32
         self.model.to(device, self.dtype)
         labels = self.model.config.id2label
@@ -59,9 +64,11 @@ class HfSegmentationTeacher:
         else:
             classes = outputs.class_queries_logits[index].float().softmax(-1)[:, :-1]
             masks = F.interpolate(outputs.masks_queries_logits[index:index + 1].float(),
-                                  size=size, mode='bilinear', align_corners=False)[0].sigmoid()
-            scores = torch.einsum('qc,qhw->chw', classes, masks)
+                                  size=QUERY_MASK_SIZE, mode='bilinear',
+                                  align_corners=False)[0].sigmoid()
+            scores = F.interpolate(torch.einsum('qc,qhw->chw', classes, masks)[None],
+                                   size=size, mode='bilinear', align_corners=False)[0]
             probabilities = scores / scores.sum(0, keepdim=True).clamp(min=1e-12)
         confidence, ids = probabilities.max(0)
         return TeacherLabels(ids=ids.cpu().numpy().astype(np.int64),
-                             confidence=confidence.cpu().numpy().astype(np.float32))
+                             confidence=confidence.clamp(0, 1).cpu().numpy().astype(np.float32))

@@ -10,10 +10,13 @@ from mtl_perception.training.teachers import load_depth_teacher, load_segmentati
 from mtl_perception.training.teachers.base import DepthTeacher, SegmentationTeacher
 import numpy as np
 import pytest
-from teacher_fixtures import CITYSCAPES_NAMES, tiny_depth_anything, tiny_segformer
+from teacher_fixtures import (
+    CITYSCAPES_NAMES, tiny_depth_anything, tiny_mask2former, tiny_segformer
+)
 import torch
 from transformers import (
-    AutoImageProcessor, AutoModelForDepthEstimation, AutoModelForSemanticSegmentation
+    AutoImageProcessor, AutoModelForDepthEstimation, AutoModelForSemanticSegmentation,
+    AutoModelForUniversalSegmentation
 )
 
 CPU = torch.device('cpu')
@@ -23,6 +26,7 @@ CPU = torch.device('cpu')
 def teachers(tmp_path_factory):
     root = tmp_path_factory.mktemp('teachers')
     return {'segmentation': tiny_segformer(root / 'segformer'),
+            'queries': tiny_mask2former(root / 'mask2former'),
             'metric': tiny_depth_anything(root / 'metric', metric=True),
             'relative': tiny_depth_anything(root / 'relative', metric=False)}
 
@@ -33,14 +37,18 @@ def _frames():
             rng.integers(0, 256, (37, 90, 3), dtype=np.uint8)]
 
 
-def test_segmentation_labels_are_the_teachers_own_post_processed_argmax(teachers):
-    teacher = load_segmentation_teacher(str(teachers['segmentation']), CPU)
+@pytest.mark.parametrize(('family', 'auto_class'), [
+    ('segmentation', AutoModelForSemanticSegmentation),
+    ('queries', AutoModelForUniversalSegmentation)])
+def test_segmentation_labels_are_the_teachers_own_post_processed_argmax(teachers, family,
+                                                                        auto_class):
+    teacher = load_segmentation_teacher(str(teachers[family]), CPU)
     assert isinstance(teacher, SegmentationTeacher)
     assert teacher.class_names == list(CITYSCAPES_NAMES)
     frames = _frames()
     results = teacher.segment(frames)
-    processor = AutoImageProcessor.from_pretrained(teachers['segmentation'])
-    model = AutoModelForSemanticSegmentation.from_pretrained(teachers['segmentation']).eval()
+    processor = AutoImageProcessor.from_pretrained(teachers[family])
+    model = auto_class.from_pretrained(teachers[family]).eval()
     with torch.no_grad():
         outputs = model(**processor(images=frames, return_tensors='pt'))
     expected = processor.post_process_semantic_segmentation(
@@ -49,7 +57,7 @@ def test_segmentation_labels_are_the_teachers_own_post_processed_argmax(teachers
         assert result.ids.shape == frame.shape[:2] == result.confidence.shape
         np.testing.assert_array_equal(result.ids, reference.numpy())
         assert len(np.unique(result.ids)) > 1
-        assert ((result.confidence > 1 / len(CITYSCAPES_NAMES)) & (result.confidence <= 1)).all()
+        assert ((result.confidence >= 0) & (result.confidence <= 1)).all()
 
 
 def test_metric_depth_is_the_teachers_own_post_processed_output(teachers):
@@ -93,8 +101,8 @@ def test_a_checkpoint_of_ours_teaches_both_tasks_as_the_predictor_predicts(check
     ('absent_folder', r"--teacher-segmentation '.*absent_folder': no such model folder"),
     ('empty', r"--teacher-segmentation '.*empty': not a transformers model folder \(no "
               r'config.json'),
-    ('depth_as_segmentation', r'cannot load a AutoModelForSemanticSegmentation from its '
-                              r'folder'),
+    ('depth_as_segmentation', r'cannot load a AutoModelForSemanticSegmentation or '
+                              r'AutoModelForUniversalSegmentation from its folder'),
 ])
 def test_a_bad_teacher_is_one_line_naming_it(tmp_path, teachers, spec, message):
     (tmp_path / 'empty').mkdir()
