@@ -66,5 +66,5 @@ def initialise(model: nn.Module, config: dict[str, Any]) -> str:
         return 'random weights'
     path = default_model_path() if start == 'default' else Path(start)
     fresh = copy_fitting(model, path)
-    heads = sorted({key.rsplit('.', 2)[0] for key in fresh})
+    heads = sorted({key.rsplit('.', 1)[0] for key in fresh})
     return f'weights of {path}' + (f' (random: {", ".join(heads)})' if fresh else '')
