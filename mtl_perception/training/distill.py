@@ -22,6 +22,7 @@ import logging
 import os
 from pathlib import Path
 import shlex
+import signal
 import sys
 
 from mtl_perception.cli import usage_error
@@ -38,6 +39,7 @@ from tqdm import tqdm
 import yaml
 
 LOGGER = logging.getLogger(__name__)
+INTERRUPTED = 130
 
 
 def distill_dataset(predictor: Predictor, dataset: Dataset, output: Path, *,
@@ -148,13 +150,18 @@ def _dataset_form(args: argparse.Namespace) -> None:
                 counts['samples'], counts['pseudo_labels'], counts['pseudo_depth'], args.output)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``mtl_distill``: exit code 0 ok, 1 nothing written, 2 bad input."""
+    """Entry point of ``mtl_distill``: 0 ok, 1 nothing written, 2 bad input, 130 interrupted."""
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
     main_process = os.environ.get('RANK', '0') == '0'
     logging.basicConfig(level=logging.INFO if main_process else logging.WARNING,
                         format='%(message)s')
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         if args.teacher or args.dataset:
             if not (args.teacher and args.dataset) or args.source:
@@ -165,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
         summary = distill_sources(args, shlex.join(['mtl_distill', *argv]))
     except (MtlPerceptionError, yaml.YAMLError) as error:
         return usage_error('mtl_distill', error)
+    except KeyboardInterrupt:
+        sys.stderr.write(f'mtl_distill: interrupted; the frames done so far are kept in '
+                         f'{args.output}: run the same command again to go on\n')
+        return INTERRUPTED
     if summary is None:  # another rank writes the summary
         return 0
     counts = summary['counts']

@@ -25,7 +25,7 @@ from mtl_perception.labels import ClassSet
 from mtl_perception.metrics import ConfusionMatrix, DepthMetrics
 from mtl_perception.synthetic import DEFAULT_SIZE
 from mtl_perception.training.datasets import (
-    KittiDepthDataset, KittiSemanticsDataset, NyudDataset, SyntheticDataset
+    distilled_dataset, KittiDepthDataset, KittiSemanticsDataset, NyudDataset, SyntheticDataset
 )
 from mtl_perception.training.errors import TrainingConfigError
 from torch import distributed
@@ -81,6 +81,9 @@ def _dataset(args: argparse.Namespace, class_set: ClassSet) -> tuple[Dataset, st
     if args.root is None:
         raise TrainingConfigError(f'--dataset {args.dataset} needs --root DIR')
     root = Path(args.root)
+    if args.dataset == 'distilled':
+        return (distilled_dataset(root, class_set, split='val'),
+                f'distilled {root} (validation frames: agreement with the teachers)')
     if args.dataset == 'nyud':
         return NyudDataset(root, args.list, num_classes=class_set.num_classes), f'NYUDv2 {root}'
     parts: list[Dataset] = [KittiDepthDataset(root / 'raw', root / 'depth', split='val')]
@@ -126,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
             'delta < 1.25^k) on synthetic frames or a real dataset, through the same '
             'Predictor the node runs.'))
     parser.add_argument('--checkpoint', required=True, type=Path, help='checkpoint file')
-    parser.add_argument('--dataset', choices=('synthetic', 'nyud', 'kitti'),
+    parser.add_argument('--dataset', choices=('synthetic', 'nyud', 'kitti', 'distilled'),
                         default='synthetic', help='what to evaluate on (default: synthetic)')
     parser.add_argument('--seed', type=int, default=1_000_000,
                         help='first synthetic seed (default: 1000000, held out from training)')
@@ -135,8 +138,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--size', type=_parse_size, default=DEFAULT_SIZE,
                         help='synthetic frame size WIDTHxHEIGHT (default: 640x192)')
     parser.add_argument('--root', type=Path,
-                        help='dataset folder: NYUDv2 root, or a KITTI folder holding raw/, '
-                             'depth/ (depth benchmark, val split) and optionally semantics/')
+                        help='dataset folder: NYUDv2 root, a KITTI folder holding raw/, '
+                             'depth/ (depth benchmark, val split) and optionally semantics/, '
+                             'or an mtl_distill output (its validation frames)')
     parser.add_argument('--list', default='val_list_depth.txt',
                         help='NYUDv2 list file (default: val_list_depth.txt)')
     parser.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:N')

@@ -67,6 +67,17 @@ def test_the_student_starts_from_the_shipped_weights_and_keeps_the_distilled_cla
     assert 'segmentation_head' in metadata.created_by['initialisation']
 
 
+def test_mtl_eval_scores_the_student_against_the_teachers_on_held_out_frames(student):
+    result = subprocess.run(
+        [sys.executable, '-m', 'mtl_perception.training.evaluate', '--checkpoint', str(student),
+         '--dataset', 'distilled', '--root', str(student.parents[1] / 'distilled'), '--json',
+         '--device', 'cpu'], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert 0 <= metrics['miou'] <= 1 and metrics['rmse'] > 0
+    assert 'validation frames' in metrics['dataset']
+
+
 def test_the_student_runs_in_perception_node_as_its_predictor_predicts(student):
     image = render_frame(5, width=SIZE[1], height=SIZE[0]).rgb
     expected = Predictor.from_checkpoint(student, device='cpu').predict(image)

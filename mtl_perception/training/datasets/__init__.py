@@ -21,8 +21,8 @@ from mtl_perception.training.datasets.synthetic import SyntheticDataset
 from mtl_perception.training.errors import TrainingConfigError
 from torch.utils.data import ConcatDataset, Dataset
 
-__all__ = ['KittiDepthDataset', 'KittiSemanticsDataset', 'NyudDataset', 'Sample',
-           'SyntheticDataset', 'build_dataset', 'build_datasets', 'make_sample']
+__all__ = ['distilled_dataset', 'KittiDepthDataset', 'KittiSemanticsDataset', 'NyudDataset',
+           'Sample', 'SyntheticDataset', 'build_dataset', 'build_datasets', 'make_sample']
 
 Transform = Callable[[Sample], Sample] | None
 

@@ -142,6 +142,27 @@ def test_killed_mid_run_the_same_command_finishes_as_an_uninterrupted_run(tmp_pa
     assert frames_of[0] == frames_of[1] and len(frames_of[0]) == 6
 
 
+@pytest.mark.parametrize('signal_number', [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_mid_run_is_one_line_and_the_frames_done_are_kept(tmp_path, teachers,
+                                                                   signal_number):
+    source = image_folder(tmp_path / 'images', 3)
+    command = _command([source], tmp_path / 'out', teachers, '--batch-size', '1')
+    process = subprocess.Popen(command, env={**os.environ, HOLD_ENV: '1'},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    records = tmp_path / 'out' / '.records'
+    deadline = time.monotonic() + 300
+    while not (records.is_dir() and any(records.glob('*.json'))):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    process.send_signal(signal_number)
+    assert process.wait(timeout=60) == 130
+    lines = process.stderr.read().strip().splitlines()
+    assert lines == [f'mtl_distill: interrupted; the frames done so far are kept in '
+                     f'{tmp_path / "out"}: run the same command again to go on']
+    assert _run(command).returncode == 0
+    assert len((tmp_path / 'out' / 'distilled_list.txt').read_text().splitlines()) == 3
+
+
 def test_relative_depth_is_anchored_on_the_lidar_of_the_bag(tmp_path, teachers):
     rows, cols = np.mgrid[-3:3:0.25, -6:6:0.25]
     wall = np.stack([np.full(rows.size, 12.0), cols.ravel(), rows.ravel()], axis=1)
