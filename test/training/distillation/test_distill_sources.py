@@ -7,6 +7,9 @@ from __future__ import annotations
 from distill_fixtures import (
     frames, image_folder, INTRINSICS_P, lidar_to_camera, rig_bag, SIZE, video
 )
+from mtl_perception.formats.kitti_raw import read_calibration
+from mtl_perception.synthetic.kitti_layout import write_kitti_drive
+from mtl_perception.tools.kitti_to_bag import main as kitti_to_bag
 from mtl_perception.training.distillation.bags import BagSource, info_topic
 from mtl_perception.training.distillation.sources import Every, open_source
 from mtl_perception.training.errors import DistillError
@@ -91,3 +94,22 @@ def test_bad_sources_are_one_error_naming_them(tmp_path):
         open_source(image_folder(tmp_path / 'images', 1), Every(seconds=1.0))
     with pytest.raises(DistillError, match='no such file or folder'):
         open_source(tmp_path / 'absent', Every(1))
+
+
+def test_several_camera_topics_of_a_kitti_bag_are_distilled_each_with_its_camera_info(tmp_path):
+    drive = write_kitti_drive(tmp_path / 'kitti', seed=3, frames=2, width=SIZE[1],
+                              height=SIZE[0], with_depth=False, progress=False)
+    assert kitti_to_bag([str(drive), str(tmp_path / 'bag'), '--camera', 'both',
+                         '--no-progress']) == 0
+    topics = ['/kitti/camera_color_left/image_raw', '/kitti/camera_color_right/image_raw']
+    with pytest.raises(DistillError, match=r'2 image topics .* choose with --image-topic'):
+        BagSource(tmp_path / 'bag', Every(1), [], None)
+    got = _all(BagSource(tmp_path / 'bag', Every(1), topics, None))
+    assert sorted((f.stream, f.index) for f in got) == [(t, i) for t in topics for i in (0, 1)]
+    assert len({f.key for f in got}) == 4
+    calibration = {f.stream: f.intrinsics for f in got}
+    left, right = (read_calibration(drive.parent / 'calib_cam_to_cam.txt', camera)
+                   for camera in (2, 3))
+    for topic, camera in zip(topics, (left, right)):
+        assert calibration[topic] == (camera.p[0, 0], camera.p[1, 1], camera.p[0, 2],
+                                      camera.p[1, 2])
