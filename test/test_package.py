@@ -9,6 +9,7 @@ import subprocess
 import xml.etree.ElementTree as ElementTree
 
 import mtl_perception
+from setuptools import find_packages
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED_ENTRIES = ('mtl_perception', 'launch', 'config', 'models', 'test', 'package.xml',
@@ -94,3 +95,9 @@ def test_what_the_code_imports_and_the_launch_files_start_is_declared_for_rosdep
     runtime = {element.text for element in _manifest().findall('exec_depend')}
     assert {'rcl_interfaces', 'ament_index_python', 'rviz2', 'ros2bag'} <= runtime
     assert 'geometry_msgs' not in runtime  # not used
+
+
+def test_every_folder_of_python_modules_is_a_package_that_setuptools_installs():
+    folders = {str(path.parent.relative_to(ROOT)).replace('/', '.')
+               for path in (ROOT / 'mtl_perception').rglob('*.py')}
+    assert folders <= set(find_packages(str(ROOT), exclude=['test', 'test.*']))
