@@ -12,6 +12,7 @@ torch Predictor before it is written, and refused if the two disagree.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -26,7 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
-EXPORT_FORMAT = 1
+#: 2: the export record carries ``graph_sha256`` (the graph's content hash).
+EXPORT_FORMAT = 2
 METADATA_KEY = 'mtl_perception.metadata'
 EXPORT_KEY = 'mtl_perception.export'
 OPSET = 18  # Resize with antialias (the Predictor's downscaling)
@@ -95,6 +97,7 @@ def export_onnx(checkpoint: str | Path, output: str | Path, *,
     frame = test_frame(predictor.input_size)
     graph = DeploymentGraph(predictor, half=half).eval()
     proto = _trace(graph, frame, record)
+    record['graph_sha256'] = graph_digest(proto)
     meta = {**metadata.to_dict(), 'input_size': list(predictor.input_size)}
     for key, value in ((METADATA_KEY, meta), (EXPORT_KEY, record)):
         entry = proto.metadata_props.add()
@@ -132,6 +135,11 @@ def _trace(graph: DeploymentGraph, frame: np.ndarray, record: dict[str, Any]) ->
         first = next(iter(str(error).splitlines()), type(error).__name__)
         raise EngineError(f'ONNX export failed: {type(error).__name__}: {first}') from None
     return program.model_proto
+
+
+def graph_digest(proto: Any) -> str:
+    """SHA-256 of a model's graph (nodes and weights; not its metadata, which records it)."""
+    return hashlib.sha256(proto.graph.SerializeToString()).hexdigest()
 
 
 def test_frame(size: tuple[int, int]) -> np.ndarray:

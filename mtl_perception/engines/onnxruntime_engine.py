@@ -19,14 +19,18 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from google.protobuf.message import DecodeError
 from mtl_perception.checkpoint import ModelMetadata, parse_metadata
 from mtl_perception.engines.cache import cached_graph, drop_entry
 from mtl_perception.engines.contract import (
     check_image, DevicePrediction, EngineBase, EngineOptions, mark_out_of_range, mask_normals
 )
-from mtl_perception.engines.onnx_export import EXPORT_FORMAT, EXPORT_KEY, METADATA_KEY
+from mtl_perception.engines.onnx_export import (
+    EXPORT_FORMAT, EXPORT_KEY, graph_digest, METADATA_KEY
+)
 from mtl_perception.errors import CheckpointError, EngineError, InputImageError, ModelConfigError
 import numpy as np
+import onnx
 import torch
 
 BACKEND = 'onnxruntime'
@@ -151,8 +155,33 @@ def read_graph_metadata(proto_props: dict[str, str], source: str) -> tuple[Model
         raise EngineError(f'{source}: unreadable mtl_perception metadata: {error}') from None
     if record.get('format') != EXPORT_FORMAT:
         raise EngineError(f'{source}: export format {record.get("format")!r}; this '
-                          f'mtl_perception reads format {EXPORT_FORMAT}')
+                          f'mtl_perception reads format {EXPORT_FORMAT} (re-export it with '
+                          'mtl_export_onnx)')
     return metadata, record
+
+
+def read_verified_graph(path: Path) -> tuple[bytes, ModelMetadata, dict[str, Any]]:
+    """Read an exported graph and check its weights and nodes against the hash it records.
+
+    Returns:
+        The file's bytes (to run exactly what was checked), its metadata and export record.
+
+    Raises:
+        EngineError: Not ONNX, not ours, or changed since it was exported (a flipped bit in
+            the weights decodes fine and runs, with wrong outputs).
+    """
+    data = path.read_bytes()
+    try:
+        proto = onnx.load_from_string(data)
+    except (DecodeError, ValueError) as error:
+        raise EngineError(f'{path}: not a loadable ONNX graph (damaged or not ONNX): '
+                          f'{str(error)[:200]}') from None
+    props = {entry.key: entry.value for entry in proto.metadata_props}
+    metadata, record = read_graph_metadata(props, str(path))
+    if graph_digest(proto) != record.get('graph_sha256'):
+        raise EngineError(f'{path}: damaged graph: its content no longer matches the hash '
+                          'recorded at export; export it again (mtl_export_onnx)')
+    return data, metadata, record
 
 
 class OnnxRuntimeEngine(EngineBase):
@@ -192,15 +221,13 @@ class OnnxRuntimeEngine(EngineBase):
         providers = providers_for(str(device), half,
                                   usable_providers(onnxruntime.get_available_providers()),
                                   self.path.parent / 'tensorrt')
+        data, metadata, self.record = read_verified_graph(self.path)
         try:
-            self.session = onnxruntime.InferenceSession(str(self.path), options,
-                                                        providers=providers)
+            self.session = onnxruntime.InferenceSession(data, options, providers=providers)
         except Exception as error:  # noqa: B902  onnxruntime raises its own Fail/InvalidGraph
             first = next(iter(str(error).splitlines()), type(error).__name__)
             raise EngineError(f'{self.path}: not a loadable ONNX graph (damaged or not ONNX): '
                               f'{first[:200]}') from None
-        props = self.session.get_modelmeta().custom_metadata_map
-        metadata, self.record = read_graph_metadata(props, str(self.path))
         super().__init__(metadata)
         self.provider = self.session.get_providers()[0]
         wanted = providers[0][0] if isinstance(providers[0], tuple) else providers[0]

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -176,6 +177,47 @@ def test_a_damaged_cache_entry_is_exported_again(tmp_path, checkpoint_path, stre
     assert 'is unusable' in caplog.text and 'exporting it again' in caplog.text
     assert graph.stat().st_size > 1_000_000
     assert engine.predict(street_image).labels.shape == (50, 70)
+
+
+def _flip_weight_bits(path: Path, count: int = 12) -> None:
+    """Flip ``count`` bits inside the largest weight tensor of a graph (it still decodes)."""
+    data = bytearray(path.read_bytes())
+    weights = max(onnx.load_from_string(bytes(data)).graph.initializer,
+                  key=lambda tensor: len(tensor.raw_data)).raw_data
+    start = bytes(data).find(weights[:256])
+    assert start > 0 and len(weights) > 4 * count
+    for index in range(count):
+        data[start + (index * 7919) % len(weights)] ^= 1 << (index % 8)
+    path.write_bytes(bytes(data))
+    onnx.load_from_string(bytes(data))  # still a well-formed graph: only the numbers changed
+
+
+def test_a_graph_whose_weights_changed_after_export_is_refused(tmp_path, dynamic_graph):
+    damaged = tmp_path / 'flipped.onnx'
+    damaged.write_bytes(dynamic_graph.read_bytes())
+    _flip_weight_bits(damaged)
+    with pytest.raises(EngineError, match=r'flipped.onnx: damaged graph: its content no longer '
+                                          r'matches the hash recorded at export'):
+        OnnxRuntimeEngine(damaged, device='cpu')
+    with pytest.raises(EngineError, match='damaged graph'):
+        load_engine(damaged, backend='onnxruntime', device='cpu')
+
+
+def test_a_bit_flipped_cache_entry_is_exported_again_and_gives_right_output(
+        checkpoint_path, street_image, caplog):
+    graph = load_engine(checkpoint_path, backend='onnxruntime', device='cpu').path
+    _flip_weight_bits(graph)
+    engine = load_engine(checkpoint_path, backend='onnxruntime', device='cpu')
+    assert 'damaged graph' in caplog.text and 'exporting it again' in caplog.text
+    _assert_agrees(engine.predict(street_image),
+                   Predictor.from_checkpoint(checkpoint_path, device='cpu').predict(street_image))
+
+
+def test_the_export_records_the_graphs_content_hash(dynamic_graph):
+    model = onnx.load(dynamic_graph)
+    record = json.loads({e.key: e.value for e in model.metadata_props}[EXPORT_KEY])
+    assert record['format'] == 2
+    assert record['graph_sha256'] == hashlib.sha256(model.graph.SerializeToString()).hexdigest()
 
 
 def test_backend_choices_are_checked():
