@@ -32,6 +32,7 @@ from mtl_perception.training.datasets import build_datasets
 from mtl_perception.training.distributed import DistributedContext, init_distributed
 from mtl_perception.training.epochs import epoch_loader, steps_per_epoch
 from mtl_perception.training.evaluate import evaluate
+from mtl_perception.training.holds import hold_if_asked
 from mtl_perception.training.losses import MultiTaskLoss
 from mtl_perception.training.optimisation import build_optimizer, build_scheduler
 from mtl_perception.training.plots import plot_training_curves
@@ -162,8 +163,6 @@ class Trainer:
         self.scaler.load_state_dict(state['scaler'])
         self.epoch, self.step = int(state['epoch']) + 1, int(state['step'])
         self.best_score = float(state['best_score'])
-        if self.context.is_main:
-            self.folder.trim_rows(self.epoch)
         LOGGER.info('resumed %s at epoch %d (step %d)', self.folder.last, self.epoch, self.step)
 
     def _train_epoch(self, epoch: int) -> dict[str, float]:
@@ -176,6 +175,7 @@ class Trainer:
         for _ in bar:
             batch = {k: v.to(self.device, non_blocking=True) for k, v in next(batches).items()}
             terms = self._step(batch)
+            hold_if_asked(f'step {self.step}')
             for name, value in terms.items():
                 sums[name] = sums.get(name, 0.0) + value
             bar.set_postfix(loss=f'{terms["total"]:.3f}', seg=f'{terms["segmentation"]:.3f}',
@@ -247,10 +247,12 @@ class Trainer:
                     'data': self.config['data']['val']}
         if row.get('val_score', -math.inf) >= self.best_score:
             self.best_score = row['val_score']
+            hold_if_asked(f'best {epoch + 1}')
             save_checkpoint(self.folder.best, self.model, self.metadata(measured))
         state = {'optimizer': self.optimizer.state_dict(),
                  'scheduler': self.scheduler.state_dict(), 'scaler': self.scaler.state_dict(),
                  'epoch': epoch, 'step': self.step, 'best_score': self.best_score}
+        hold_if_asked(f'last {epoch + 1}')
         save_checkpoint(self.folder.last, self.model, self.metadata(measured),
                         training_state=state)
 
@@ -263,6 +265,9 @@ class Trainer:
         """
         if self.context.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
+            # rows of epochs the run does not start after (a kill between an epoch's row and
+            # its checkpoint, before or after the first one) are written again below
+            self.folder.trim_rows(self.epoch)
             save_config(self.config, self.run_dir / 'config.yaml')
             self.writer = SummaryWriter(str(self.run_dir / 'tensorboard'))
         metrics: dict[str, Any] = {}
@@ -286,6 +291,7 @@ class Trainer:
 
     def _after_epoch(self, epoch: int, row: dict[str, Any], metrics: dict[str, Any]) -> None:
         self.folder.append_row(row)
+        hold_if_asked(f'row {epoch + 1}')
         for key, value in row.items():
             if key.startswith('val_') and isinstance(value, float):
                 self.writer.add_scalar(f'validation/{key[4:]}', value, epoch + 1)

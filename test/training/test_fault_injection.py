@@ -1,23 +1,24 @@
 # Copyright 2026 mtl_perception maintainers
 # SPDX-License-Identifier: MIT
-"""Training killed with SIGKILL at random moments, then resumed, ends as if never interrupted.
+"""Training killed with SIGKILL at named points, then resumed, ends as if never interrupted.
 
-Real processes, real signals: ``mtl_train`` runs as a subprocess and is killed (-9) during
-its epochs and checkpoint writes, then continued with ``--resume`` until it finishes. The
+Real processes, real signals: ``mtl_train`` runs as a subprocess, is held at a point of its
+epochs and checkpoint writes (``MTL_HOLD_AT``: mid-epoch, after a metrics row, before
+``last.pt``) and killed there (-9), then continued with ``--resume`` until it finishes. The
 final weights, ``best.pt`` and ``metrics.csv`` must equal those of an uninterrupted run, and no
-temporary file may be left behind.
+temporary file may be left behind. Where a kill lands never depends on the machine's speed.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 import subprocess
 import sys
-import time
 
 from mtl_perception.checkpoint import load_checkpoint
-import numpy as np
+from mtl_perception.training.holds import HOLD_ENV
 import pytest
 from test_train import TINY
 import torch
@@ -32,18 +33,26 @@ def _command(run: Path, resume: bool) -> list[str]:
             '--no-progress', *(['--resume'] if resume else sets)]
 
 
-def _train(run: Path, *, kill_after: float | None = None) -> int | None:
-    """Run (or resume, when ``last.pt`` exists) training; SIGKILL it after ``kill_after`` s."""
+def _train(run: Path) -> None:
+    """Run (or resume, when ``last.pt`` exists) training to the end."""
+    result = subprocess.run(_command(run, (run / 'last.pt').exists()), capture_output=True,
+                            text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+
+
+def _train_and_kill_at(run: Path, point: str) -> None:
+    """Run (or resume) training until it holds at ``point``, then SIGKILL it there."""
     process = subprocess.Popen(_command(run, (run / 'last.pt').exists()),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        _, errors = process.communicate(timeout=kill_after or 600)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        return None
-    assert process.returncode == 0, errors
-    return process.returncode
+                               env={**os.environ, HOLD_ENV: point}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        if line.strip() == f'holding at {point}':
+            break
+    process.kill()
+    process.wait(timeout=60)
+    assert seen and seen[-1].strip() == f'holding at {point}', ''.join(seen[-20:])
 
 
 def _rows(run: Path) -> list[dict[str, str]]:
@@ -53,24 +62,20 @@ def _rows(run: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope='module')
-def uninterrupted(tmp_path_factory) -> tuple[Path, float]:
+def uninterrupted(tmp_path_factory) -> Path:
     run = tmp_path_factory.mktemp('uninterrupted') / 'run'
-    started = time.monotonic()
-    assert _train(run) == 0
-    return run, time.monotonic() - started
+    _train(run)
+    return run
 
 
 def test_kills_during_training_and_saving_change_nothing_after_resuming(tmp_path, uninterrupted):
-    reference, duration = uninterrupted
+    reference = uninterrupted
     run = tmp_path / 'run'
-    rng = np.random.default_rng(2024)
-    kills = 0
-    for fraction in rng.uniform(0.65, 0.97, size=5):
-        if _train(run, kill_after=duration * fraction) is None:
-            kills += 1
-    while _train(run) is None:  # finish (never killed now)
-        pass
-    assert kills >= 3
+    # 2 steps per epoch, 4 epochs: mid-epoch 1 (nothing saved yet), after epoch 1's metrics row
+    # (row without a checkpoint), before epoch 2's last.pt (epoch 1 saved), mid-epoch 4
+    for point in ('step 1', 'row 1', 'last 2', 'step 7'):
+        _train_and_kill_at(run, point)
+    _train(run)
     expected = load_checkpoint(reference / 'last.pt')
     resumed = load_checkpoint(run / 'last.pt')
     for key, value in expected.model.state_dict().items():
@@ -84,7 +89,7 @@ def test_kills_during_training_and_saving_change_nothing_after_resuming(tmp_path
 
 
 def test_a_run_split_with_stop_after_picks_the_same_best_epoch(tmp_path, uninterrupted):
-    reference, _ = uninterrupted
+    reference = uninterrupted
     run = tmp_path / 'run'
     subprocess.run([*_command(run, resume=False), '--stop-after', '1'], check=True,
                    capture_output=True)
@@ -118,7 +123,7 @@ def test_after_resuming_a_worse_epoch_does_not_replace_the_best(tmp_path):
 
 def test_a_row_written_before_a_kill_is_not_duplicated_and_debris_is_removed(
         tmp_path, uninterrupted):
-    reference, _ = uninterrupted
+    reference = uninterrupted
     run = tmp_path / 'run'
     subprocess.run([*_command(run, resume=False), '--stop-after', '1'], check=True,
                    capture_output=True)

@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 import itertools
 import math
-import os
-import threading
 from typing import Any
 
 from mtl_perception.labels import ClassSet, IGNORE_ID
@@ -27,13 +25,11 @@ from mtl_perception.training.distillation.alignment import (
 from mtl_perception.training.distillation.output import DistillOutput
 from mtl_perception.training.distillation.sources import Frame
 from mtl_perception.training.distributed import DistributedContext
+from mtl_perception.training.holds import hold_if_asked
 from mtl_perception.training.teachers.base import DepthTeacher, SegmentationTeacher
 from mtl_perception.training.teachers.class_maps import ClassMap
 import numpy as np
 from tqdm import tqdm
-
-#: Tests set this to hold the run after that many frames, to kill it at a known point.
-HOLD_ENV = 'MTL_DISTILL_HOLD_AFTER'
 
 
 @dataclass(frozen=True)
@@ -118,7 +114,7 @@ class Distiller:
                           with_depth=float(np.isfinite(depth).mean()))
             self.output.write(frame.key, frame.rgb, ids.astype(np.uint8), depth, record)
             self.written += 1
-            self._hold_for_tests()
+            hold_if_asked(f'frame {self.written}')
 
     def _metric_depth(self, frame: Frame, teacher: Any,
                       ids: np.ndarray) -> tuple[np.ndarray | None, dict[str, Any]]:
@@ -152,8 +148,3 @@ class Distiller:
     def _record(frame: Frame) -> dict[str, Any]:
         return {'source': frame.source, 'stream': frame.stream, 'index': frame.index,
                 'stamp_ns': frame.stamp_ns, 'size': list(frame.rgb.shape[:2])}
-
-    def _hold_for_tests(self) -> None:
-        hold = os.environ.get(HOLD_ENV)
-        if hold and self.written >= int(hold):
-            threading.Event().wait()  # until the test kills this process

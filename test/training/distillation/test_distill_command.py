@@ -17,7 +17,7 @@ import cv2
 from distill_fixtures import frames, image_folder, lidar_to_camera, rig_bag, SIZE, video
 from mtl_perception.labels import get_class_set, IGNORE_ID
 from mtl_perception.training.distillation.alignment import points_to_anchors
-from mtl_perception.training.distillation.run import HOLD_ENV
+from mtl_perception.training.holds import HOLD_ENV
 import numpy as np
 import pytest
 from teacher_fixtures import CITYSCAPES_NAMES, tiny_depth_anything, tiny_segformer
@@ -123,7 +123,7 @@ def test_killed_mid_run_the_same_command_finishes_as_an_uninterrupted_run(tmp_pa
     reference = _run(_command([source], tmp_path / 'whole', teachers, '--batch-size', '1'))
     assert reference.returncode == 0, reference.stderr
     command = _command([source], tmp_path / 'out', teachers, '--batch-size', '1')
-    process = subprocess.Popen(command, env={**os.environ, HOLD_ENV: '2'},
+    process = subprocess.Popen(command, env={**os.environ, HOLD_ENV: 'frame 2'},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     records = tmp_path / 'out' / '.records'
     deadline = time.monotonic() + 300
@@ -147,7 +147,7 @@ def test_a_signal_mid_run_is_one_line_and_the_frames_done_are_kept(tmp_path, tea
                                                                    signal_number):
     source = image_folder(tmp_path / 'images', 3)
     command = _command([source], tmp_path / 'out', teachers, '--batch-size', '1')
-    process = subprocess.Popen(command, env={**os.environ, HOLD_ENV: '1'},
+    process = subprocess.Popen(command, env={**os.environ, HOLD_ENV: 'frame 1'},
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     records = tmp_path / 'out' / '.records'
     deadline = time.monotonic() + 300
