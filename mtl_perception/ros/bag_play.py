@@ -267,9 +267,11 @@ def main(argv: list[str] | None = None) -> int:
                 player.get_logger().warning(
                     f'too few subscribers after {args.wait_for_subscribers:g} s on: '
                     f'{", ".join(missing)}; playing anyway')
+        started = time.monotonic()
         count = player.play(loop=args.loop)
         if rclpy.ok():
-            player.get_logger().info(f'published {count} messages from {args.bag}')
+            player.get_logger().info(f'published {count} messages from {args.bag} in '
+                                     f'{time.monotonic() - started:.2f} s')
         else:  # ROS is shut down (Ctrl-C, SIGTERM): its logger can no longer reach /rosout
             _report_stopped(count, args.bag)
         if player.damaged:
