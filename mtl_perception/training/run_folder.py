@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,13 @@ CSV_FIELDS = ('epoch', 'step', 'lr', 'seconds', 'images_per_second', 'train_tota
               'train_segmentation', 'train_depth', 'train_normals', 'val_miou',
               'val_pixel_acc', 'val_rmse', 'val_rmse_log', 'val_abs_rel', 'val_sq_rel',
               'val_delta1', 'val_delta2', 'val_delta3', 'val_score')
+
+
+def validation_score(metrics: dict[str, float]) -> float:
+    """One number to pick ``best.pt`` by: mean of mIoU and delta1 (both in [0, 1])."""
+    parts = [metrics.get('miou', math.nan), metrics.get('delta1', math.nan)]
+    parts = [p for p in parts if not math.isnan(p)]
+    return sum(parts) / len(parts) if parts else -math.inf
 
 
 class RunFolder:

@@ -36,7 +36,7 @@ from mtl_perception.training.holds import hold_if_asked
 from mtl_perception.training.losses import MultiTaskLoss
 from mtl_perception.training.optimisation import build_optimizer, build_scheduler
 from mtl_perception.training.plots import plot_training_curves
-from mtl_perception.training.run_folder import RunFolder
+from mtl_perception.training.run_folder import RunFolder, validation_score
 from mtl_perception.training.segmentation_losses import build_segmentation_criterion
 from mtl_perception.training.transforms import training_transform
 from mtl_perception.training.warm_start import initialise
@@ -50,13 +50,6 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 LOGGER = logging.getLogger(__name__)
-
-
-def validation_score(metrics: dict[str, float]) -> float:
-    """One number to pick the best epoch by: mean of mIoU and delta1 (both in [0, 1])."""
-    parts = [metrics.get('miou', math.nan), metrics.get('delta1', math.nan)]
-    parts = [p for p in parts if not math.isnan(p)]
-    return sum(parts) / len(parts) if parts else -math.inf
 
 
 def _metadata(config: dict[str, Any], class_set: ClassSet, command: str,

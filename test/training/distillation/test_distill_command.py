@@ -157,7 +157,8 @@ def test_a_signal_mid_run_is_one_line_and_the_frames_done_are_kept(tmp_path, tea
     process.send_signal(signal_number)
     assert process.wait(timeout=60) == 130
     lines = process.stderr.read().strip().splitlines()
-    assert lines == [f'mtl_distill: interrupted; the frames done so far are kept in '
+    assert lines == ['holding at frame 1',  # the test's hold point, then the one line
+                     f'mtl_distill: interrupted; the frames done so far are kept in '
                      f'{tmp_path / "out"}: run the same command again to go on']
     assert _run(command).returncode == 0
     assert len((tmp_path / 'out' / 'distilled_list.txt').read_text().splitlines()) == 3
