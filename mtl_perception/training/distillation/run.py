@@ -80,7 +80,7 @@ class Distiller:
 
         frames = (frame for source in sources for frame in source.frames(wanted))
         share = None if total is None else math.ceil(total / context.world_size)
-        with tqdm(total=share, initial=0, desc='distilling', unit='frame',
+        with tqdm(total=share, desc='distilling', unit='frame',
                   disable=not progress) as bar:
             for batch in _batches(frames, batch_size):
                 self._distil(batch)
