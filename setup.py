@@ -14,6 +14,7 @@ RUNTIME = [
     'open3d',
     'pyyaml',
     'rosbags',
+    'simplejpeg',  # strict JPEG decoding: a damaged frame is refused, not grey-filled
     'torch>=2.5',
     'torchvision>=0.20',
     'tqdm',

@@ -41,3 +41,7 @@ class KittiLayoutError(DatasetError):
 
 class ConversionError(MtlPerceptionError, ValueError):
     """A ROS message cannot be converted: the message names the field or encoding at fault."""
+
+
+class FrameTooLargeError(MtlPerceptionError):
+    """A camera frame has (or declares) more pixels than ``max_input_pixels`` allows."""

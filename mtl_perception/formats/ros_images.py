@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import cv2
-from mtl_perception.errors import ConversionError
+from mtl_perception.errors import ConversionError, FrameTooLargeError
+from mtl_perception.formats.compressed import decode_compressed
 import numpy as np
 
 
@@ -56,6 +57,10 @@ _TO_RGB = {
     'bayer_rggb8': cv2.COLOR_BayerRGGB2RGB, 'bayer_bggr8': cv2.COLOR_BayerBGGR2RGB,
     'bayer_gbrg8': cv2.COLOR_BayerGBRG2RGB, 'bayer_grbg8': cv2.COLOR_BayerGRBG2RGB,
 }
+#: Frames with more pixels are refused (raw ones by their header fields, compressed ones by
+#: the size their header declares, before decoding): the node's ``max_input_pixels`` default.
+MAX_FRAME_PIXELS = 4096 * 4096
+YUV422 = ('yuv422', 'uyvy', 'yuv422_yuy2', 'yuyv')
 COLOUR_ENCODINGS = ('rgb8', 'bgr8', 'rgba8', 'bgra8', 'mono8', '8UC1', 'mono16', 'rgb16',
                     'bgr16', *_TO_RGB)
 
@@ -73,6 +78,20 @@ def encoding_layout(name: str) -> Encoding:
             f'unsupported image encoding {name!r}; supported: {sorted(ENCODINGS)}') from None
 
 
+def check_geometry(encoding: str, width: int, height: int) -> None:
+    """Refuse sizes an encoding cannot have: 4:2:2 pairs columns, Bayer tiles 2x2.
+
+    Raises:
+        ConversionError: Names the encoding and the odd dimension.
+    """
+    if encoding in YUV422 and width % 2:
+        raise ConversionError(f'a {encoding} (YUV 4:2:2) image must have an even width, '
+                              f'this one is {width} wide')
+    if encoding.startswith('bayer_') and (width % 2 or height % 2):
+        raise ConversionError(f'a {encoding} image is made of 2x2 tiles and must have an '
+                              f'even width and height, this one is {width}x{height}')
+
+
 def image_to_array(msg: Any) -> np.ndarray:
     """Decode an Image into ``HxW`` (one channel) or ``HxWxC`` numpy, a view where possible.
 
@@ -80,13 +99,15 @@ def image_to_array(msg: Any) -> np.ndarray:
     multi-byte encodings is byte-swapped into native order (the only case that copies).
 
     Raises:
-        ConversionError: Unknown encoding, zero size, a ``step`` shorter than a row, or
-            ``data`` shorter than ``height * step``; the message names the field.
+        ConversionError: Unknown encoding, zero size, a size the encoding cannot have (odd
+            4:2:2 width, odd Bayer size), a ``step`` shorter than a row, or ``data`` shorter
+            than ``height * step``; the message names the field.
     """
     layout = encoding_layout(msg.encoding)
     height, width, step = int(msg.height), int(msg.width), int(msg.step)
     if height == 0 or width == 0:
         raise ConversionError(f'image has zero size: height={height}, width={width}')
+    check_geometry(msg.encoding, width, height)
     row_bytes = width * layout.channels * layout.dtype.itemsize
     if step < row_bytes:
         raise ConversionError(
@@ -138,18 +159,37 @@ def image_to_rgb(msg: Any) -> np.ndarray:
         f'{", ".join(COLOUR_ENCODINGS)}')
 
 
-def compressed_to_rgb(msg: Any) -> np.ndarray:
-    """Decode a ``sensor_msgs/CompressedImage`` (JPEG, PNG, ...) to ``HxWx3`` RGB uint8.
+def compressed_to_rgb(msg: Any, max_pixels: int) -> np.ndarray:
+    """Decode a ``sensor_msgs/CompressedImage`` (JPEG or PNG) to ``HxWx3`` RGB uint8.
+
+    The size declared in the header is checked against ``max_pixels`` before decoding, and
+    decoding is strict (see :mod:`mtl_perception.formats.compressed`).
 
     Raises:
-        ConversionError: Depth-compressed data, or bytes that do not decode; names the format.
+        FrameTooLargeError: The payload or the declared size is over the limit.
+        ConversionError: Depth-compressed data, or bytes that are not a sound JPEG or PNG.
     """
     if 'compressedDepth' in msg.format:
         raise ConversionError(f'compressed image format {msg.format!r} is a depth image, not '
                               'a camera image')
-    data = np.frombuffer(msg.data, dtype=np.uint8)
-    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    if bgr is None:
-        raise ConversionError(f'compressed image ({len(data)} bytes, format {msg.format!r}) '
-                              'does not decode as JPEG or PNG')
-    return bgr[..., ::-1]
+    if len(msg.data) > 3 * max_pixels:
+        raise FrameTooLargeError(f'a compressed frame of {len(msg.data)} bytes is larger '
+                                 f'than max_input_pixels={max_pixels} raw pixels')
+    return decode_compressed(bytes(msg.data), max_pixels)
+
+
+def frame_to_rgb(msg: Any, max_pixels: int) -> np.ndarray:
+    """Decode a camera frame, raw ``Image`` or ``CompressedImage``, within ``max_pixels``.
+
+    The one decoding path of the node, ``mtl_process_bag`` and distillation from bags.
+
+    Raises:
+        FrameTooLargeError: The frame has (or declares) more than ``max_pixels`` pixels.
+        ConversionError: The message cannot be decoded; names the field or cause.
+    """
+    if hasattr(msg, 'format'):
+        return compressed_to_rgb(msg, max_pixels)
+    if int(msg.height) * int(msg.width) > max_pixels:
+        raise FrameTooLargeError(f'a {msg.width}x{msg.height} frame has more than '
+                                 f'max_input_pixels={max_pixels} pixels')
+    return image_to_rgb(msg)

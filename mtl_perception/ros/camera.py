@@ -5,8 +5,8 @@
 from __future__ import annotations
 
 from mtl_perception.errors import ConversionError, GeometryError
+from mtl_perception.formats.camera_info import camera_info_intrinsics
 from mtl_perception.geometry import Intrinsics
-from mtl_perception.ros.conversions import camera_info_to_intrinsics
 from sensor_msgs.msg import CameraInfo
 
 _ASPECT_TOLERANCE = 0.01
@@ -39,8 +39,10 @@ def frame_intrinsics(info: CameraInfo | None, fallback: tuple[float, ...], width
                      height: int) -> Intrinsics | None:
     """Intrinsics for a ``width x height`` image, or ``None`` when nothing describes it.
 
-    A CameraInfo for a resized stream (same aspect ratio, other size) is rescaled, as
-    image_proc's resize does; one of another aspect ratio belongs to another stream.
+    A CameraInfo's region of interest and binning are applied first (a crop shifts the
+    principal point). A CameraInfo for a resized stream (same aspect ratio, other size) is
+    then rescaled, as image_proc's resize does; one of another aspect ratio belongs to
+    another stream.
 
     Args:
         info: Latest CameraInfo of the image's frame, if any.
@@ -53,7 +55,7 @@ def frame_intrinsics(info: CameraInfo | None, fallback: tuple[float, ...], width
             aspect ratio, or a malformed fallback.
     """
     if info is not None:
-        intrinsics = camera_info_to_intrinsics(info)
+        intrinsics = camera_info_intrinsics(info)
         check_plausible(intrinsics, 'camera_info')
         if (intrinsics.width, intrinsics.height) == (width, height):
             return intrinsics

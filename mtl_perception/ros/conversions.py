@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import array
 
-from mtl_perception.errors import ConversionError, GeometryError
+from mtl_perception.errors import ConversionError
+from mtl_perception.formats.camera_info import output_projection
 from mtl_perception.formats.ros_images import encoding_layout
 from mtl_perception.geometry import Intrinsics
 import numpy as np
@@ -82,9 +83,11 @@ def intrinsics_to_camera_info(intrinsics: Intrinsics, header: Header,
                               source: CameraInfo | None = None) -> CameraInfo:
     """Build the CameraInfo of an output image: ``intrinsics``, the frame's ``header``.
 
-    With the frame's own CameraInfo as ``source`` its distortion, rectification and binning
-    are kept (its projection rescaled alike); without one (fallback intrinsics) the camera is
-    an ideal pinhole: no distortion, identity rectification.
+    With the frame's own CameraInfo as ``source`` its distortion and rectification are kept
+    and its projection is taken to the output image (region of interest and binning applied,
+    then resized alike), so the output describes its image directly: no ROI, no binning.
+    Without one (fallback intrinsics) the camera is an ideal pinhole: no distortion, identity
+    rectification.
     """
     k = intrinsics
     msg = CameraInfo(header=header, width=k.width, height=k.height)
@@ -96,28 +99,8 @@ def intrinsics_to_camera_info(intrinsics: Intrinsics, header: Header,
     if source is not None:
         msg.distortion_model, msg.d, msg.r = source.distortion_model, list(source.d), list(
             source.r)
-        if source.width and source.height:
-            sx, sy = k.width / source.width, k.height / source.height
-            p = list(source.p)
-            msg.p = [p[0] * sx, p[1], (p[2] + 0.5) * sx - 0.5, p[3] * sx,
-                     p[4], p[5] * sy, (p[6] + 0.5) * sy - 0.5, p[7] * sy,
-                     p[8], p[9], p[10], p[11]]
+        msg.p = output_projection(intrinsics, source)
     return msg
-
-
-def camera_info_to_intrinsics(msg: CameraInfo) -> Intrinsics:
-    """Read the pinhole intrinsics ``K`` of a CameraInfo for its ``width x height`` images.
-
-    Raises:
-        ConversionError: Zero image size or a degenerate ``K`` (e.g. all zeros, uncalibrated).
-    """
-    if msg.width == 0 or msg.height == 0:
-        raise ConversionError(
-            f'camera_info has zero image size: width={msg.width}, height={msg.height}')
-    try:
-        return Intrinsics.from_matrix(list(msg.k), msg.width, msg.height)
-    except GeometryError as error:
-        raise ConversionError(f'camera_info K is unusable: {error}') from None
 
 
 def pack_rgb(colours: np.ndarray) -> np.ndarray:

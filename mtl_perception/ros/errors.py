@@ -13,12 +13,12 @@ class ModelLoadError(MtlPerceptionError):
     """The configured model cannot be loaded; the node cannot start."""
 
 
-class FrameTooLargeError(MtlPerceptionError):
-    """A frame has more pixels than ``max_input_pixels`` allows."""
-
-
 class ProcessBagError(MtlPerceptionError):
     """The input bag lacks what processing needs, or the output cannot be written."""
+
+
+class NothingProducedError(ProcessBagError):
+    """Not one image of the bag could be processed: there is no output to keep."""
 
 
 class BagPlayError(MtlPerceptionError):

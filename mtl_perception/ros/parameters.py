@@ -16,6 +16,7 @@ import math
 import re
 
 from mtl_perception.engines import backend_choices
+from mtl_perception.formats.ros_images import MAX_FRAME_PIXELS
 from mtl_perception.ros.errors import SettingsError
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType
 from rclpy.exceptions import ParameterException
@@ -64,8 +65,9 @@ PARAMETERS: dict[str, tuple[object, int, str, tuple[float, float] | None]] = {
     'diagnostics_period': (1.0, _DOUBLE, 'seconds between /diagnostics messages',
                            (0.1, 60.0)),
     'log_period': (10.0, _DOUBLE, 'seconds between status log lines', (1.0, 3600.0)),
-    'max_input_pixels': (4096 * 4096, _INT, 'frames with more pixels are skipped with one '
-                         'warning (they would take seconds and gigabytes)', (1024, 1 << 28)),
+    'max_input_pixels': (MAX_FRAME_PIXELS, _INT, 'frames with more pixels (compressed ones: '
+                         'declared in their header) are skipped with one warning, before '
+                         'decoding', (1024, 1 << 28)),
 }
 #: Parameters that can change while the node runs (``ros2 param set``); the others are
 #: read-only: they choose the model, the engine or the subscriptions, and need a restart.

@@ -24,14 +24,17 @@ from mtl_perception.engines import backend_choices, backend_help
 from mtl_perception.engines.contract import Engine
 from mtl_perception.engines.loading import load_engine
 from mtl_perception.errors import MtlPerceptionError
-from mtl_perception.formats.ros_images import image_to_array, image_to_rgb
+from mtl_perception.formats.ros_images import frame_to_rgb, image_to_array, MAX_FRAME_PIXELS
+from mtl_perception.geometry import Intrinsics
 from mtl_perception.metrics import DepthMetrics
 from mtl_perception.ros import NODE_NAME
 from mtl_perception.ros.bag_reading import readable_messages
 from mtl_perception.ros.camera import frame_intrinsics
-from mtl_perception.ros.errors import ProcessBagError
+from mtl_perception.ros.errors import NothingProducedError, ProcessBagError
+from mtl_perception.ros.health import cause_of, ProblemLog
 from mtl_perception.ros.outputs import OutputBuilder
 from mtl_perception.safe_output import staged_folder
+import numpy as np
 from rclpy.serialization import deserialize_message, serialize_message
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 from rosbags.typesys import get_typestore, Stores
@@ -74,19 +77,25 @@ def process_bag(input_bag: Path, output_bag: Path, predictor: Engine, *,
     are listed in ``damaged`` with their position, as are messages that the bag's metadata
     lists but that could not be read.
 
+    Frames whose CameraInfo is missing or does not fit them (another aspect ratio) get no
+    points; the reason is logged once and ``frames_with_points`` counts the others.
+
     Returns:
-        ``frames`` processed, ``skipped`` bad frames, ``damaged`` (descriptions), the topics,
-        and depth ``metrics`` when the bag has ground truth (else an empty dict).
+        ``frames`` processed, ``frames_with_points``, ``skipped`` bad frames, ``damaged``
+        (descriptions), the topics, and depth ``metrics`` when the bag has ground truth
+        (else an empty dict).
 
     Raises:
         ProcessBagError: The input cannot be opened as a bag, lacks the image topic, or the
             output exists.
+        NothingProducedError: No image could be processed; nothing is written.
     """
     if output_bag.exists():
         raise ProcessBagError(f'output bag {output_bag} already exists; choose a new path')
     builder = OutputBuilder(predictor.palette, predictor.device)
     metrics = DepthMetrics(predictor.device, max_depth=predictor.metadata.depth_range[1])
-    frames = skipped = matched = 0
+    frames = skipped = matched = with_points = 0
+    problems = ProblemLog(LOGGER)
     damaged: list[str] = []
     infos: dict[str, CameraInfo] = {}
     pending: dict[str, dict[int, torch.Tensor]] = {'truth': {}, 'predicted': {}}
@@ -132,37 +141,56 @@ def process_bag(input_bag: Path, output_bag: Path, predictor: Engine, *,
                     continue
                 bar.update()
                 try:
-                    rgb = image_to_rgb(message)
+                    rgb = frame_to_rgb(message, MAX_FRAME_PIXELS)
                     prediction = predictor.infer(rgb)
-                    intrinsics = frame_intrinsics(infos.get(message.header.frame_id), (),
-                                                  rgb.shape[1], rgb.shape[0])
                 except MtlPerceptionError as error:
                     skipped += 1
-                    LOGGER.warning('skipped the image at %d ns: %s', stamp, error)
+                    problems.report(error, f'skipped the image at {stamp} ns')
                     continue
                 header = message.header
                 built = {'segmentation': builder.segmentation(prediction, header),
                          'colour': builder.colour(prediction, header),
                          'depth': builder.depth(prediction, header)}
+                intrinsics = _intrinsics(infos.get(header.frame_id), rgb, info_topic, problems)
                 if intrinsics is not None:
                     built['points'] = builder.points(prediction, intrinsics, point_stride,
                                                      header)
+                    with_points += 1
                 for output_kind, output in built.items():
                     writer.write(outputs[output_kind], stamp, serialize_message(output))
                 if has_truth:
                     pair('predicted', key, prediction.depth)
                 frames += 1
             bar.close()
+            if frames == 0:
+                raise NothingProducedError(
+                    f'nothing written: none of the {total} image(s) on {image_topic} could be '
+                    f'processed ({skipped} skipped, reasons above)')
             listed = sum(c.msgcount for c in wanted)
             if read < listed:
                 damaged.append(f'{listed - read} message(s) listed in the bag metadata could '
                                'not be read')
-        result = {'frames': frames, 'skipped': skipped, 'damaged': damaged,
+        result = {'frames': frames, 'frames_with_points': with_points, 'skipped': skipped,
+                  'damaged': damaged,
                   'image_topic': image_topic, 'ground_truth_frames': matched,
                   'metrics': metrics.compute() if matched else {}}
         if result['metrics']:
             (staging / 'metrics.json').write_text(json.dumps(result, indent=2) + '\n')
     return result
+
+
+def _intrinsics(info: CameraInfo | None, rgb: np.ndarray, info_topic: str,
+                problems: ProblemLog) -> Intrinsics | None:
+    """Return the frame's intrinsics, or None (no points) with the reason logged once."""
+    if info is None:
+        problems.report_text('no-camera-info', f'no CameraInfo on {info_topic} for this '
+                             "image's frame id: its frames get no points")
+        return None
+    try:
+        return frame_intrinsics(info, (), rgb.shape[1], rgb.shape[0])
+    except MtlPerceptionError as error:
+        problems.report_text(cause_of(error), f'no points for frames like this one: {error}')
+        return None
 
 
 @contextlib.contextmanager
@@ -216,13 +244,16 @@ def _stride(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; 0 ok, 1 output incomplete (damaged input), 2 bad arguments or input."""
+    """Entry point; 0 ok, 1 output incomplete or nothing produced, 2 bad arguments or input."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(message)s')
     try:
         predictor = load_engine(args.model, backend=args.backend, device=args.device)
         result = process_bag(args.input, args.output, predictor, image_topic=args.image_topic,
                              point_stride=args.point_stride, progress=not args.no_progress)
+    except NothingProducedError as error:
+        sys.stderr.write(f'mtl_process_bag: error: {error}\n')
+        return 1
     except (MtlPerceptionError, OSError) as error:
         return usage_error('mtl_process_bag', error)
     LOGGER.info('%s', json.dumps(result))

@@ -18,16 +18,14 @@ from typing import Protocol
 
 from mtl_perception.engines.contract import Engine
 from mtl_perception.errors import MtlPerceptionError
-from mtl_perception.formats.ros_images import compressed_to_rgb, image_to_rgb
+from mtl_perception.formats.ros_images import frame_to_rgb
 from mtl_perception.ros.camera import frame_intrinsics
 from mtl_perception.ros.conversions import intrinsics_to_camera_info
-from mtl_perception.ros.errors import FrameTooLargeError
 from mtl_perception.ros.frame_slot import LatestFrameSlot
 from mtl_perception.ros.health import ProblemLog, short
 from mtl_perception.ros.outputs import OutputBuilder
 from mtl_perception.ros.parameters import NodeSettings
 from mtl_perception.ros.stats import FrameStats
-import numpy as np
 from rclpy.clock import Clock
 from rclpy.publisher import Publisher
 from rclpy.time import Time
@@ -83,27 +81,6 @@ class CameraInfoStore:
         """Return the latest CameraInfo of ``frame_id``, if any came."""
         with self._lock:
             return self._infos.get(frame_id)
-
-
-def decode_frame(msg: Image | CompressedImage, max_pixels: int) -> np.ndarray:
-    """Turn a raw or compressed frame into RGB, refusing frames beyond ``max_pixels``.
-
-    Raises:
-        FrameTooLargeError: The frame (or a compressed payload) is over the limit.
-        ConversionError: The message cannot be decoded.
-    """
-    if isinstance(msg, CompressedImage):
-        if len(msg.data) > 3 * max_pixels:
-            raise FrameTooLargeError(f'a compressed frame of {len(msg.data)} bytes is '
-                                     f'larger than max_input_pixels={max_pixels} raw pixels')
-        rgb = compressed_to_rgb(msg)
-        height, width = rgb.shape[:2]
-    else:
-        height, width = msg.height, msg.width
-    if height * width > max_pixels:
-        raise FrameTooLargeError(
-            f'a {width}x{height} frame has more than max_input_pixels={max_pixels} pixels')
-    return rgb if isinstance(msg, CompressedImage) else image_to_rgb(msg)
 
 
 class ServedNode(Protocol):
@@ -164,7 +141,7 @@ class FrameServer:
         if not any(wanted.values()):
             self.stats.skipped_unsubscribed += 1
             return
-        rgb = decode_frame(msg, settings.max_input_pixels)
+        rgb = frame_to_rgb(msg, settings.max_input_pixels)
         intrinsics = info = None
         if wanted['points'] or wanted['depth_info']:
             info = self.camera_infos.get(msg.header.frame_id)

@@ -3,15 +3,25 @@
 """Tests of the numpy <-> sensor_msgs conversions."""
 
 import importlib.util
+import resource
 
+from bad_frames import (
+    encode, jpeg_declaring, png_declaring, truncated_jpeg, truncated_png, with_exif_orientation
+)
 import cv2
-from mtl_perception.errors import ConversionError
+from mtl_perception.errors import ConversionError, FrameTooLargeError
+from mtl_perception.formats.camera_info import camera_info_intrinsics
+from mtl_perception.formats.compressed import decode_compressed
 from mtl_perception.formats.ros_clouds import pointcloud2_to_array
-from mtl_perception.formats.ros_images import compressed_to_rgb, image_to_array, image_to_rgb
+from mtl_perception.formats.ros_images import (
+    compressed_to_rgb, image_to_array, image_to_rgb, MAX_FRAME_PIXELS
+)
+from mtl_perception.ros.camera import frame_intrinsics
 from mtl_perception.ros.conversions import (
-    array_to_image, camera_info_to_intrinsics, cloud_to_pointcloud2, pack_rgb,
+    array_to_image, cloud_to_pointcloud2, intrinsics_to_camera_info, pack_rgb,
     semantic_cloud_array
 )
+from mtl_perception.synthetic import render_frame
 import numpy as np
 import pytest
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
@@ -128,7 +138,7 @@ def test_array_that_does_not_fit_the_encoding_is_rejected():
 def test_camera_info_gives_intrinsics_for_its_size():
     info = CameraInfo(width=640, height=480,
                       k=[500.0, 0.0, 319.5, 0.0, 505.0, 239.5, 0.0, 0.0, 1.0])
-    intrinsics = camera_info_to_intrinsics(info)
+    intrinsics = camera_info_intrinsics(info)
     assert (intrinsics.fx, intrinsics.fy, intrinsics.cx, intrinsics.cy) == (
         500.0, 505.0, 319.5, 239.5)
     assert (intrinsics.width, intrinsics.height) == (640, 480)
@@ -136,9 +146,53 @@ def test_camera_info_gives_intrinsics_for_its_size():
 
 def test_uncalibrated_camera_info_is_rejected():
     with pytest.raises(ConversionError, match='camera_info K is unusable: degenerate'):
-        camera_info_to_intrinsics(CameraInfo(width=640, height=480))
+        camera_info_intrinsics(CameraInfo(width=640, height=480))
     with pytest.raises(ConversionError, match='camera_info has zero image size'):
-        camera_info_to_intrinsics(CameraInfo(k=[1.0, 0, 0, 0, 1.0, 0, 0, 0, 1.0]))
+        camera_info_intrinsics(CameraInfo(k=[1.0, 0, 0, 0, 1.0, 0, 0, 0, 1.0]))
+
+
+def _kitti_like_info(**roi) -> CameraInfo:
+    info = CameraInfo(width=1280, height=384,
+                      k=[1000.0, 0.0, 639.5, 0.0, 1000.0, 191.5, 0.0, 0.0, 1.0],
+                      p=[1000.0, 0.0, 639.5, 0.0, 0.0, 1000.0, 191.5, 0.0, 0.0, 0.0, 1.0, 0.0])
+    for name, value in roi.items():
+        setattr(info.roi, name, value)
+    return info
+
+
+def test_a_region_of_interest_is_a_crop_not_a_resize():
+    info = _kitti_like_info(x_offset=0, y_offset=0, width=640, height=192)
+    intrinsics = frame_intrinsics(info, (), 640, 192)
+    assert (intrinsics.fx, intrinsics.fy, intrinsics.cx, intrinsics.cy) == (
+        1000.0, 1000.0, 639.5, 191.5)
+    shifted = camera_info_intrinsics(_kitti_like_info(x_offset=320, y_offset=100, width=640,
+                                                      height=192))
+    assert (shifted.fx, shifted.cx, shifted.cy, shifted.width) == (1000.0, 319.5, 91.5, 640)
+
+
+def test_binning_divides_focal_lengths_and_principal_point():
+    info = _kitti_like_info(x_offset=320, y_offset=96, width=640, height=192)
+    info.binning_x = info.binning_y = 2
+    intrinsics = camera_info_intrinsics(info)
+    assert (intrinsics.width, intrinsics.height) == (320, 96)
+    assert (intrinsics.fx, intrinsics.fy, intrinsics.cx, intrinsics.cy) == (
+        500.0, 500.0, 159.75, 47.75)
+
+
+def test_the_depth_camera_info_describes_the_cropped_image_itself():
+    info = _kitti_like_info(x_offset=320, y_offset=96, width=640, height=192)
+    intrinsics = frame_intrinsics(info, (), 320, 96)  # the crop, then resized by half
+    out = intrinsics_to_camera_info(intrinsics, HEADER, info)
+    assert (out.width, out.height, out.roi.width, out.binning_x) == (320, 96, 0, 0)
+    assert list(out.p) == pytest.approx([500.0, 0.0, 159.5, 0.0, 0.0, 500.0, 47.5, 0.0,
+                                         0.0, 0.0, 1.0, 0.0])
+    assert list(out.k)[:3] == pytest.approx([500.0, 0.0, 159.5])
+
+
+def test_a_region_of_interest_outside_the_sensor_is_refused():
+    with pytest.raises(ConversionError, match=r'roi 640x192 at \(700, 0\) lies outside its '
+                                              r'1280x384 image'):
+        camera_info_intrinsics(_kitti_like_info(x_offset=700, width=640, height=192))
 
 
 def test_rgb_packing_matches_the_rviz_layout():
@@ -265,18 +319,78 @@ def test_compressed_png_decodes_exactly_and_jpeg_closely():
     rgb = np.repeat(np.repeat(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8), 4, 0), 4, 1)
     # JPEG's chroma subsampling costs ~15 on random colour blocks; swapped channels ~80
     for extension, mean_error in (('.png', 0), ('.jpg', 20)):
-        ok, data = cv2.imencode(extension, rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
-        msg = CompressedImage(header=HEADER, format=extension[1:], data=data.tobytes())
-        decoded = compressed_to_rgb(msg)
-        assert ok and decoded.shape == rgb.shape
+        msg = CompressedImage(header=HEADER, format=extension[1:], data=encode(rgb, extension))
+        decoded = compressed_to_rgb(msg, MAX_FRAME_PIXELS)
+        assert decoded.shape == rgb.shape
         assert np.abs(decoded.astype(int) - rgb).mean() <= mean_error
 
 
+def test_strict_jpeg_decoding_gives_opencvs_pixels():
+    rgb = render_frame(5, width=96, height=32).rgb
+    data = encode(rgb, '.jpg')
+    opencv = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
+    np.testing.assert_array_equal(decode_compressed(data, MAX_FRAME_PIXELS), opencv)
+
+
 @pytest.mark.parametrize(('format_', 'data', 'message'), [
-    ('jpeg', b'not a jpeg at all', r"compressed image \(17 bytes, format 'jpeg'\) does not "),
-    ('jpeg', b'', r'compressed image \(0 bytes'),
+    ('jpeg', b'not a jpeg at all', r'a 17-byte compressed frame is neither JPEG nor PNG'),
+    ('jpeg', b'', r'a 0-byte compressed frame is neither'),
+    ('jpeg', b'\xff\xd8\xff\x00garbage', r'a 11-byte JPEG frame has no readable header'),
     ('16UC1; compressedDepth', b'\x00' * 16, 'is a depth image, not a camera image'),
 ])
 def test_undecodable_compressed_frames_are_named(format_, data, message):
     with pytest.raises(ConversionError, match=message):
-        compressed_to_rgb(CompressedImage(header=HEADER, format=format_, data=data))
+        compressed_to_rgb(CompressedImage(header=HEADER, format=format_, data=data),
+                          MAX_FRAME_PIXELS)
+
+
+@pytest.mark.parametrize('damaged', [
+    pytest.param(lambda: png_declaring(20000, 20000), id='png-20000x20000'),
+    pytest.param(lambda: jpeg_declaring(16000, 16000), id='jpeg-16000x16000'),
+    pytest.param(lambda: jpeg_declaring(65000, 65000), id='jpeg-65000x65000'),
+])
+def test_a_frame_declaring_too_many_pixels_is_refused_before_decoding(damaged):
+    data = damaged()
+    assert len(data) < 1000  # a few hundred bytes that would cost gigabytes to decode
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(FrameTooLargeError, match=r'declares \d+x\d+.*refused before decoding'):
+        compressed_to_rgb(CompressedImage(header=HEADER, format='png', data=data),
+                          MAX_FRAME_PIXELS)
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kib < 50_000  # decoding even the smallest of them takes 1.2 GB
+
+
+def test_damaged_jpeg_and_png_are_refused_not_grey_filled():
+    rgb = render_frame(5, width=320, height=96).rgb
+    with pytest.raises(ConversionError, match='damaged JPEG frame.*premature end of data'):
+        decode_compressed(truncated_jpeg(encode(rgb, '.jpg')), MAX_FRAME_PIXELS)
+    with pytest.raises(ConversionError, match=r"damaged PNG frame.*b'IDAT'.*truncated"):
+        decode_compressed(truncated_png(encode(rgb, '.png')), MAX_FRAME_PIXELS)
+    flipped = bytearray(encode(rgb, '.png'))
+    flipped[200] ^= 0x10
+    with pytest.raises(ConversionError, match='fails its CRC'):
+        decode_compressed(bytes(flipped), MAX_FRAME_PIXELS)
+
+
+@pytest.mark.parametrize('orientation', [3, 6, 8])
+def test_exif_orientation_is_ignored(orientation):
+    rgb = render_frame(5, width=320, height=96).rgb
+    plain = encode(rgb, '.jpg')
+    rotated = with_exif_orientation(plain, orientation)
+    opencv = cv2.imdecode(np.frombuffer(rotated, np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
+    assert not np.array_equal(opencv, decode_compressed(plain, MAX_FRAME_PIXELS))  # turned
+    np.testing.assert_array_equal(decode_compressed(rotated, MAX_FRAME_PIXELS),
+                                  decode_compressed(plain, MAX_FRAME_PIXELS))
+
+
+@pytest.mark.parametrize(('encoding', 'width', 'height', 'message'), [
+    ('yuv422', 7, 4, r'yuv422 \(YUV 4:2:2\) image must have an even width, this one is 7'),
+    ('yuv422_yuy2', 641, 2, 'must have an even width, this one is 641'),
+    ('bayer_rggb8', 8, 5, r'bayer_rggb8 image is made of 2x2 tiles.*this one is 8x5'),
+])
+def test_sizes_an_encoding_cannot_have_are_named(encoding, width, height, message):
+    channels = 2 if 'yuv' in encoding else 1
+    msg = Image(header=HEADER, height=height, width=width, encoding=encoding,
+                step=width * channels, data=bytes(height * width * channels))
+    with pytest.raises(ConversionError, match=message):
+        image_to_rgb(msg)

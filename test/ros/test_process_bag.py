@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 import shutil
 
@@ -12,14 +13,17 @@ import cv2
 from mtl_perception.formats.ros_clouds import pointcloud2_to_array
 from mtl_perception.formats.ros_images import image_to_array
 from mtl_perception.inference import Predictor
+from mtl_perception.ros.conversions import array_to_image
 from mtl_perception.ros.process_bag import main
+from mtl_perception.synthetic import render_frame
 from mtl_perception.synthetic.kitti_layout import write_kitti_drive
 from mtl_perception.tools.kitti_to_bag import main as kitti_to_bag, optical_frame, TYPESTORE
 import numpy as np
 import pytest
-from rclpy.serialization import deserialize_message
+from rclpy.serialization import deserialize_message, serialize_message
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
-from sensor_msgs.msg import Image, PointCloud2
+from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+from std_msgs.msg import Header
 
 
 @pytest.fixture(scope='module')
@@ -123,3 +127,77 @@ def test_damage_inside_a_bag_is_reported_and_the_exit_code_says_incomplete(
         written = sum(c.msgcount for c in reader.connections
                       if c.topic == '/mtl_perception/segmentation')
     assert written < 3
+
+
+def _camera_bag(target: Path, frames: list[Image], info: CameraInfo | None) -> Path:
+    """Write a bag of ``frames`` on /cam/image_raw (and ``info`` before each on camera_info)."""
+    with Writer(target, version=8, storage_plugin=StoragePlugin.MCAP) as writer:
+        images = writer.add_connection('/cam/image_raw', 'sensor_msgs/msg/Image',
+                                       typestore=TYPESTORE)
+        infos = writer.add_connection('/cam/camera_info', 'sensor_msgs/msg/CameraInfo',
+                                      typestore=TYPESTORE)
+        for index, frame in enumerate(frames):
+            stamp = (index + 1) * 10**8
+            frame.header = Header(frame_id='cam')
+            frame.header.stamp.nanosec = stamp
+            if info is not None:
+                info.header = frame.header
+                writer.write(infos, stamp, serialize_message(info))
+            writer.write(images, stamp, serialize_message(frame))
+    return target
+
+
+def _street_frames(count: int) -> list[Image]:
+    return [array_to_image(render_frame(seed, width=64, height=24).rgb, 'rgb8', Header())
+            for seed in range(count)]
+
+
+def _written(bag: Path) -> dict[str, int]:
+    with Reader(bag) as reader:
+        return {c.topic.rsplit('/', 1)[-1]: c.msgcount for c in reader.connections}
+
+
+def _info(width: int, height: int) -> CameraInfo:
+    return CameraInfo(width=width, height=height,
+                      k=[60.0, 0.0, (width - 1) / 2, 0.0, 60.0, (height - 1) / 2, 0.0, 0.0, 1.0])
+
+
+def test_an_odd_width_yuv_frame_is_skipped_by_name_and_the_good_frames_are_kept(
+        tmp_path, checkpoint_path, caplog):
+    odd = Image(height=24, width=63, encoding='yuv422', step=126, data=bytes(24 * 126))
+    frames = [*_street_frames(2), odd, *_street_frames(2)]
+    bag = _camera_bag(tmp_path / 'in', frames, _info(64, 24))
+    with caplog.at_level(logging.WARNING):
+        assert main([str(bag), str(tmp_path / 'out'), '--model', str(checkpoint_path),
+                     '--device', 'cpu', '--no-progress']) == 0
+    assert 'yuv422 (YUV 4:2:2) image must have an even width, this one is 63 wide' in caplog.text
+    assert 'Traceback' not in caplog.text
+    assert _written(tmp_path / 'out') == {'segmentation': 4, 'color': 4, 'depth': 4,
+                                          'points': 4}
+
+
+@pytest.mark.parametrize(('info', 'reason'), [
+    (None, 'no CameraInfo on /cam/camera_info'),
+    (_info(64, 64), 'camera_info is for 64x64 images but the image is 64x24 (another aspect '
+                    'ratio)'),
+])
+def test_frames_without_fitting_camera_info_get_outputs_without_points_and_say_why(
+        tmp_path, checkpoint_path, caplog, info, reason):
+    bag = _camera_bag(tmp_path / 'in', _street_frames(3), info)
+    with caplog.at_level(logging.WARNING):
+        assert main([str(bag), str(tmp_path / 'out'), '--model', str(checkpoint_path),
+                     '--device', 'cpu', '--no-progress']) == 0
+    assert caplog.text.count(reason) == 1
+    assert _written(tmp_path / 'out') == {'segmentation': 3, 'color': 3, 'depth': 3,
+                                          'points': 0}
+
+
+def test_a_bag_of_which_no_image_can_be_processed_exits_1_and_leaves_nothing(
+        tmp_path, checkpoint_path, capsys):
+    odd = Image(height=24, width=63, encoding='yuv422', step=126, data=bytes(24 * 126))
+    bag = _camera_bag(tmp_path / 'in', [odd, odd], _info(64, 24))
+    assert main([str(bag), str(tmp_path / 'out'), '--model', str(checkpoint_path),
+                 '--device', 'cpu', '--no-progress']) == 1
+    assert 'nothing written: none of the 2 image(s) on /cam/image_raw could be processed' in \
+        capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['in']

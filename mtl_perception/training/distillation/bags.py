@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mtl_perception.formats.ros_clouds import pointcloud2_to_array
-from mtl_perception.formats.ros_images import compressed_to_rgb, image_to_rgb
+from mtl_perception.formats.ros_images import frame_to_rgb, MAX_FRAME_PIXELS
 from mtl_perception.training.distillation.sources import Every, Frame, stream_key, Wanted
 from mtl_perception.training.errors import DistillError
 import numpy as np
@@ -151,8 +151,7 @@ class BagSource:
                scan: tuple[int, Any] | None, transforms: StaticTransforms) -> Frame:
         stamp = message.header.stamp.sec * 1_000_000_000 + message.header.stamp.nanosec
         try:
-            rgb = (compressed_to_rgb(message) if hasattr(message, 'format')
-                   else np.ascontiguousarray(image_to_rgb(message)))
+            rgb = np.ascontiguousarray(frame_to_rgb(message, MAX_FRAME_PIXELS))
         except Exception as error:  # noqa: B902  a bad frame is skipped, not fatal
             LOGGER.warning('%s: frame %d of %s does not decode: %s', self.path, index, topic,
                            error)
