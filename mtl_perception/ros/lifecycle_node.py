@@ -6,11 +6,15 @@ For bring-up managers (Nav2's lifecycle manager, launch_ros ``LifecycleNode``): 
 starts unconfigured with its parameters declared; ``configure`` loads and warms up the
 network, ``activate`` creates the publishers, subscriptions and timers, ``deactivate``
 removes them (the model stays loaded), ``cleanup`` releases the model, ``shutdown`` does
-both. Parameters that need the model reloaded can be set while unconfigured. A model that
-cannot be loaded fails ``configure`` with one error line and leaves the node unconfigured.
+both. Parameters that need the model reloaded can be set while unconfigured. A transition
+that fails says why in one error line: a model that cannot be loaded, or parameters that do
+not fit it (``depth_min`` beyond the model's range), fail ``configure`` and leave the node
+unconfigured; anything unexpected in a transition is logged with its type, never silently.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from mtl_perception.ros import NODE_NAME
 from mtl_perception.ros.errors import ModelLoadError
@@ -29,11 +33,8 @@ class PerceptionLifecycleNode(PerceptionCore, LifecycleNode):
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Load and warm up the network; fail (stay unconfigured) if it cannot be loaded."""
-        try:
-            self.configure_model()
-        except ModelLoadError as error:
+        if not self._attempt('configure', self.configure_model):
             self.release_model()
-            self.get_logger().error(f'configure failed: {error}')
             return FAILURE
         self.get_logger().info(f'configured: model {self.model_path} warmed up in '
                                f'{self.warm_up_ms:.0f} ms')
@@ -41,8 +42,22 @@ class PerceptionLifecycleNode(PerceptionCore, LifecycleNode):
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Start publishing and subscribing."""
-        self.open_interfaces()
+        if not self._attempt('activate', self.open_interfaces):
+            self.close_interfaces()
+            return FAILURE
         return super().on_activate(state)
+
+    def _attempt(self, transition: str, step: Callable[[], None]) -> bool:
+        """Run ``step``; on failure log why in one line and return False."""
+        try:
+            step()
+        except ModelLoadError as error:
+            self.get_logger().error(f'{transition} failed: {error}')
+            return False
+        except Exception as error:  # noqa: B902  a transition must never fail silently
+            self.get_logger().error(f'{transition} failed: {type(error).__name__}: {error}')
+            return False
+        return True
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Stop publishing and subscribing; keep the model."""

@@ -111,6 +111,12 @@ class Manager:
         response = self._call(self.parameters, SetParameters.Request(parameters=[parameter]))
         return response.results[0]
 
+    def set_double(self, name: str, value: float):
+        parameter = ParameterMsg(name=name, value=ParameterValue(
+            type=ParameterType.PARAMETER_DOUBLE, double_value=value))
+        response = self._call(self.parameters, SetParameters.Request(parameters=[parameter]))
+        return response.results[0]
+
     def publishers(self) -> int:
         return self.node.count_publishers(f'{PREFIX}/segmentation')
 
@@ -148,6 +154,11 @@ def test_transitions_load_the_model_open_and_close_the_topics_and_release_everyt
     assert not manager.transition(Transition.TRANSITION_CONFIGURE)
     assert manager.state() == 'unconfigured'
     assert manager.set_string('model', str(checkpoint_path)).successful
+    # a depth range the model does not cover is only known once it is loaded
+    assert manager.set_double('depth_min', 100.0).successful
+    assert not manager.transition(Transition.TRANSITION_CONFIGURE)
+    assert manager.state() == 'unconfigured'
+    assert manager.set_double('depth_min', 0.0).successful
     assert manager.transition(Transition.TRANSITION_CONFIGURE)
     assert manager.state() == 'inactive'
 
@@ -179,4 +190,5 @@ def test_transitions_load_the_model_open_and_close_the_topics_and_release_everyt
     output = process.communicate(timeout=60)[0]
     assert process.returncode == 0, output
     assert 'configure failed: cannot load model' in output
+    assert 'configure failed: depth range (100.0, 80.0): need min < max' in output
     assert output.count('ready: model') == 2 and 'Traceback' not in output, output

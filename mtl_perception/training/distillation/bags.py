@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mtl_perception.formats.ros_clouds import pointcloud2_to_array
+from mtl_perception.formats.camera_info import delivered_matrix
 from mtl_perception.formats.ros_images import frame_to_rgb, MAX_FRAME_PIXELS
 from mtl_perception.training.distillation.sources import Every, Frame, stream_key, Wanted
 from mtl_perception.training.errors import DistillError
@@ -38,8 +39,12 @@ def info_topic(image_topic: str) -> str:
 
 
 def intrinsics_of(info: Any) -> tuple[float, float, float, float] | None:
-    """``(fx, fy, cx, cy)`` from a CameraInfo: P when set (rectified), else K; None if unset."""
-    p, k = np.asarray(info.p, dtype=float), np.asarray(info.k, dtype=float)
+    """``(fx, fy, cx, cy)`` from a CameraInfo: P when set (rectified), else K; None if unset.
+
+    Both are taken to the images the CameraInfo describes (region of interest, binning).
+    """
+    p = delivered_matrix(np.reshape(np.asarray(info.p, dtype=float), (3, 4)), info).ravel()
+    k = delivered_matrix(np.reshape(np.asarray(info.k, dtype=float), (3, 3)), info).ravel()
     if p[0] > 0 and p[5] > 0:
         return float(p[0]), float(p[5]), float(p[2]), float(p[6])
     if k[0] > 0 and k[4] > 0:
