@@ -14,15 +14,14 @@ and depth range from the metadata and nowhere else.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-import hashlib
 from pathlib import Path
 from typing import Any
-import zipfile
 
 from mtl_perception.errors import CheckpointError, ModelConfigError
 from mtl_perception.labels import ClassSet, IGNORE_ID
 from mtl_perception.model import available_models, build_model
 from mtl_perception.safe_output import write_atomically
+from mtl_perception.weights_file import check_weight_values, load_weights_only
 import numpy as np
 import torch
 from torch import nn
@@ -151,50 +150,10 @@ def load_checkpoint(path: str | Path, *, expected_num_classes: int | None = None
     return Checkpoint(path, model, metadata, payload.get('training_state'))
 
 
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file: the provenance of imported weights, the key of exported graphs."""
-    digest = hashlib.sha256()
-    with Path(path).open('rb') as stream:
-        for block in iter(lambda: stream.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def verify_container(path: Path) -> None:
-    """Check the CRC-32 of every record of a zip-format ``torch.save`` file.
-
-    ``torch.load`` does not: a file with flipped bytes inside its tensors loads, and the network
-    then outputs nonsense without a word. Files in the pre-1.6 (non-zip) format carry no
-    checksums and are not checked. Reading the whole file costs a few milliseconds.
-
-    Raises:
-        CheckpointError: A record whose checksum does not match, or a broken container.
-    """
-    if not zipfile.is_zipfile(path):
-        return
-    try:
-        with zipfile.ZipFile(path) as archive:
-            damaged = archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
-        raise CheckpointError(f'{path}: damaged file (broken zip container: {error})') from None
-    if damaged is not None:
-        raise CheckpointError(
-            f'{path}: damaged file: the checksum of {damaged!r} does not match its contents '
-            '(bytes changed on disk or in transfer); restore or re-download it')
-
-
 def _read_payload(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise CheckpointError(f'{path}: checkpoint file not found')
-    if not path.is_file():
-        raise CheckpointError(f'{path}: not a regular file')
-    verify_container(path)
-    try:
-        payload = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as error:  # zip, pickle and unpickler errors share no base class
-        raise CheckpointError(
-            f'{path}: not a readable checkpoint (truncated or not written by torch.save): '
-            f'{type(error).__name__}: {error}') from None
+    payload = load_weights_only(path)
     if not isinstance(payload, dict) or 'format_version' not in payload:
         raise CheckpointError(
             f'{path}: not an mtl_perception checkpoint (no format_version); was it saved '
@@ -293,6 +252,7 @@ def _instantiate(metadata: ModelMetadata, state_dict: dict[str, torch.Tensor],
         raise CheckpointError(
             f'{path}: weight shapes do not fit {metadata.arch!r} with '
             f'{metadata.num_classes} classes: ' + '; '.join(wrong_shapes[:5]))
+    check_weight_values(state_dict, path)
     model.load_state_dict(
         {key: value.to(expected[key].dtype) for key, value in state_dict.items()}, strict=True)
     return model.eval()

@@ -23,6 +23,10 @@ class EngineError(MtlPerceptionError):
     """An inference engine cannot be built: a bad exported graph, a missing runtime."""
 
 
+class ExportCacheError(EngineError):
+    """The export cache cannot be written (read-only, full, not a folder): not a usage error."""
+
+
 class InputImageError(MtlPerceptionError, ValueError):
     """An image handed to the predictor has the wrong shape, type or content."""
 

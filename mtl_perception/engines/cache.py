@@ -12,12 +12,15 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+import tempfile
 
-from mtl_perception.checkpoint import file_sha256
 from mtl_perception.engines.onnx_export import export_onnx
+from mtl_perception.errors import ExportCacheError
+from mtl_perception.weights_file import file_sha256
 
 LOGGER = logging.getLogger(__name__)
 CACHE_ENV = 'MTL_PERCEPTION_CACHE'
+_HINT = f'; set {CACHE_ENV} to a writable folder, or use the torch backend'
 
 
 def cache_dir() -> Path:
@@ -29,13 +32,36 @@ def cache_dir() -> Path:
 
 
 def cached_graph(checkpoint: Path, input_size: tuple[int, int] | None) -> Path:
-    """Return the exported graph of ``checkpoint`` (any frame size), exporting it if needed."""
+    """Return the exported graph of ``checkpoint`` (any frame size), exporting it if needed.
+
+    The cache folder is checked for writing before the export (which takes seconds), so a
+    read-only or misplaced cache is one clear error instead of a wasted export.
+
+    Raises:
+        ExportCacheError: The cache cannot be written, before or while exporting.
+        EngineError, CheckpointError: From the export itself.
+    """
     size = 'trained' if input_size is None else f'{input_size[0]}x{input_size[1]}'
     path = cache_dir() / 'onnx' / f'{file_sha256(checkpoint)[:20]}-{size}.onnx'
     if not path.is_file():
+        _check_writable(path.parent)
         LOGGER.info('exporting %s to ONNX (first use; cached as %s)', checkpoint, path)
-        export_onnx(checkpoint, path, input_size=input_size, dynamic_size=True)
+        try:
+            export_onnx(checkpoint, path, input_size=input_size, dynamic_size=True)
+        except OSError as error:
+            raise ExportCacheError(f'could not write the exported graph {path}: '
+                                   f'{error.strerror or error}{_HINT}') from None
     return path
+
+
+def _check_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise ExportCacheError(f'the export cache {folder} is not writable '
+                               f'({error.strerror or error}){_HINT}') from None
 
 
 def drop_entry(graph: Path, reason: object) -> None:

@@ -11,12 +11,15 @@ clear error what it cannot run. A new engine is one new module; nothing here cha
 from __future__ import annotations
 
 import importlib
+import logging
 from pathlib import Path
 from types import ModuleType
 
 from mtl_perception.engines import backend_names
 from mtl_perception.engines.contract import Engine, EngineOptions
-from mtl_perception.errors import CheckpointError, EngineError, ModelConfigError
+from mtl_perception.errors import CheckpointError, EngineError, ExportCacheError, ModelConfigError
+
+LOGGER = logging.getLogger(__name__)
 
 
 def backend_module(name: str) -> ModuleType:
@@ -63,6 +66,8 @@ def load_engine(path: str | Path, *, backend: str = 'auto', device: str = 'auto'
         CheckpointError: The checkpoint cannot be loaded.
         EngineError: The graph cannot be exported, loaded or run, or no installed engine
             runs an exported graph.
+        ExportCacheError: The export cache cannot be written and ``backend`` names a graph
+            engine (with ``auto`` the checkpoint runs on torch instead, with a warning).
     """
     path = Path(path)
     chosen = resolve_backend(backend)
@@ -72,4 +77,10 @@ def load_engine(path: str | Path, *, backend: str = 'auto', device: str = 'auto'
         raise EngineError(f'{path} is an exported ONNX graph and onnxruntime is not installed')
     options = EngineOptions(device=str(device), half=half, input_size=input_size,
                             channels_last=channels_last, compile_model=compile_model)
-    return backend_module(chosen).open_engine(path, options)
+    try:
+        return backend_module(chosen).open_engine(path, options)
+    except ExportCacheError as error:
+        if backend != 'auto' or chosen == 'torch':
+            raise
+        LOGGER.warning('%s. Backend auto runs this checkpoint with torch instead.', error)
+        return backend_module('torch').open_engine(path, options)

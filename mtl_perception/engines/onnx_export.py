@@ -11,18 +11,21 @@ torch Predictor before it is written, and refused if the two disagree.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 import contextlib
 import hashlib
 import io
 import json
+import logging
 from pathlib import Path
 from typing import Any
 import warnings
 
-from mtl_perception.checkpoint import file_sha256, load_checkpoint, ModelMetadata
+from mtl_perception.checkpoint import load_checkpoint, ModelMetadata
 from mtl_perception.engines.torch_engine import Predictor
 from mtl_perception.errors import EngineError
 from mtl_perception.safe_output import write_atomically
+from mtl_perception.weights_file import file_sha256
 import numpy as np
 import torch
 from torch import nn
@@ -68,7 +71,7 @@ def output_names(metadata: ModelMetadata) -> list[str]:
 
 def export_onnx(checkpoint: str | Path, output: str | Path, *,
                 input_size: tuple[int, int] | None = None, dynamic_size: bool = False,
-                half: bool = False) -> dict[str, Any]:
+                half: bool = False, verbose: bool = False) -> dict[str, Any]:
     """Export ``checkpoint`` to ``output`` after checking it against the torch Predictor.
 
     Args:
@@ -77,6 +80,7 @@ def export_onnx(checkpoint: str | Path, output: str | Path, *,
         input_size: Network input ``(height, width)``; default: the checkpoint's.
         dynamic_size: Accept frames of any size; otherwise frames of the input size only.
         half: Run the network in float16 (for TensorRT / CUDA; slow on most CPUs).
+        verbose: Let the exporter print and log its progress (about a hundred lines).
 
     Returns:
         The export record stored in the file (``EXPORT_KEY``).
@@ -96,7 +100,7 @@ def export_onnx(checkpoint: str | Path, output: str | Path, *,
               'checkpoint_sha256': file_sha256(checkpoint), 'torch': torch.__version__}
     frame = test_frame(predictor.input_size)
     graph = DeploymentGraph(predictor, half=half).eval()
-    proto = _trace(graph, frame, record)
+    proto = _trace(graph, frame, record, verbose)
     record['graph_sha256'] = graph_digest(proto)
     meta = {**metadata.to_dict(), 'input_size': list(predictor.input_size)}
     for key, value in ((METADATA_KEY, meta), (EXPORT_KEY, record)):
@@ -115,18 +119,26 @@ def export_onnx(checkpoint: str | Path, output: str | Path, *,
     return record
 
 
-def _trace(graph: DeploymentGraph, frame: np.ndarray, record: dict[str, Any]) -> Any:
-    """Trace ``graph`` with the dynamo exporter; returns the ONNX ModelProto."""
+def _trace(graph: DeploymentGraph, frame: np.ndarray, record: dict[str, Any],
+           verbose: bool) -> Any:
+    """Trace ``graph`` with the dynamo exporter; returns the ONNX ModelProto.
+
+    Unless ``verbose``, the exporter's progress (printed, and logged at INFO by onnxscript
+    and onnx_ir: about a hundred lines) is kept out of the user's console.
+    """
     kwargs: dict[str, Any] = {}
     if record['dynamic_size']:
         height = torch.export.Dim('height', min=MIN_SIDE, max=MAX_SIDE)
         width = torch.export.Dim('width', min=MIN_SIDE, max=MAX_SIDE)
         kwargs['dynamic_shapes'] = {'image': {0: height, 1: width}}
-    chatter = io.StringIO()  # the exporter prints its progress; keep it for errors only
+    quiet = contextlib.ExitStack()
+    if not verbose:
+        quiet.enter_context(contextlib.redirect_stdout(io.StringIO()))
+        quiet.enter_context(_no_info_logs())
+        quiet.enter_context(warnings.catch_warnings())
+        warnings.simplefilter('ignore')
     try:
-        with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings(), \
-                contextlib.redirect_stdout(chatter):
-            warnings.simplefilter('ignore')
+        with torch.inference_mode(False), torch.no_grad(), quiet:
             program = torch.onnx.export(
                 graph, (torch.from_numpy(frame),), dynamo=True, opset_version=OPSET,
                 input_names=['image'], output_names=record['outputs'], verbose=False,
@@ -135,6 +147,17 @@ def _trace(graph: DeploymentGraph, frame: np.ndarray, record: dict[str, Any]) ->
         first = next(iter(str(error).splitlines()), type(error).__name__)
         raise EngineError(f'ONNX export failed: {type(error).__name__}: {first}') from None
     return program.model_proto
+
+
+@contextlib.contextmanager
+def _no_info_logs() -> Iterator[None]:
+    """Disable log records at INFO and below (all loggers) for the duration."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.INFO)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
 
 
 def graph_digest(proto: Any) -> str:

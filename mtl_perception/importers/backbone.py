@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mtl_perception.errors import ModelConfigError
+from mtl_perception.errors import CheckpointError, ModelConfigError
 from mtl_perception.importers.mobilenet import is_release_encoder, release_to_blocks
 from mtl_perception.model.encoder import MobileNetV2Encoder
+from mtl_perception.weights_file import load_weights_only
 import torch
 from torchvision.models import mobilenet_v2
 
@@ -63,10 +64,9 @@ def _read_state(path: Path) -> dict[str, torch.Tensor]:
             'mobilenet_v2 ImageNet state dict (e.g. mobilenet_v2-b0353104.pth), of the '
             'release-layout mobilenetv2-e6e8dd43.pth, or None')
     try:
-        state = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as error:  # noqa: B902  torch raises several unrelated types for bad files
-        raise ModelConfigError(
-            f'backbone weights {str(path)!r} could not be read: {error}') from None
+        state = load_weights_only(path)
+    except CheckpointError as error:
+        raise ModelConfigError(f'backbone weights could not be read: {error}') from None
     if not isinstance(state, dict):
         raise ModelConfigError(f'backbone weights {str(path)!r} hold no state dict')
     return state

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from types import ModuleType
 
-from mtl_perception.checkpoint import file_sha256, ModelMetadata, save_checkpoint
-from mtl_perception.errors import CheckpointImportError
+from mtl_perception.checkpoint import ModelMetadata, save_checkpoint
+from mtl_perception.errors import CheckpointError, CheckpointImportError
 from mtl_perception.importers import hydranets, release
 from mtl_perception.importers.domains import Domain, resolve_domain
 from mtl_perception.importers.foreign import ForeignModel
@@ -16,6 +16,9 @@ from mtl_perception.importers.mapping import map_state
 from mtl_perception.importers.mobilenet import is_release_encoder
 from mtl_perception.importers.reading import load_untrusted, unwrap_state_dict
 from mtl_perception.model import build_model
+from mtl_perception.weights_file import (
+    check_sha256, check_weight_values, file_sha256, is_legacy_format
+)
 import torch
 from torch import nn
 
@@ -45,7 +48,8 @@ def detect_layout(state: dict[str, torch.Tensor], source: Path) -> ModuleType:
 
 def import_checkpoint(source: Path, output: Path, *, domain: str | None = None,
                       input_size: tuple[int, int] | None = None,
-                      head_order: list[str] | None = None, command: str = '') -> ModelMetadata:
+                      head_order: list[str] | None = None, command: str = '',
+                      sha256: str | None = None) -> ModelMetadata:
     """Import ``source`` and write it as a checkpoint of this project to ``output``.
 
     The output is written atomically and only after the weights have loaded strictly into the
@@ -58,6 +62,8 @@ def import_checkpoint(source: Path, output: Path, *, domain: str | None = None,
         input_size: ``(height, width)`` the model runs at; default: the domain's frame size.
         head_order: Task of each hydranets head, when its widths leave doubt.
         command: The command line, recorded as provenance.
+        sha256: The file's published SHA-256; checked before anything is read. The only
+            integrity check for pre-1.6 files, which carry no checksum.
 
     Returns:
         The metadata written.
@@ -68,12 +74,18 @@ def import_checkpoint(source: Path, output: Path, *, domain: str | None = None,
     source, output = Path(source), Path(output)
     if output.exists() and output.resolve() == source.resolve():
         raise CheckpointImportError(f'{output}: the output would overwrite the source')
+    if sha256 is not None and source.is_file():
+        try:
+            check_sha256(source, sha256)
+        except CheckpointError as error:
+            raise CheckpointImportError(str(error)) from None
     state = unwrap_state_dict(load_untrusted(source), source)
     foreign = detect_layout(state, source).describe(state, head_order=head_order,
                                                     source=str(source))
     target, rows = resolve_domain(foreign.num_classes, domain, str(source))
     model = _load_weights(foreign, state, target, rows, source)
-    metadata = _metadata(foreign, target, input_size or target.input_size, source, command)
+    metadata = _metadata(foreign, target, input_size or target.input_size, source, command,
+                         integrity_of(source, sha256))
     save_checkpoint(output, model, metadata)
     return metadata
 
@@ -90,11 +102,6 @@ def _load_weights(foreign: ForeignModel, state: dict[str, torch.Tensor], target:
     if rows is not None:
         for key in ('segmentation_head.out.weight', 'segmentation_head.out.bias'):
             weights[key] = weights[key][rows]
-    damaged = [key for key, value in weights.items()
-               if value.is_floating_point() and not torch.isfinite(value).all()]
-    if damaged:
-        raise CheckpointImportError(
-            f'{source}: NaN or infinite weights in {damaged[:3]}: the file is damaged')
     expected = model.state_dict()
     wrong = [f'{key}: file {tuple(value.shape)} vs network {tuple(expected[key].shape)}'
              for key, value in weights.items() if value.shape != expected[key].shape]
@@ -102,13 +109,26 @@ def _load_weights(foreign: ForeignModel, state: dict[str, torch.Tensor], target:
         raise CheckpointImportError(
             f'{source}: weight shapes do not fit a {foreign.layout} network: '
             + '; '.join(wrong[:3]))
+    try:
+        check_weight_values(weights, source)
+    except CheckpointError as error:
+        raise CheckpointImportError(str(error)) from None
     model.load_state_dict({key: value.to(expected[key].dtype) for key, value in weights.items()},
                           strict=True)
     return model.eval()
 
 
+def integrity_of(source: Path, sha256: str | None) -> str:
+    """Say how far the bytes of ``source`` were verified (recorded in the provenance)."""
+    if sha256 is not None:
+        return 'SHA-256 verified against the given hash'
+    if is_legacy_format(source):
+        return 'none: the pre-1.6 PyTorch format carries no checksum'
+    return 'CRC-32 of every record of the zip container verified'
+
+
 def _metadata(foreign: ForeignModel, target: Domain, input_size: tuple[int, int],
-              source: Path, command: str) -> ModelMetadata:
+              source: Path, command: str, integrity: str) -> ModelMetadata:
     classes = target.classes
     metrics = {}
     if foreign.layout == release.NAME and not foreign.normals:
@@ -120,4 +140,5 @@ def _metadata(foreign: ForeignModel, target: Domain, input_size: tuple[int, int]
         class_names=classes.names, palette=classes.colours, input_size=tuple(input_size),
         depth_range=target.depth_range, dataset=target.name, metrics=metrics,
         created_by={'command': command, 'importer': foreign.layout,
-                    'source': {'file': source.name, 'sha256': file_sha256(source)}})
+                    'source': {'file': source.name, 'sha256': file_sha256(source),
+                               'integrity': integrity}})

@@ -5,11 +5,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-import re
 from typing import Any
 
-from mtl_perception.checkpoint import verify_container
 from mtl_perception.errors import CheckpointError, CheckpointImportError
+from mtl_perception.weights_file import load_weights_only
 import numpy as np
 import torch
 
@@ -31,35 +30,15 @@ def _numpy_scalar_globals() -> list[Any]:
 
 
 def load_untrusted(path: Path) -> object:
-    """``torch.load`` with ``weights_only=True``: tensors and plain values, never code.
+    """Load a foreign file through :func:`load_weights_only`, numpy scalars allowed.
 
     Raises:
-        CheckpointImportError: Missing or unreadable file, or a pickle that asks for
-            anything beyond tensors, containers and numpy scalars; the message names the file.
+        CheckpointImportError: Missing, damaged, hostile or forged file; names the file.
     """
-    if not path.is_file():
-        raise CheckpointImportError(f'{path}: no such file')
     try:
-        verify_container(path)
+        return load_weights_only(path, _numpy_scalar_globals())
     except CheckpointError as error:
         raise CheckpointImportError(str(error)) from None
-    try:
-        with torch.serialization.safe_globals(_numpy_scalar_globals()):
-            return torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as error:  # zip, pickle and unpickler errors share no base class
-        raise CheckpointImportError(f'{path}: {_describe(error)}') from None
-
-
-def _describe(error: Exception) -> str:
-    """One line out of torch's multi-paragraph load errors."""
-    text = str(error)
-    refused = re.search(r'GLOBAL (\S+)', text)
-    if refused:
-        return (f'refused to load: the pickle asks for {refused.group(1)}, which is not a '
-                'tensor or plain value (a checkpoint needs nothing else; this file may be '
-                'malicious or from a different program)')
-    first = next((line for line in text.splitlines() if line.strip()), type(error).__name__)
-    return f'not a readable PyTorch checkpoint (truncated or damaged?): {first.strip()[:200]}'
 
 
 def unwrap_state_dict(payload: object, path: Path) -> dict[str, torch.Tensor]:

@@ -23,9 +23,17 @@ ARCH_KWARGS = {'first_block_expansion': True, 'align_corners': False, 'pad_input
 _HEADS = {'segmentation_head': 'segm', 'depth_head': 'depth', 'normals_head': 'normal'}
 
 
+_DECODER = ('conv3.', 'conv8.', 'crp1.', 'crp4.', 'conv_adapt', 'pre_segm.', 'segm.',
+            'pre_depth.', 'depth.')
+
+
 def matches(state: dict[str, torch.Tensor]) -> bool:
-    """Whether ``state`` has the release's decoder and head names."""
-    return {'layer1.0.weight', 'conv8.weight', 'segm.weight'} <= set(state)
+    """Whether ``state`` has the release's encoder and any of its decoder or head names.
+
+    A file with some of them missing still matches, so that the missing keys are named
+    rather than the file being taken for something else.
+    """
+    return 'layer1.0.weight' in state and any(key.startswith(_DECODER) for key in state)
 
 
 def describe(state: dict[str, torch.Tensor], *, head_order: list[str] | None = None,
@@ -33,11 +41,16 @@ def describe(state: dict[str, torch.Tensor], *, head_order: list[str] | None = N
     """Read class count and tasks from the head shapes; name every key's counterpart.
 
     Raises:
-        CheckpointImportError: ``head_order`` given: the release's heads are named, not ordered.
+        CheckpointImportError: ``head_order`` given (the release's heads are named, not
+            ordered), or the segmentation head is missing.
     """
     if head_order is not None:
         raise CheckpointImportError(
             f'{source}: --head-order is for hydranets checkpoints; the release names its heads')
+    if 'segm.weight' not in state:
+        raise CheckpointImportError(
+            f"{source}: a release checkpoint with gaps: 'segm.weight' (the segmentation head, "
+            'which also gives the class count) is missing')
     prefixes = encoder_prefixes(target='encoder.blocks.')
     prefixes += [(f'decoder.projections.{i}.', f'conv{i + 3}.') for i in range(6)]
     for level in range(4):

@@ -23,7 +23,7 @@ from mtl_perception.cli import usage_error
 from mtl_perception.engines import backend_choices, backend_help
 from mtl_perception.engines.contract import Engine
 from mtl_perception.engines.loading import load_engine
-from mtl_perception.errors import MtlPerceptionError
+from mtl_perception.errors import ExportCacheError, MtlPerceptionError
 from mtl_perception.formats.ros_images import frame_to_rgb, image_to_array, MAX_FRAME_PIXELS
 from mtl_perception.geometry import Intrinsics
 from mtl_perception.metrics import DepthMetrics
@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         predictor = load_engine(args.model, backend=args.backend, device=args.device)
         result = process_bag(args.input, args.output, predictor, image_topic=args.image_topic,
                              point_stride=args.point_stride, progress=not args.no_progress)
-    except NothingProducedError as error:
+    except (NothingProducedError, ExportCacheError) as error:
         sys.stderr.write(f'mtl_process_bag: error: {error}\n')
         return 1
     except (MtlPerceptionError, OSError) as error:

@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--fp16', action='store_true',
                         help='run the network in float16 inside the graph (GPU/TensorRT; '
                              'pre- and post-processing stay float32)')
+    parser.add_argument('--verbose', action='store_true',
+                        help="show the exporter's own progress messages (about a hundred "
+                             'lines)')
     return parser
 
 
@@ -50,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         return usage_error(PROGRAM, f'--output {str(args.output)!r} is a folder; name a file')
     try:
         record = export_onnx(args.checkpoint, args.output, input_size=args.input_size,
-                             dynamic_size=args.dynamic_size, half=args.fp16)
+                             dynamic_size=args.dynamic_size, half=args.fp16,
+                             verbose=args.verbose)
     except (MtlPerceptionError, OSError) as error:
         sys.stderr.write(f'{PROGRAM}: error: {error}\n')
         return 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+import re
 import shlex
 import sys
 
@@ -20,6 +21,7 @@ from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.importers.domains import DOMAINS
 from mtl_perception.importers.hydranets import TASKS
 from mtl_perception.importers.importer import import_checkpoint
+from mtl_perception.weights_file import is_legacy_format
 
 PROGRAM = 'mtl_import_checkpoint'
 LOGGER = logging.getLogger(PROGRAM)
@@ -28,6 +30,13 @@ LOGGER = logging.getLogger(PROGRAM)
 def _head_order(text: str) -> list[str]:
     """Parse ``segmentation,depth[,normals]``."""
     return [task.strip() for task in text.split(',')]
+
+
+def _sha256(text: str) -> str:
+    """Parse a hex SHA-256 (64 hex digits, any case)."""
+    if not re.fullmatch(r'[0-9a-fA-F]{64}', text.strip()):
+        raise argparse.ArgumentTypeError(f'{text!r} is not a SHA-256 (64 hex digits)')
+    return text.strip().lower()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--input-size', type=image_size(example='375x1242'), metavar='HxW',
                         help='frame size the model runs at (default: nyud 480x640, kitti '
                              "375x1242; use your camera's size)")
+    parser.add_argument('--sha256', type=_sha256, metavar='HEX',
+                        help='the SHA-256 published beside the file: refuse it unless it '
+                             'matches (the only check for pre-1.6 files, which carry no '
+                             'checksum)')
     parser.add_argument('--head-order', type=_head_order, metavar='TASKS',
                         help='hydranets only: the task of each head in order, from '
                              f'{",".join(TASKS)}, when the widths cannot tell')
@@ -64,10 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         metadata = import_checkpoint(args.source, args.output, domain=args.domain,
                                      input_size=args.input_size, head_order=args.head_order,
-                                     command=command)
+                                     command=command, sha256=args.sha256)
     except (MtlPerceptionError, OSError) as error:
         sys.stderr.write(f'{PROGRAM}: error: {error}\n')
         return 1
+    if args.sha256 is None and is_legacy_format(args.source):
+        LOGGER.warning('%s is in the pre-1.6 PyTorch format, which carries no checksum: bytes '
+                       'changed inside its weights cannot be detected; pass --sha256 with the '
+                       'hash published beside the file to verify it', args.source)
     tasks = 'segmentation, depth' + (', normals' if metadata.arch_kwargs['normals'] else '')
     LOGGER.info('wrote %s: %s layout, %s (%d classes), tasks: %s, input %dx%d', args.output,
                 metadata.created_by['importer'], metadata.dataset, metadata.num_classes, tasks,

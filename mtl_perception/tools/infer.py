@@ -23,7 +23,7 @@ from mtl_perception.engines import backend_choices, backend_help
 from mtl_perception.engines.contract import Prediction
 from mtl_perception.engines.loading import load_engine
 from mtl_perception.engines.torch_engine import Predictor
-from mtl_perception.errors import MtlPerceptionError
+from mtl_perception.errors import ExportCacheError, MtlPerceptionError
 from mtl_perception.geometry import backproject, Intrinsics
 from mtl_perception.labels import get_class_set
 from mtl_perception.model import build_model
@@ -217,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the process exit code (0 ok, 1 some frames failed, 2 bad usage)."""
+    """Entry point; exit code 0 ok, 1 failed frames or unwritable cache, 2 bad usage/input."""
     logging.basicConfig(level=logging.INFO, format='%(name)s: %(levelname)s: %(message)s')
     args = build_parser().parse_args(argv)
     try:
@@ -232,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         predictor = (untrained_predictor(args.device) if args.random_init else
                      load_engine(args.model or default_model_path(), backend=args.backend,
                                  device=args.device, half=args.half))
+    except ExportCacheError as error:  # the machine's fault, not the command line's
+        log.error('%s', error)
+        return 1
     except (OSError, ValueError, MtlPerceptionError) as error:
         log.error('%s', error)
         return 2

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+import pickle
+import resource
 import subprocess
 import sys
 
@@ -193,7 +195,7 @@ def test_a_truncated_file_is_refused_with_one_line_and_no_output(tmp_path):
     source = _save_release(tmp_path / 'full.ckpt', release_state_dict(6))
     data = source.read_bytes()
     (tmp_path / 'cut.ckpt').write_bytes(data[:len(data) // 2])
-    with pytest.raises(CheckpointImportError, match='cut.ckpt: not a readable PyTorch'):
+    with pytest.raises(CheckpointImportError, match='cut.ckpt: not a readable checkpoint'):
         import_checkpoint(tmp_path / 'cut.ckpt', tmp_path / 'out.pt')
     assert not (tmp_path / 'out.pt').exists()
 
@@ -290,3 +292,68 @@ def test_the_command_refuses_a_folder_as_output(tmp_path):
     result = _cli(str(tmp_path / 'x.ckpt'), '--output', str(tmp_path))
     assert result.returncode == 2
     assert 'is a folder' in result.stderr
+
+
+def test_a_release_file_without_its_segmentation_head_names_that_key(tmp_path):
+    state = release_state_dict(6)
+    del state['segm.weight']
+    source = _save_release(tmp_path / 'no_segm.ckpt', state)
+    with pytest.raises(CheckpointImportError, match="gaps: 'segm.weight' .* is missing"):
+        import_checkpoint(source, tmp_path / 'out.pt')
+
+
+def test_a_negative_batchnorm_variance_is_refused_as_impossible(tmp_path):
+    state = release_state_dict(6)
+    key = next(k for k in state if k.endswith('running_var'))
+    state[key][0] = -0.25
+    source = _save_release(tmp_path / 'negative.ckpt', state)
+    with pytest.raises(CheckpointImportError, match=r'impossible statistics: negative running '
+                                                    r'variance in \[.*min -0\.25'):
+        import_checkpoint(source, tmp_path / 'out.pt')
+    assert not (tmp_path / 'out.pt').exists()
+
+
+def test_a_forged_tensor_declaring_a_huge_shape_is_refused_before_it_is_touched(tmp_path):
+    state = release_state_dict(6)
+    state['conv8.weight'] = torch.zeros(1).expand(30000, 30000)  # zero strides: 4 bytes stored
+    torch.save({'state_dict': state}, tmp_path / 'forged.ckpt')
+    assert (tmp_path / 'forged.ckpt').stat().st_size < 50_000_000
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(CheckpointImportError, match='forged or damaged tensor '
+                                                    r"'state_dict.conv8.weight': it declares "
+                                                    r'shape \(30000, 30000\)'):
+        import_checkpoint(tmp_path / 'forged.ckpt', tmp_path / 'out.pt')
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 500_000  # KiB
+
+
+@pytest.mark.parametrize('protocol', [0, 2, 4])
+def test_no_refusal_repeats_torchs_advice_to_load_unsafely(tmp_path, protocol):
+    marker = tmp_path / 'pwned'
+    with (tmp_path / 'evil.pkl').open('wb') as stream:
+        pickle.dump({'state_dict': _RunsACommand(marker)}, stream, protocol=protocol)
+    result = _cli(str(tmp_path / 'evil.pkl'), '--output', str(tmp_path / 'out.pt'))
+    assert result.returncode == 1 and result.stderr.count('\n') == 1, result.stderr
+    assert 'weights_only' not in result.stderr and 'Weights only' not in result.stderr
+    assert ' is not loaded' in result.stderr or 'refused to load' in result.stderr
+    assert not marker.exists()
+
+
+def test_a_legacy_file_says_it_carries_no_checksum_and_a_published_hash_catches_a_flip(
+        tmp_path):
+    source = _save_release(tmp_path / 'ExpKITTI_joint.ckpt', release_state_dict(6))
+    published = hashlib.sha256(source.read_bytes()).hexdigest()
+    result = _cli(str(source), '--output', str(tmp_path / 'plain.pt'))
+    assert result.returncode == 0, result.stderr
+    assert 'pre-1.6 PyTorch format, which carries no checksum' in result.stderr
+    assert load_checkpoint(tmp_path / 'plain.pt').metadata.created_by['source'][
+        'integrity'].startswith('none: the pre-1.6 PyTorch format')
+    result = _cli(str(source), '--output', str(tmp_path / 'checked.pt'), '--sha256', published)
+    assert result.returncode == 0 and 'carries no checksum' not in result.stderr
+    data = bytearray(source.read_bytes())
+    data[len(data) - 1000] ^= 0x40  # inside the last tensor's bytes: torch.load cannot tell
+    source.write_bytes(bytes(data))
+    result = _cli(str(source), '--output', str(tmp_path / 'flipped.pt'), '--sha256', published)
+    assert result.returncode == 1
+    assert f'its SHA-256 is {hashlib.sha256(bytes(data)).hexdigest()}, not the expected ' \
+        f'{published}' in result.stderr
+    assert not (tmp_path / 'flipped.pt').exists()

@@ -2,6 +2,9 @@
 # SPDX-License-Identifier: MIT
 """Tests of the mtl_infer command, run as a real process on real files."""
 
+import os
+import resource
+import signal
 import subprocess
 import sys
 
@@ -200,3 +203,50 @@ def test_a_legend_names_the_colour_of_every_class(tmp_path, image_folder, checkp
     assert picture.shape[0] == 22 * len(palette)
     for index, colour in enumerate(palette):
         np.testing.assert_array_equal(picture[22 * index + 10, 20], colour)
+
+
+def _infer_with_cache(cache, *args, file_size_limit=None):
+    """Run mtl_infer with its own export cache (and optionally a file size limit: a full disk)."""
+    def limit_file_size():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes then fail with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+    return subprocess.run(
+        [sys.executable, '-m', 'mtl_perception.tools.infer', *map(str, args)],
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, 'MTL_PERCEPTION_CACHE': str(cache)},
+        preexec_fn=limit_file_size if file_size_limit else None)
+
+
+def test_an_unwritable_export_cache_is_one_line_exit_1_before_any_export(
+        tmp_path, image_folder, checkpoint_path):
+    (tmp_path / 'a_file').write_text('')
+    result = _infer_with_cache(tmp_path / 'a_file' / 'cache', image_folder, '--model',
+                               checkpoint_path, '--output', tmp_path / 'out', '--device', 'cpu',
+                               '--backend', 'onnxruntime')
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f'mtl_infer: ERROR: the export cache {tmp_path}/a_file/cache/onnx is not writable (Not a '
+        'directory); set MTL_PERCEPTION_CACHE to a writable folder, or use the torch backend']
+    assert not (tmp_path / 'out').exists()
+
+
+def test_backend_auto_runs_torch_when_the_export_cache_is_unwritable(
+        tmp_path, image_folder, checkpoint_path):
+    (tmp_path / 'a_file').write_text('')
+    result = _infer_with_cache(tmp_path / 'a_file' / 'cache', image_folder, '--model',
+                               checkpoint_path, '--output', tmp_path / 'out', '--device', 'cpu')
+    assert result.returncode == 0, result.stderr
+    assert 'Backend auto runs this checkpoint with torch instead' in result.stderr
+    assert (tmp_path / 'out' / 'frame_a_labels.png').is_file()
+
+
+def test_a_full_disk_during_the_export_is_exit_1_and_the_exporter_stays_quiet(
+        tmp_path, image_folder, checkpoint_path):
+    result = _infer_with_cache(tmp_path / 'cache', image_folder, '--model', checkpoint_path,
+                               '--output', tmp_path / 'out', '--device', 'cpu', '--backend',
+                               'onnxruntime', file_size_limit=256 * 1024)
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, lines  # the export announced, then why it failed; no chatter
+    assert 'could not write the exported graph' in lines[1] and 'File too large' in lines[1]
+    assert not list((tmp_path / 'cache' / 'onnx').iterdir())  # no partial graph left

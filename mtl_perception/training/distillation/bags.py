@@ -16,8 +16,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from mtl_perception.formats.ros_clouds import pointcloud2_to_array
 from mtl_perception.formats.camera_info import delivered_matrix
+from mtl_perception.formats.ros_clouds import pointcloud2_to_array
 from mtl_perception.formats.ros_images import frame_to_rgb, MAX_FRAME_PIXELS
 from mtl_perception.training.distillation.sources import Every, Frame, stream_key, Wanted
 from mtl_perception.training.errors import DistillError

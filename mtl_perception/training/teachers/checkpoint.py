@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mtl_perception.checkpoint import file_sha256
 from mtl_perception.engines.torch_engine import Predictor
 from mtl_perception.training.teachers.base import TeacherDepth, TeacherLabels
+from mtl_perception.weights_file import file_sha256
 import numpy as np
 import torch
 from torch.nn import functional as F
