@@ -2,6 +2,10 @@
 # SPDX-License-Identifier: MIT
 """The intrinsics of the images a ``sensor_msgs/CameraInfo`` describes, read without ROS.
 
+Rectified images (``image_rect``, what the network should see) are projected by ``P``; the raw
+camera by ``K`` and its distortion ``D``. Intrinsics are therefore read from ``P`` when it is
+set and from ``K`` otherwise, as image_geometry and depth_image_proc do.
+
 A CameraInfo's ``K`` and ``P`` belong to the full-resolution sensor (its ``width x height``).
 The images on the wire may be a region of interest (``roi``, a crop) of it, then binned
 (``binning_x/y``): image_geometry's "reduced" camera. A crop shifts the principal point and
@@ -50,19 +54,36 @@ def delivered_matrix(matrix: np.ndarray, info: Any) -> np.ndarray:
     return matrix
 
 
+def has_projection(info: Any) -> bool:
+    """Whether ``P`` is set (focal lengths non-zero): the camera has been calibrated."""
+    p = np.asarray(info.p, dtype=float)
+    return p.size == 12 and bool(p[0] > 0 and p[5] > 0)
+
+
+def has_distortion(info: Any) -> bool:
+    """Whether ``D`` holds any non-zero coefficient (the raw image is distorted)."""
+    return bool(np.any(np.asarray(info.d, dtype=float) != 0))
+
+
 def camera_info_intrinsics(info: Any) -> Intrinsics:
-    """Read the pinhole intrinsics ``K`` of the images a CameraInfo describes.
+    """Read the pinhole intrinsics of the rectified images a CameraInfo describes.
+
+    From ``P`` when it is set, else from ``K`` (an uncalibrated-P CameraInfo, e.g. from a
+    simulator); region of interest and binning applied.
 
     Raises:
-        ConversionError: Zero image size, a ROI outside the sensor, or a degenerate ``K``
+        ConversionError: Zero image size, a ROI outside the sensor, or a degenerate matrix
             (e.g. all zeros, uncalibrated).
     """
     width, height = delivered_size(info)
-    k = delivered_matrix(np.reshape(np.asarray(info.k, dtype=float), (3, 3)), info)
+    if has_projection(info):
+        name, matrix = 'P', np.reshape(np.asarray(info.p, dtype=float), (3, 4))[:, :3]
+    else:
+        name, matrix = 'K', np.reshape(np.asarray(info.k, dtype=float), (3, 3))
     try:
-        return Intrinsics.from_matrix(k, width, height)
+        return Intrinsics.from_matrix(delivered_matrix(matrix, info), width, height)
     except GeometryError as error:
-        raise ConversionError(f'camera_info K is unusable: {error}') from None
+        raise ConversionError(f'camera_info {name} is unusable: {error}') from None
 
 
 def output_projection(intrinsics: Intrinsics, info: Any) -> list[float]:

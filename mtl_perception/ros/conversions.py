@@ -12,7 +12,7 @@ from __future__ import annotations
 import array
 
 from mtl_perception.errors import ConversionError
-from mtl_perception.formats.camera_info import output_projection
+from mtl_perception.formats.camera_info import has_projection, output_projection
 from mtl_perception.formats.ros_images import encoding_layout
 from mtl_perception.geometry import Intrinsics
 import numpy as np
@@ -81,25 +81,24 @@ def image_message(data: array.array, encoding: str, height: int, width: int,
 
 def intrinsics_to_camera_info(intrinsics: Intrinsics, header: Header,
                               source: CameraInfo | None = None) -> CameraInfo:
-    """Build the CameraInfo of an output image: ``intrinsics``, the frame's ``header``.
+    """Build the CameraInfo that describes exactly an output image: rectified, at its size.
 
-    With the frame's own CameraInfo as ``source`` its distortion and rectification are kept
-    and its projection is taken to the output image (region of interest and binning applied,
-    then resized alike), so the output describes its image directly: no ROI, no binning.
-    Without one (fallback intrinsics) the camera is an ideal pinhole: no distortion, identity
-    rectification.
+    The outputs are rectified images (the network saw rectified pixels: ``image_rect``, or a
+    raw image the node rectified), so ``D`` is empty, ``R`` the identity and ``K`` equals the
+    first three columns of ``P``: image_geometry and depth_image_proc then back-project the
+    depth exactly as ``~/points`` does. A stereo camera's baseline term (``P``'s fourth
+    column, from ``source``) is kept, scaled to the output; no ROI, no binning.
     """
     k = intrinsics
     msg = CameraInfo(header=header, width=k.width, height=k.height)
     msg.k = [k.fx, 0.0, k.cx, 0.0, k.fy, k.cy, 0.0, 0.0, 1.0]
     msg.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
-    msg.p = [k.fx, 0.0, k.cx, 0.0, 0.0, k.fy, k.cy, 0.0, 0.0, 0.0, 1.0, 0.0]
+    tx = ty = 0.0
+    if source is not None and has_projection(source):
+        _, _, _, tx, _, _, _, ty, *_ = output_projection(intrinsics, source)
+    msg.p = [k.fx, 0.0, k.cx, tx, 0.0, k.fy, k.cy, ty, 0.0, 0.0, 1.0, 0.0]
     msg.distortion_model = 'plumb_bob'
-    msg.d = [0.0] * 5
-    if source is not None:
-        msg.distortion_model, msg.d, msg.r = source.distortion_model, list(source.d), list(
-            source.r)
-        msg.p = output_projection(intrinsics, source)
+    msg.d = []
     return msg
 
 

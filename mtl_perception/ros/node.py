@@ -58,6 +58,7 @@ class PerceptionCore:
         self._entities: list[object] = []
         self._periodic_timers: dict[str, object] = {}
         self.engine, self.builder, self.outputs, self.warm_up_ms = None, None, None, 0.0
+        self.image_topic = ''
         self.settings: NodeSettings = declare_settings(self, fixed_until=fixed_until)
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
@@ -91,7 +92,7 @@ class PerceptionCore:
         class_info.publish(String(data=class_info_yaml(engine.metadata, self.model_path)))
         self.diagnostics = publish(DiagnosticArray, '/diagnostics', 10)
         qos = self._input_qos()
-        image_topic, images = self._subscribe_images(qos)
+        self.image_topic, images = self._subscribe_images(qos)
         infos = self.create_subscription(CameraInfo, 'camera_info', self.server.camera_infos.put,
                                          qos)
         self._entities = [*self.outputs.publishers(), class_info, self.diagnostics, images,
@@ -101,7 +102,7 @@ class PerceptionCore:
             f'ready: model {self.model_path} ({len(engine.class_names)} classes'
             f'{", normals" if engine.has_normals else ""}, input '
             f'{engine.input_size[1]}x{engine.input_size[0]}) on {describe(engine)}, warmed up '
-            f'in {self.warm_up_ms:.0f} ms; subscribed to {image_topic}')
+            f'in {self.warm_up_ms:.0f} ms; subscribed to {self.image_topic}')
 
     def close_interfaces(self) -> None:
         """Destroy what ``open_interfaces`` made, after the frame in progress is published."""

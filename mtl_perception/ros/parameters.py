@@ -65,13 +65,15 @@ PARAMETERS: dict[str, tuple[object, int, str, tuple[float, float] | None]] = {
     'diagnostics_period': (1.0, _DOUBLE, 'seconds between /diagnostics messages',
                            (0.1, 60.0)),
     'log_period': (10.0, _DOUBLE, 'seconds between status log lines', (1.0, 3600.0)),
+    'rectify': (False, _BOOL, 'undistort raw frames with their camera_info (K, D, R, P) before '
+                'inference, as image_proc does; outputs are then rectified', None),
     'max_input_pixels': (MAX_FRAME_PIXELS, _INT, 'frames with more pixels (compressed ones: '
                          'declared in their header) are skipped with one warning, before '
                          'decoding', (1024, 1 << 28)),
 }
 #: Parameters that can change while the node runs (``ros2 param set``); the others are
 #: read-only: they choose the model, the engine or the subscriptions, and need a restart.
-LIVE = frozenset({'depth_min', 'depth_max', 'point_stride', 'publish_segmentation',
+LIVE = frozenset({'depth_min', 'depth_max', 'point_stride', 'rectify', 'publish_segmentation',
                   'publish_segmentation_color', 'publish_depth', 'publish_points',
                   'publish_normals', 'fallback_intrinsics', 'diagnostics_period', 'log_period',
                   'max_input_pixels'})
@@ -105,6 +107,7 @@ class NodeSettings:
     input_queue_depth: int
     diagnostics_period: float
     log_period: float
+    rectify: bool
     max_input_pixels: int
 
 

@@ -17,7 +17,9 @@ import time
 from typing import Protocol
 
 from mtl_perception.engines.contract import Engine
-from mtl_perception.errors import MtlPerceptionError
+from mtl_perception.errors import ConversionError, MtlPerceptionError
+from mtl_perception.formats.camera_info import has_distortion
+from mtl_perception.formats.rectification import Rectifier
 from mtl_perception.formats.ros_images import frame_to_rgb
 from mtl_perception.ros.camera import frame_intrinsics
 from mtl_perception.ros.conversions import intrinsics_to_camera_info
@@ -26,12 +28,19 @@ from mtl_perception.ros.health import ProblemLog, short
 from mtl_perception.ros.outputs import OutputBuilder
 from mtl_perception.ros.parameters import NodeSettings
 from mtl_perception.ros.stats import FrameStats
+import numpy as np
 from rclpy.clock import Clock
 from rclpy.publisher import Publisher
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 MAX_CAMERA_FRAMES = 64  # camera frames whose latest CameraInfo is kept
+
+
+def looks_raw(topic: str) -> bool:
+    """Whether an image topic name says it carries raw (unrectified) pixels."""
+    name = topic.removesuffix('/compressed').rsplit('/', 1)[-1]
+    return name == 'raw' or name.endswith('_raw')
 
 
 @dataclass
@@ -87,6 +96,7 @@ class ServedNode(Protocol):
     """Name what the server reads from its node for every frame."""
 
     settings: NodeSettings
+    image_topic: str
     engine: Engine | None
     builder: OutputBuilder | None
     outputs: Outputs | None
@@ -109,6 +119,7 @@ class FrameServer:
         self.slot: LatestFrameSlot[Image | CompressedImage] = LatestFrameSlot()
         self.camera_infos = CameraInfoStore()
         self.stats = FrameStats()
+        self.rectifier = Rectifier()
         self.busy = threading.Lock()  # held while a frame is processed or outputs close
         self.last_input = time.monotonic()
 
@@ -134,6 +145,26 @@ class FrameServer:
                 self.stats.skipped_bad += 1
                 self.problems.report(error, 'unexpected error while processing a frame')
 
+    def _rectified(self, rgb: np.ndarray, info: CameraInfo | None,
+                   frame_id: str) -> np.ndarray:
+        """Undistort ``rgb`` when ``rectify`` is on; otherwise warn once about raw distortion.
+
+        Raises:
+            ConversionError: ``rectify`` is on and no CameraInfo came for the frame yet.
+        """
+        if not self.node.settings.rectify:
+            if info is not None and has_distortion(info) and looks_raw(self.node.image_topic):
+                self.problems.report_text(
+                    'distorted-raw', f'camera_info of frame {short(frame_id)} has distortion '
+                    f'and {self.node.image_topic} looks like a raw image: outputs assume '
+                    'rectified pixels; set rectify:=true, or subscribe to image_rect '
+                    '(image_proc)')
+            return rgb
+        if info is None:
+            raise ConversionError(f'rectify:=true needs the camera_info of frame '
+                                  f'{short(frame_id)}; none has arrived yet')
+        return self.rectifier.rectify(rgb, info) if has_distortion(info) else rgb
+
     def _process(self, msg: Image | CompressedImage) -> None:
         node, settings = self.node, self.node.settings
         outputs, builder = node.outputs, node.builder
@@ -142,9 +173,10 @@ class FrameServer:
             self.stats.skipped_unsubscribed += 1
             return
         rgb = frame_to_rgb(msg, settings.max_input_pixels)
-        intrinsics = info = None
+        info = self.camera_infos.get(msg.header.frame_id)
+        rgb = self._rectified(rgb, info, msg.header.frame_id)
+        intrinsics = None
         if wanted['points'] or wanted['depth_info']:
-            info = self.camera_infos.get(msg.header.frame_id)
             intrinsics = frame_intrinsics(info, settings.fallback_intrinsics,
                                           rgb.shape[1], rgb.shape[0])
             if intrinsics is None:

@@ -1,6 +1,6 @@
 # Copyright 2026 mtl_perception maintainers
 # SPDX-License-Identifier: MIT
-"""Damaged and hostile JPEG/PNG camera frames, built byte by byte in the real formats."""
+"""Camera frames as they go wrong: damaged and hostile JPEG/PNG, and distorted raw frames."""
 
 from __future__ import annotations
 
@@ -55,3 +55,19 @@ def with_exif_orientation(jpeg: bytes, orientation: int) -> bytes:
     tiff = b'MM\x00\x2a' + struct.pack('>I', 8) + struct.pack('>H', 1) + entry + b'\x00' * 4
     body = b'Exif\x00\x00' + tiff
     return jpeg[:2] + b'\xff\xe1' + struct.pack('>H', len(body) + 2) + body + jpeg[2:]
+
+
+def distort(rectified: np.ndarray, info) -> np.ndarray:
+    """Render the raw (distorted) frame whose rectification by ``info`` is ``rectified``.
+
+    Each raw pixel is undistorted with OpenCV's point API (``K``, ``D`` to ``P``) and takes
+    the rectified frame's colour there (bilinear).
+    """
+    height, width = rectified.shape[:2]
+    raw = np.stack(np.meshgrid(np.arange(width), np.arange(height)), axis=-1).astype(np.float64)
+    k = np.array(info.k).reshape(3, 3)
+    p = np.array(info.p).reshape(3, 4)[:, :3]
+    ideal = cv2.undistortPoints(raw.reshape(-1, 1, 2), k, np.array(info.d), None, p)
+    maps = ideal.reshape(height, width, 2).astype(np.float32)
+    return cv2.remap(rectified, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)

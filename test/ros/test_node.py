@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 
+from bad_frames import distort
+import cv2
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from mtl_perception.checkpoint import load_checkpoint
 from mtl_perception.formats.ros_clouds import pointcloud2_to_array
@@ -31,6 +33,8 @@ import torch
 NAMESPACE = '/node_test'
 FRAME = 'camera_optical_frame'
 K = (60.0, 0.0, 31.5, 0.0, 58.0, 23.5, 0.0, 0.0, 1.0)
+P = (52.0, 0.0, 30.0, 0.0, 0.0, 50.0, 22.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # rectified camera
+D = (-0.3, 0.08, 0.0, 0.0, 0.0)  # strong barrel distortion: pixels move by up to 3
 OUTPUTS = {'segmentation': Image, 'segmentation/color': Image, 'depth': Image,
            'points': PointCloud2, 'depth/camera_info': CameraInfo}
 
@@ -204,7 +208,47 @@ def test_depth_camera_info_pairs_with_depth_by_header_and_holds_its_intrinsics(c
     assert (info.width, info.height) == (depth.width, depth.height) == (64, 48)
     expected = Intrinsics.from_matrix(doubled, 128, 96).scaled(64, 48)
     np.testing.assert_allclose(np.array(info.k).reshape(3, 3), expected.matrix, rtol=1e-9)
-    assert list(info.d) == [0.1, -0.05, 0.0, 0.0, 0.0]
+    # it describes the (rectified) depth image itself: no distortion, P = [K | 0]
+    assert list(info.d) == [] and list(info.r) == [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+    np.testing.assert_allclose(np.array(info.p).reshape(3, 4)[:, :3], expected.matrix)
+
+
+def _rectified_info(k=K, p=P) -> CameraInfo:
+    info = _camera_info(k=k)
+    info.p = list(p)
+    return info
+
+
+def test_points_are_back_projected_with_p_when_the_camera_info_sets_it(client, image):
+    outputs = client.request(_frame(image), _rectified_info())
+    depth = image_to_array(outputs['depth'])
+    with_p = Intrinsics(P[0], P[5], P[2], P[6], 64, 48)
+    expected = backproject(torch.from_numpy(depth.copy()), with_p).numpy()
+    cloud = pointcloud2_to_array(outputs['points'])
+    np.testing.assert_allclose(cloud['x'], expected[..., 0], rtol=1e-5, atol=1e-6,
+                               equal_nan=True)
+    np.testing.assert_allclose(np.array(outputs['depth/camera_info'].k).reshape(3, 3),
+                               with_p.matrix)
+
+
+def test_rectify_undistorts_a_raw_frame_with_its_camera_info(client, image, checkpoint_path):
+    info = _rectified_info()
+    info.distortion_model, info.d = 'plumb_bob', list(D)
+    raw = distort(image, info)
+    k, p = np.array(K).reshape(3, 3), np.array(P).reshape(3, 4)[:, :3]
+    reference = cv2.undistort(raw, k, np.array(D), None, p)  # OpenCV's one-call rectification
+    expected = Predictor.from_checkpoint(checkpoint_path, device='cpu').predict(reference)
+    assert _set_parameters(client, rectify=True)[0].successful
+    try:
+        outputs = client.request(_frame(raw), info, outputs=('segmentation', 'depth'))
+    finally:
+        assert _set_parameters(client, rectify=False)[0].successful
+    assert (image_to_array(outputs['segmentation']) == expected.labels).mean() > 0.99
+    depth = image_to_array(outputs['depth'])
+    both = np.isfinite(depth) & np.isfinite(expected.depth)
+    assert np.median(np.abs(depth[both] / expected.depth[both] - 1)) < 0.01
+    unrectified = client.request(_frame(raw), info, outputs=('segmentation',))
+    assert (image_to_array(unrectified['segmentation']) != expected.labels).any()
 
 
 def test_class_info_is_latched_for_late_subscribers(client, checkpoint_path):

@@ -16,7 +16,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from mtl_perception.formats.camera_info import delivered_matrix
+from mtl_perception.errors import ConversionError
+from mtl_perception.formats.camera_info import camera_info_intrinsics
 from mtl_perception.formats.ros_clouds import pointcloud2_to_array
 from mtl_perception.formats.ros_images import frame_to_rgb, MAX_FRAME_PIXELS
 from mtl_perception.training.distillation.sources import Every, Frame, stream_key, Wanted
@@ -39,17 +40,15 @@ def info_topic(image_topic: str) -> str:
 
 
 def intrinsics_of(info: Any) -> tuple[float, float, float, float] | None:
-    """``(fx, fy, cx, cy)`` from a CameraInfo: P when set (rectified), else K; None if unset.
+    """Return ``(fx, fy, cx, cy)`` of a CameraInfo as the node reads it, None if unusable.
 
-    Both are taken to the images the CameraInfo describes (region of interest, binning).
+    P when set, else K; region of interest and binning applied.
     """
-    p = delivered_matrix(np.reshape(np.asarray(info.p, dtype=float), (3, 4)), info).ravel()
-    k = delivered_matrix(np.reshape(np.asarray(info.k, dtype=float), (3, 3)), info).ravel()
-    if p[0] > 0 and p[5] > 0:
-        return float(p[0]), float(p[5]), float(p[2]), float(p[6])
-    if k[0] > 0 and k[4] > 0:
-        return float(k[0]), float(k[4]), float(k[2]), float(k[5])
-    return None
+    try:
+        k = camera_info_intrinsics(info)
+    except ConversionError:
+        return None
+    return k.fx, k.fy, k.cx, k.cy
 
 
 def _quaternion_matrix(x: float, y: float, z: float, w: float) -> np.ndarray:
