@@ -40,7 +40,7 @@ from std_msgs.msg import Header
 
 MODES = (('closed loop', 'closed'), ('10 Hz', 10.0), ('30 Hz', 30.0), ('flat out', None))
 NULL_RELAY = Path(__file__).resolve().parent / 'null_relay.py'
-OUTPUTS = (('segmentation', Image), ('segmentation/color', Image), ('depth', Image),
+OUTPUTS = (('segmentation', Image), ('segmentation/color', Image), ('depth/image', Image),
            ('points', PointCloud2))
 _WARMUP_FRAMES = 5
 _ARRIVAL_TIMEOUT_S = 5.0

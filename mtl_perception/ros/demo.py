@@ -95,19 +95,19 @@ def _frame_mosaic(recording: Recording, stamp: int, depth_range: tuple[float, fl
                   ) -> np.ndarray:
     image = image_to_rgb(recording.inputs[stamp][1])
     colour = image_to_array(recording.outputs['segmentation/color'][stamp][1])
-    depth = image_to_array(recording.outputs['depth'][stamp][1])
+    depth = image_to_array(recording.outputs['depth/image'][stamp][1])
     display_range = (max(depth_range[0], 2.0), depth_range[1])
     return mosaic(image, colour, colourise_depth(depth, display_range))
 
 
 def _write_pictures(recording: Recording, output: Path, depth_range: tuple[float, float]
                     ) -> list[Path]:
-    stamps = sorted(s for s in recording.outputs['depth']
+    stamps = sorted(s for s in recording.outputs['depth/image']
                     if s in recording.inputs and s in recording.outputs['segmentation/color'])
     if not stamps:
         raise RuntimeError(
             f'no frame to show: recorded {len(recording.inputs)} camera image(s) and '
-            f'{len(recording.outputs["depth"])} depth image(s) from perception_node')
+            f'{len(recording.outputs["depth/image"])} depth image(s) from perception_node')
     written = []
     for index in sorted({0, len(stamps) // 2, len(stamps) - 1}):
         path = output / f'mosaic_{index:03d}.png'

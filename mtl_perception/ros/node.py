@@ -81,11 +81,14 @@ class PerceptionCore:
         engine, publish = self.engine, self.create_publisher
         self.outputs = Outputs(
             publish(Image, '~/segmentation', 5), publish(Image, '~/segmentation/color', 5),
-            publish(Image, '~/depth', 5), publish(PointCloud2, '~/points', 5),
-            publish(CameraInfo, '~/depth/camera_info', 5))
+            publish(Image, '~/depth/image', 5), publish(PointCloud2, '~/points', 5),
+            publish(CameraInfo, '~/depth/camera_info', 5),
+            publish(CameraInfo, '~/camera_info', 5),
+            publish(CameraInfo, '~/segmentation/camera_info', 5))
         if engine.has_normals:
             self.outputs.normals = publish(Image, '~/normals', 5)
             self.outputs.normals_colour = publish(Image, '~/normals/color', 5)
+            self.outputs.normals_colour_info = publish(CameraInfo, '~/normals/camera_info', 5)
         latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                              durability=DurabilityPolicy.TRANSIENT_LOCAL)
         class_info = publish(String, '~/class_info', latched)

@@ -50,7 +50,7 @@ PARAMETERS: dict[str, tuple[object, int, str, tuple[float, float] | None]] = {
                      (1, 64)),
     'publish_segmentation': (True, _BOOL, 'publish ~/segmentation (mono8 class ids)', None),
     'publish_segmentation_color': (True, _BOOL, 'publish ~/segmentation/color (rgb8)', None),
-    'publish_depth': (True, _BOOL, 'publish ~/depth (32FC1 metres)', None),
+    'publish_depth': (True, _BOOL, 'publish ~/depth/image (32FC1 metres)', None),
     'publish_points': (True, _BOOL, 'publish ~/points (PointCloud2)', None),
     'publish_normals': (True, _BOOL, 'publish ~/normals (32FC3) and ~/normals/color (rgb8); '
                         'only models with a surface-normals head have them', None),

@@ -46,7 +46,7 @@ LOGGER = logging.getLogger(__name__)
 TYPESTORE = get_typestore(Stores.ROS2_HUMBLE)
 OUTPUT_TOPICS = {'segmentation': ('segmentation', 'sensor_msgs/msg/Image'),
                  'colour': ('segmentation/color', 'sensor_msgs/msg/Image'),
-                 'depth': ('depth', 'sensor_msgs/msg/Image'),
+                 'depth': ('depth/image', 'sensor_msgs/msg/Image'),
                  'points': ('points', 'sensor_msgs/msg/PointCloud2')}
 
 

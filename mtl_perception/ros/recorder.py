@@ -18,7 +18,7 @@ from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import get_typestore, Stores
 from sensor_msgs.msg import Image, PointCloud2
 
-OUTPUTS = {'segmentation': Image, 'segmentation/color': Image, 'depth': Image,
+OUTPUTS = {'segmentation': Image, 'segmentation/color': Image, 'depth/image': Image,
            'points': PointCloud2}
 _TYPESTORE = get_typestore(Stores.ROS2_HUMBLE)
 
@@ -60,7 +60,7 @@ class OutputRecorder(Node):
             self.create_subscription(kind, topic, lambda m, n=name: self._on_output(n, m),
                                      reliable)
         self.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, 10)
-        self.output_topic = f'{prefix}/depth'
+        self.output_topic = f'{prefix}/depth/image'
 
     def _on_input(self, message: Image) -> None:
         with self._lock:

@@ -35,6 +35,7 @@ from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 MAX_CAMERA_FRAMES = 64  # camera frames whose latest CameraInfo is kept
+INFO_OUTPUTS = ('depth_info', 'info', 'colour_info', 'normals_colour_info')
 
 
 def looks_raw(topic: str) -> bool:
@@ -45,15 +46,24 @@ def looks_raw(topic: str) -> bool:
 
 @dataclass
 class Outputs:
-    """The publishers of one camera's outputs (normals only for models that have them)."""
+    """The publishers of one camera's outputs (normals only for models that have them).
+
+    Each image has its CameraInfo on the sibling topic image_transport derives from the image
+    topic (``<namespace of the image topic>/camera_info``): ``depth_info`` for
+    ``~/depth/image``, ``info`` for ``~/segmentation`` and ``~/normals``, ``colour_info`` for
+    ``~/segmentation/color``, ``normals_colour_info`` for ``~/normals/color``.
+    """
 
     segmentation: Publisher
     colour: Publisher
     depth: Publisher
     points: Publisher
     depth_info: Publisher
+    info: Publisher
+    colour_info: Publisher
     normals: Publisher | None = None
     normals_colour: Publisher | None = None
+    normals_colour_info: Publisher | None = None
 
     def publishers(self) -> list[Publisher]:
         """Return every publisher that exists."""
@@ -65,8 +75,11 @@ class Outputs:
                    'colour': settings.publish_segmentation_color,
                    'depth': settings.publish_depth, 'points': settings.publish_points,
                    'depth_info': settings.publish_depth,
+                   'info': settings.publish_segmentation or settings.publish_normals,
+                   'colour_info': settings.publish_segmentation_color,
                    'normals': settings.publish_normals,
-                   'normals_colour': settings.publish_normals}
+                   'normals_colour': settings.publish_normals,
+                   'normals_colour_info': settings.publish_normals}
         return {name: on and (publisher := getattr(self, name)) is not None
                 and publisher.get_subscription_count() > 0 for name, on in enabled.items()}
 
@@ -176,14 +189,15 @@ class FrameServer:
         info = self.camera_infos.get(msg.header.frame_id)
         rgb = self._rectified(rgb, info, msg.header.frame_id)
         intrinsics = None
-        if wanted['points'] or wanted['depth_info']:
+        infos = [getattr(outputs, name) for name in INFO_OUTPUTS if wanted[name]]
+        if wanted['points'] or infos:
             intrinsics = frame_intrinsics(info, settings.fallback_intrinsics,
                                           rgb.shape[1], rgb.shape[0])
             if intrinsics is None:
                 self.problems.report_text(
                     'no-intrinsics', f'no camera_info for frame {short(msg.header.frame_id)} '
-                    'and no fallback_intrinsics: ~/points and ~/depth/camera_info are not '
-                    'published until one arrives')
+                    "and no fallback_intrinsics: ~/points and the outputs' camera_info are "
+                    'not published until one arrives')
         started = time.perf_counter()
         prediction = node.engine.infer(rgb)
         inferred = time.perf_counter()
@@ -194,8 +208,10 @@ class FrameServer:
             outputs.colour.publish(builder.colour(prediction, header))
         if wanted['depth']:
             outputs.depth.publish(builder.depth(prediction, header))
-        if wanted['depth_info'] and intrinsics is not None:
-            outputs.depth_info.publish(intrinsics_to_camera_info(intrinsics, header, info))
+        if infos and intrinsics is not None:
+            camera_info = intrinsics_to_camera_info(intrinsics, header, info)
+            for publisher in infos:
+                publisher.publish(camera_info)
         if wanted['normals']:
             outputs.normals.publish(builder.normals(prediction, header))
         if wanted['normals_colour']:

@@ -34,7 +34,7 @@ from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 from test_node import Client
 
-OUTPUTS = ('segmentation', 'depth')
+OUTPUTS = ('segmentation', 'depth/image')
 
 
 def _domain_id() -> str:
@@ -92,11 +92,11 @@ def street() -> np.ndarray:
 def reference(clients, street):
     """Take the raw node's labels and depth for the plain rgb8 frame."""
     outputs = clients[0].request(array_to_image(street, 'rgb8', Header()), None, OUTPUTS)
-    return image_to_array(outputs['segmentation']), image_to_array(outputs['depth'])
+    return image_to_array(outputs['segmentation']), image_to_array(outputs['depth/image'])
 
 
 def _agreement(outputs, reference) -> tuple[float, float]:
-    labels, depth = image_to_array(outputs['segmentation']), image_to_array(outputs['depth'])
+    labels, depth = image_to_array(outputs['segmentation']), image_to_array(outputs['depth/image'])
     both = np.isfinite(depth) & np.isfinite(reference[1])
     relative = np.abs(depth[both] - reference[1][both]) / reference[1][both]
     return float((labels == reference[0]).mean()), float(np.median(relative))

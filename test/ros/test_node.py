@@ -35,7 +35,7 @@ FRAME = 'camera_optical_frame'
 K = (60.0, 0.0, 31.5, 0.0, 58.0, 23.5, 0.0, 0.0, 1.0)
 P = (52.0, 0.0, 30.0, 0.0, 0.0, 50.0, 22.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # rectified camera
 D = (-0.3, 0.08, 0.0, 0.0, 0.0)  # strong barrel distortion: pixels move by up to 3
-OUTPUTS = {'segmentation': Image, 'segmentation/color': Image, 'depth': Image,
+OUTPUTS = {'segmentation': Image, 'segmentation/color': Image, 'depth/image': Image,
            'points': PointCloud2, 'depth/camera_info': CameraInfo}
 
 
@@ -70,6 +70,11 @@ class Client:
         self.node.create_subscription(DiagnosticArray, '/diagnostics',
                                       self.diagnostics.append, 10)
         self.stamp = 1000
+
+    @staticmethod
+    def stamp_of(message: object) -> int:
+        """Return a message's header stamp in nanoseconds."""
+        return message.header.stamp.sec * 10**9 + message.header.stamp.nanosec
 
     def spin(self, seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -170,8 +175,8 @@ def test_all_four_outputs_carry_the_input_header_encodings_and_size(client, imag
         assert msg.header.frame_id == FRAME, name
     assert outputs['segmentation'].encoding == 'mono8'
     assert outputs['segmentation/color'].encoding == 'rgb8'
-    assert outputs['depth'].encoding == '32FC1'
-    for name in ('segmentation', 'segmentation/color', 'depth'):
+    assert outputs['depth/image'].encoding == '32FC1'
+    for name in ('segmentation', 'segmentation/color', 'depth/image'):
         assert (outputs[name].height, outputs[name].width) == (48, 64), name
     cloud = outputs['points']
     assert (cloud.height, cloud.width) == (48, 64)
@@ -192,7 +197,7 @@ def test_segmentation_and_depth_equal_the_predictor_on_the_same_frame(client, im
     expected = Predictor.from_checkpoint(checkpoint_path, device='cpu').predict(image)
     labels = image_to_array(outputs['segmentation'])
     assert (labels != expected.labels).mean() < 1e-3
-    depth = image_to_array(outputs['depth'])
+    depth = image_to_array(outputs['depth/image'])
     np.testing.assert_allclose(depth, expected.depth, rtol=1e-4, equal_nan=True)
     palette = expected.palette
     np.testing.assert_array_equal(image_to_array(outputs['segmentation/color']), palette[labels])
@@ -203,7 +208,7 @@ def test_depth_camera_info_pairs_with_depth_by_header_and_holds_its_intrinsics(c
     sent = _camera_info(128, 96, doubled)
     sent.d, sent.distortion_model = [0.1, -0.05, 0.0, 0.0, 0.0], 'plumb_bob'
     outputs = client.request(_frame(image), sent)
-    info, depth = outputs['depth/camera_info'], outputs['depth']
+    info, depth = outputs['depth/camera_info'], outputs['depth/image']
     assert info.header == depth.header
     assert (info.width, info.height) == (depth.width, depth.height) == (64, 48)
     expected = Intrinsics.from_matrix(doubled, 128, 96).scaled(64, 48)
@@ -221,7 +226,7 @@ def _rectified_info(k=K, p=P) -> CameraInfo:
 
 def test_points_are_back_projected_with_p_when_the_camera_info_sets_it(client, image):
     outputs = client.request(_frame(image), _rectified_info())
-    depth = image_to_array(outputs['depth'])
+    depth = image_to_array(outputs['depth/image'])
     with_p = Intrinsics(P[0], P[5], P[2], P[6], 64, 48)
     expected = backproject(torch.from_numpy(depth.copy()), with_p).numpy()
     cloud = pointcloud2_to_array(outputs['points'])
@@ -240,11 +245,11 @@ def test_rectify_undistorts_a_raw_frame_with_its_camera_info(client, image, chec
     expected = Predictor.from_checkpoint(checkpoint_path, device='cpu').predict(reference)
     assert _set_parameters(client, rectify=True)[0].successful
     try:
-        outputs = client.request(_frame(raw), info, outputs=('segmentation', 'depth'))
+        outputs = client.request(_frame(raw), info, outputs=('segmentation', 'depth/image'))
     finally:
         assert _set_parameters(client, rectify=False)[0].successful
     assert (image_to_array(outputs['segmentation']) == expected.labels).mean() > 0.99
-    depth = image_to_array(outputs['depth'])
+    depth = image_to_array(outputs['depth/image'])
     both = np.isfinite(depth) & np.isfinite(expected.depth)
     assert np.median(np.abs(depth[both] / expected.depth[both] - 1)) < 0.01
     unrectified = client.request(_frame(raw), info, outputs=('segmentation',))
@@ -275,7 +280,7 @@ def test_class_info_is_latched_for_late_subscribers(client, checkpoint_path):
 
 def test_every_point_is_its_depth_pixel_back_projected_with_the_camera_info(client, image):
     outputs = client.request(_frame(image), _camera_info())
-    depth = image_to_array(outputs['depth'])
+    depth = image_to_array(outputs['depth/image'])
     intrinsics = Intrinsics.from_matrix(K, 64, 48)
     expected = backproject(torch.from_numpy(depth.copy()), intrinsics).numpy()
     cloud = pointcloud2_to_array(outputs['points'])
@@ -285,11 +290,75 @@ def test_every_point_is_its_depth_pixel_back_projected_with_the_camera_info(clie
     np.testing.assert_array_equal(cloud['label'], image_to_array(outputs['segmentation']))
 
 
+def camera_info_topic(image_topic: str) -> str:
+    """Return the CameraInfo topic image_transport pairs with ``image_topic``: its sibling."""
+    return f'{image_topic.rsplit("/", 1)[0]}/camera_info'
+
+
+class DepthImageProcLike:
+    """Pair depth images with their sibling CameraInfo and back-project as depth_image_proc.
+
+    The CameraInfo topic is derived from the image topic as image_transport does, messages
+    are paired by exact stamp, and points use P's fx, fy, cx, cy (point_cloud_xyz).
+    """
+
+    def __init__(self, client: Client, image_topic: str) -> None:
+        self.images, self.infos = {}, {}
+        key = Client.stamp_of
+        client.node.create_subscription(Image, image_topic,
+                                        lambda m: self.images.__setitem__(key(m), m), 10)
+        client.node.create_subscription(CameraInfo, camera_info_topic(image_topic),
+                                        lambda m: self.infos.__setitem__(key(m), m), 10)
+
+    def cloud(self, stamp: int) -> np.ndarray:
+        depth = image_to_array(self.images[stamp]).astype(np.float64)
+        p = np.array(self.infos[stamp].p).reshape(3, 4)
+        v, u = np.mgrid[:depth.shape[0], :depth.shape[1]]
+        return np.stack([(u - p[0, 2]) / p[0, 0] * depth, (v - p[1, 2]) / p[1, 1] * depth,
+                         depth], axis=-1)
+
+
+def test_a_depth_image_proc_style_consumer_pairs_by_sibling_topic_and_gets_the_same_cloud(
+        client, image):
+    consumer = DepthImageProcLike(client, f'{NAMESPACE}/mtl_perception/depth/image')
+    outputs = client.request(_frame(image), _rectified_info(), outputs=('points',))
+    stamp = Client.stamp_of(outputs['points'])
+    deadline = time.monotonic() + 30
+    while not (stamp in consumer.images and stamp in consumer.infos) and (
+            time.monotonic() < deadline):
+        rclpy.spin_once(client.node, timeout_sec=0.05)
+    expected = consumer.cloud(stamp)
+    cloud = pointcloud2_to_array(outputs['points'])
+    for axis, name in enumerate('xyz'):
+        np.testing.assert_allclose(cloud[name], expected[..., axis], rtol=1e-5, atol=1e-5,
+                                   equal_nan=True)
+
+
+def test_every_output_image_has_its_camera_info_on_the_sibling_topic(client, image):
+    siblings = {name: camera_info_topic(f'{NAMESPACE}/mtl_perception/{name}')
+                for name in ('segmentation', 'segmentation/color', 'depth/image')}
+    assert sorted(set(siblings.values())) == [f'{NAMESPACE}/mtl_perception/{name}' for name in
+                                              ('camera_info', 'depth/camera_info',
+                                               'segmentation/camera_info')]
+    received = {topic: [] for topic in siblings.values()}
+    for topic, messages in received.items():
+        client.node.create_subscription(CameraInfo, topic, messages.append, 10)
+    stamp = Client.stamp_of(client.request(_frame(image), _rectified_info(),
+                                           outputs=('segmentation',))['segmentation'])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not all(
+            any(Client.stamp_of(m) == stamp for m in messages) for messages in received.values()):
+        rclpy.spin_once(client.node, timeout_sec=0.05)
+    for topic, messages in received.items():
+        info = next(m for m in messages if Client.stamp_of(m) == stamp)
+        assert (info.width, info.height) == (64, 48), topic
+
+
 def test_a_camera_info_of_a_larger_stream_is_rescaled_to_the_image(client, image):
     doubled = tuple(v * 2 if i in (0, 2, 4, 5) else v for i, v in enumerate(K))
     outputs = client.request(_frame(image), _camera_info(128, 96, doubled))
     cloud = pointcloud2_to_array(outputs['points'])
-    depth = image_to_array(outputs['depth'])
+    depth = image_to_array(outputs['depth/image'])
     expected = backproject(torch.from_numpy(depth.copy()),
                            Intrinsics.from_matrix(doubled, 128, 96).scaled(64, 48)).numpy()
     np.testing.assert_allclose(cloud['x'], expected[..., 0], rtol=1e-5, atol=1e-6,
@@ -324,7 +393,7 @@ def test_bad_frames_are_skipped_and_the_node_keeps_serving_correctly(client, nod
         client.spin(0.3)
     assert node_process.poll() is None
     outputs = client.request(_frame(image), _camera_info())
-    depth = image_to_array(outputs['depth'])
+    depth = image_to_array(outputs['depth/image'])
     expected = backproject(torch.from_numpy(depth.copy()), Intrinsics.from_matrix(K, 64, 48))
     np.testing.assert_allclose(pointcloud2_to_array(outputs['points'])['z'],
                                expected[..., 2].numpy(), rtol=1e-5, equal_nan=True)
@@ -357,9 +426,9 @@ def test_diagnostics_report_rate_latency_drops_device_and_backend(client, node_p
 
 
 def test_without_camera_info_or_fallback_no_cloud_is_published_but_images_are(client, image):
-    outputs = client.request(_frame(image), None, outputs=('segmentation', 'depth'),
+    outputs = client.request(_frame(image), None, outputs=('segmentation', 'depth/image'),
                              frame='uncalibrated_frame')
-    stamp = outputs['depth'].header.stamp.sec * 10**9
+    stamp = outputs['depth/image'].header.stamp.sec * 10**9
     client.spin(1.0)
     assert stamp not in client.received['points']
 

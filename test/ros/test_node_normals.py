@@ -26,7 +26,7 @@ from std_msgs.msg import Header
 import torch
 
 NAMESPACE = '/normals_test'
-OUTPUTS = ('depth', 'normals', 'normals/color')
+OUTPUTS = ('depth/image', 'normals', 'normals/color')
 
 
 def _domain_id() -> str:
@@ -100,7 +100,7 @@ def test_a_three_task_model_publishes_normals_equal_to_the_predictor(
     assert outputs['normals'].encoding == '32FC3'
     assert normals.shape == (48, 64, 3)
     np.testing.assert_allclose(normals, expected.normals, atol=1e-5, equal_nan=True)
-    valid = np.isfinite(image_to_array(outputs['depth']))
+    valid = np.isfinite(image_to_array(outputs['depth/image']))
     assert valid.mean() > 0.5
     np.testing.assert_allclose(np.linalg.norm(normals[valid], axis=1), 1.0, rtol=1e-5)
     colour = image_to_array(outputs['normals/color'])

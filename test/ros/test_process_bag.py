@@ -44,7 +44,7 @@ def test_every_image_gets_the_four_outputs_with_its_header_and_depth_is_scored(
     assert main([str(in_bag), str(out_bag), '--model', str(checkpoint_path), '--device', 'cpu',
                  '--point-stride', '1', '--no-progress', '--backend', backend]) == 0
     kinds = {'/mtl_perception/segmentation': Image, '/mtl_perception/segmentation/color': Image,
-             '/mtl_perception/depth': Image, '/mtl_perception/points': PointCloud2}
+             '/mtl_perception/depth/image': Image, '/mtl_perception/points': PointCloud2}
     received = {topic: [] for topic in kinds}
     with Reader(out_bag) as reader:
         for connection, stamp, raw in reader.messages():
@@ -154,7 +154,7 @@ def _street_frames(count: int) -> list[Image]:
 
 def _written(bag: Path) -> dict[str, int]:
     with Reader(bag) as reader:
-        return {c.topic.rsplit('/', 1)[-1]: c.msgcount for c in reader.connections}
+        return {c.topic.removeprefix('/mtl_perception/'): c.msgcount for c in reader.connections}
 
 
 def _info(width: int, height: int) -> CameraInfo:
@@ -172,7 +172,8 @@ def test_an_odd_width_yuv_frame_is_skipped_by_name_and_the_good_frames_are_kept(
                      '--device', 'cpu', '--no-progress']) == 0
     assert 'yuv422 (YUV 4:2:2) image must have an even width, this one is 63 wide' in caplog.text
     assert 'Traceback' not in caplog.text
-    assert _written(tmp_path / 'out') == {'segmentation': 4, 'color': 4, 'depth': 4,
+    assert _written(tmp_path / 'out') == {'segmentation': 4, 'segmentation/color': 4,
+                                          'depth/image': 4,
                                           'points': 4}
 
 
@@ -188,7 +189,8 @@ def test_frames_without_fitting_camera_info_get_outputs_without_points_and_say_w
         assert main([str(bag), str(tmp_path / 'out'), '--model', str(checkpoint_path),
                      '--device', 'cpu', '--no-progress']) == 0
     assert caplog.text.count(reason) == 1
-    assert _written(tmp_path / 'out') == {'segmentation': 3, 'color': 3, 'depth': 3,
+    assert _written(tmp_path / 'out') == {'segmentation': 3, 'segmentation/color': 3,
+                                          'depth/image': 3,
                                           'points': 0}
 
 
