@@ -65,7 +65,9 @@ def _lifecycle_node_class() -> type:
 
 def run_node(node_class: Callable[[], object], args: list[str] | None,
              stop: threading.Event) -> int:
-    """Serve ``node_class()`` until ``stop`` is set; 1 with one FATAL line if it cannot start.
+    """Serve ``node_class()`` until ``stop`` is set; 1 with one FATAL line on a failure.
+
+    The failures: the node cannot start, or its executor ends with an exception.
 
     Signals only set ``stop``, which both loops check every 0.1 s of wall time: rclpy's own
     SIGTERM handling was seen to hang under ``use_sim_time`` once ``/clock`` stopped.
@@ -82,13 +84,21 @@ def run_node(node_class: Callable[[], object], args: list[str] | None,
             return 0
         executor = SingleThreadedExecutor()
         executor.add_node(node)
-        spinner = threading.Thread(target=_spin, args=(executor, stop), name='executor')
+        failures: list[Exception] = []
+        spinner = threading.Thread(target=_spin, args=(executor, stop, failures),
+                                   name='executor')
         spinner.start()
         try:
             node.serve(stop)
         finally:
             stop.set()
             spinner.join()
+        if failures:
+            error = failures[0]
+            first = next(iter(str(error).splitlines()), '')
+            rclpy.logging.get_logger(NODE_NAME).fatal(
+                f'the executor failed, the node stops: {type(error).__name__}: {first}')
+            return 1
     except (ModelLoadError, SettingsError) as error:
         rclpy.logging.get_logger(NODE_NAME).fatal(str(error))
         return 1
@@ -99,8 +109,12 @@ def run_node(node_class: Callable[[], object], args: list[str] | None,
     return 0
 
 
-def _spin(executor: object, stop: threading.Event) -> None:
-    """Run callbacks until ``stop``; wall-clock timeouts, whatever the ROS clock does."""
+def _spin(executor: object, stop: threading.Event, failures: list[Exception]) -> None:
+    """Run callbacks until ``stop``; wall-clock timeouts, whatever the ROS clock does.
+
+    An exception that escapes a callback ends the executor; it is kept in ``failures`` so the
+    process ends with one line and exit code 1 instead of a traceback and a clean exit.
+    """
     import rclpy
     from rclpy.executors import ExternalShutdownException
 
@@ -109,6 +123,8 @@ def _spin(executor: object, stop: threading.Event) -> None:
             executor.spin_once(timeout_sec=0.1)
     except ExternalShutdownException:
         pass
+    except Exception as error:  # noqa: B902  any escaped callback error ends the node
+        failures.append(error)
     finally:
         stop.set()
 

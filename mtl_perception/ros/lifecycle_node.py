@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from lifecycle_msgs.srv import ChangeState
 from mtl_perception.ros import NODE_NAME
 from mtl_perception.ros.errors import ModelLoadError
 from mtl_perception.ros.node import PerceptionCore
@@ -30,6 +31,35 @@ class PerceptionLifecycleNode(PerceptionCore, LifecycleNode):
     def __init__(self, **node_options: object) -> None:
         super().__init__(NODE_NAME, **node_options)
         self._prepare(fixed_until='cleanup')
+        self._answer_every_transition()
+
+    def _answer_every_transition(self) -> None:
+        """Answer a transition that is impossible in the current state with ``success=False``.
+
+        rclpy before Kilted (Humble, Jazzy 7.x) raises ``RCLError: Transition is not
+        registered`` from inside the ``change_state`` service for such a request (e.g.
+        ``activate`` while unconfigured): the request is never answered and the exception
+        ends the executor. The service's callback is wrapped so the request is checked
+        against the transitions available now, refused with one log line, and answered.
+        """
+        service = self._service_change_state
+        forward = service.callback
+
+        def change_state(request: ChangeState.Request,
+                         response: ChangeState.Response) -> ChangeState.Response:
+            available = self._state_machine.available_transitions
+            wanted = request.transition
+            if not any(wanted.label == label if wanted.label else wanted.id == number
+                       for number, label, *_ in available):
+                state = self._state_machine.current_state[1]
+                self.get_logger().error(
+                    f'transition {wanted.label or wanted.id} refused: not possible from state '
+                    f'{state} (possible: {", ".join(label for _, label, *_ in available)})')
+                response.success = False
+                return response
+            return forward(request, response)
+
+        service.callback = change_state
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Load and warm up the network; fail (stay unconfigured) if it cannot be loaded."""

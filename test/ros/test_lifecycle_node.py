@@ -105,6 +105,11 @@ class Manager:
         request.transition.id = transition_id
         return self._call(self.change, request).success
 
+    def transition_by_label(self, label: str) -> bool:
+        request = ChangeState.Request()
+        request.transition.label = label
+        return self._call(self.change, request).success
+
     def set_string(self, name: str, value: str):
         parameter = ParameterMsg(name=name, value=ParameterValue(
             type=ParameterType.PARAMETER_STRING, string_value=value))
@@ -149,6 +154,11 @@ def test_transitions_load_the_model_open_and_close_the_topics_and_release_everyt
     assert manager.state() == 'unconfigured'
     assert manager.frames_answered(1.0) == 0 and manager.publishers() == 0
 
+    # impossible transitions are answered (rclpy before Kilted raised instead), by id or label
+    assert not manager.transition(Transition.TRANSITION_ACTIVATE)
+    assert not manager.transition_by_label('deactivate')
+    assert manager.state() == 'unconfigured'
+
     # unconfigured: any parameter can be set; a model that cannot load fails configure
     assert manager.set_string('model', '/nowhere/model.pt').successful
     assert not manager.transition(Transition.TRANSITION_CONFIGURE)
@@ -191,4 +201,6 @@ def test_transitions_load_the_model_open_and_close_the_topics_and_release_everyt
     assert process.returncode == 0, output
     assert 'configure failed: cannot load model' in output
     assert 'configure failed: depth range (100.0, 80.0): need min < max' in output
+    assert 'transition 3 refused: not possible from state unconfigured (possible: configure, ' \
+        'shutdown)' in output
     assert output.count('ready: model') == 2 and 'Traceback' not in output, output

@@ -125,3 +125,34 @@ def test_more_signals_during_the_shutdown_do_not_kill_the_node(checkpoint_path):
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 0
     assert 'Traceback' not in output
+
+
+_FAILING_CALLBACK = '''
+import sys, threading
+from rclpy.node import Node
+from mtl_perception.ros.entry import run_node
+
+class BrokenNode(Node):
+    """A node whose timer callback raises: the executor ends with that exception."""
+    def __init__(self):
+        super().__init__('broken')
+        self.create_timer(0.2, self.fail)
+
+    def fail(self):
+        raise RuntimeError('a callback failed')
+
+    def serve(self, stop):
+        stop.wait()
+
+sys.exit(run_node(BrokenNode, None, threading.Event()))
+'''
+
+
+def test_an_exception_that_ends_the_executor_ends_the_process_with_one_line_and_exit_1():
+    result = subprocess.run([sys.executable, '-c', _FAILING_CALLBACK], capture_output=True,
+                            text=True, timeout=120,
+                            env={**os.environ, 'ROS_DOMAIN_ID': str(40 + os.getpid() % 60)})
+    assert result.returncode == 1, result.stderr
+    output = result.stdout + result.stderr
+    assert 'the executor failed, the node stops: RuntimeError: a callback failed' in output
+    assert 'Traceback' not in output
