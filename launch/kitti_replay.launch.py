@@ -27,9 +27,11 @@ def _arguments() -> list:
     defaults = (
         ('rate', '1.0', 'playback speed factor'),
         ('camera', 'left', 'KITTI colour camera to segment: left or right'),
-        ('model', '', 'checkpoint file; empty = the installed default weights'),
-        ('device', 'auto', 'auto, cpu, cuda or cuda:N'),
-        ('backend', 'auto', 'auto (ONNX Runtime when installed), torch or onnxruntime'),
+        ('model', '', 'checkpoint file; empty = config/kitti_replay.yaml, else the installed '
+                      'default weights'),
+        ('device', '', 'auto, cpu, cuda or cuda:N; empty = config/kitti_replay.yaml'),
+        ('backend', '', 'auto (ONNX Runtime when installed), torch or onnxruntime; empty = '
+                        'config/kitti_replay.yaml'),
         ('rviz', 'true', 'also start rviz2 with config/kitti_replay.rviz'),
         ('player', 'ros2', 'ros2 (ros2 bag play) or mtl_bag_play (no ROS 2 CLI needed)'),
     )

@@ -2,6 +2,11 @@
 # SPDX-License-Identifier: MIT
 """Launch perception_node on a camera, optionally with rviz2 showing its outputs.
 
+Parameters come from ``params_file``; the launch arguments ``model``, ``device`` and
+``backend`` override it only when given (empty by default), as image_pipeline's launch files
+behave: a params file naming your model is obeyed, and ``model:=...`` on the command line
+still wins over it.
+
 Example::
 
     ros2 launch mtl_perception perception.launch.py image_topic:=/camera/image_raw \
@@ -27,9 +32,10 @@ def _arguments(share: str) -> list:
     defaults = (
         ('image_topic', '/camera/image_raw', 'sensor_msgs/Image topic to segment'),
         ('camera_info_topic', '/camera/camera_info', 'sensor_msgs/CameraInfo of that image'),
-        ('model', '', 'checkpoint file; empty = the installed default weights'),
-        ('device', 'auto', 'auto, cpu, cuda or cuda:N'),
-        ('backend', 'auto', 'auto (ONNX Runtime when installed), torch or onnxruntime'),
+        ('model', '', 'checkpoint file; empty = params_file, else the installed default weights'),
+        ('device', '', 'auto, cpu, cuda or cuda:N; empty = params_file, else auto'),
+        ('backend', '', 'auto (ONNX Runtime when installed), torch or onnxruntime; empty = '
+                        'params_file, else auto'),
         ('params_file', os.path.join(share, 'config', 'perception.yaml'), 'parameter file'),
         ('namespace', '', 'namespace of the node'),
         ('use_sim_time', 'false', 'use /clock (true when replaying bags with --clock)'),
@@ -44,20 +50,27 @@ def _arguments(share: str) -> list:
             for name, default, text in defaults]
 
 
+OVERRIDABLE = ('model', 'device', 'backend')  # launch arguments that override params_file
+
+
 def generate_launch_description():
     """Declare the arguments and start the node (and rviz2 if asked)."""
     share = get_package_share_directory('mtl_perception')
-    node = Node(
+    return LaunchDescription([*_arguments(share), OpaqueFunction(function=_node),
+                              OpaqueFunction(function=_rviz)])
+
+
+def _node(context) -> list:
+    """Start the node: params_file first, then only the launch arguments actually given."""
+    settings = context.launch_configurations
+    given = {name: ParameterValue(settings[name], value_type=str)
+             for name in OVERRIDABLE if settings[name]}
+    return [Node(
         package='mtl_perception', executable='perception_node', name='mtl_perception',
-        namespace=LaunchConfiguration('namespace'), output='screen', emulate_tty=True,
-        parameters=[LaunchConfiguration('params_file'),
-                    {'model': ParameterValue(LaunchConfiguration('model'), value_type=str),
-                     'device': ParameterValue(LaunchConfiguration('device'), value_type=str),
-                     'backend': ParameterValue(LaunchConfiguration('backend'), value_type=str),
-                     'use_sim_time': _use_sim_time()}],
-        remappings=[('image', LaunchConfiguration('image_topic')),
-                    ('camera_info', LaunchConfiguration('camera_info_topic'))])
-    return LaunchDescription([*_arguments(share), node, OpaqueFunction(function=_rviz)])
+        namespace=settings['namespace'], output='screen', emulate_tty=True,
+        parameters=[settings['params_file'], {**given, 'use_sim_time': _use_sim_time()}],
+        remappings=[('image', settings['image_topic']),
+                    ('camera_info', settings['camera_info_topic'])])]
 
 
 def _rviz(context) -> list:

@@ -14,6 +14,18 @@ from mtl_perception.tools.kitti_to_bag import main as kitti_to_bag
 import rclpy
 
 
+#: Each DDS test module's offset into the domain ids, so that modules (and the bag player's
+#: second domain) never share one within a run.
+MODULE_OFFSETS = {'node': 0, 'bag_play': 7, 'camera_inputs': 17, 'demo': 31,
+                  'lifecycle_node': 41, 'distilled_student': 53, 'node_edges': 61,
+                  'executor': 67, 'node_normals': 73, 'launch_run': 89}
+
+
+def domain_id(module: str) -> int:
+    """Return the DDS domain of a test module: 1..100, inside ROS's safe range (0-101)."""
+    return 1 + (os.getpid() + MODULE_OFFSETS[module]) % 100
+
+
 @contextlib.contextmanager
 def ros_domain(domain_id: int) -> Iterator[str]:
     """Run rclpy in this process on DDS domain ``domain_id`` (children inherit it)."""

@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 import rclpy
 from rclpy.qos import qos_profile_sensor_data
+from ros_fixtures import domain_id
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 from test_node import Client
@@ -38,7 +39,7 @@ OUTPUTS = ('segmentation', 'depth/image')
 
 
 def _domain_id() -> str:
-    return str(170 + os.getpid() % 30)
+    return str(domain_id('camera_inputs'))
 
 
 def _start(namespace: str, log: Path, *parameters: str) -> subprocess.Popen:

@@ -12,6 +12,7 @@ import sys
 import cv2
 from mtl_perception.visualize import render_cloud
 import numpy as np
+from ros_fixtures import domain_id
 
 
 def test_a_point_straight_ahead_is_drawn_on_the_centre_column():
@@ -29,7 +30,7 @@ def test_points_behind_the_virtual_camera_are_not_drawn():
 
 
 def test_the_demo_runs_the_chain_and_writes_every_result(tmp_path, checkpoint_path):
-    env = {**os.environ, 'ROS_DOMAIN_ID': str(20 + (os.getpid() + 31) % 80)}
+    env = {**os.environ, 'ROS_DOMAIN_ID': str(domain_id('demo'))}
     stale = tmp_path / 'outputs_bag' / 'from_an_earlier_run'
     stale.mkdir(parents=True)
     result = subprocess.run(

@@ -22,7 +22,7 @@ import pytest
 import rclpy
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
-from ros_fixtures import kitti_bag, ros_domain
+from ros_fixtures import domain_id, kitti_bag, ros_domain
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 from teacher_fixtures import tiny_depth_anything, tiny_segformer
@@ -81,7 +81,7 @@ def test_mtl_eval_scores_the_student_against_the_teachers_on_held_out_frames(stu
 def test_the_student_runs_in_perception_node_as_its_predictor_predicts(student):
     image = render_frame(5, width=SIZE[1], height=SIZE[0]).rgb
     expected = Predictor.from_checkpoint(student, device='cpu').predict(image)
-    with ros_domain(20 + (os.getpid() + 53) % 80) as domain:
+    with ros_domain(domain_id('distilled_student')) as domain:
         node_process = subprocess.Popen(
             [sys.executable, '-m', 'mtl_perception.ros.entry', '--ros-args', '-r',
              f'__ns:={NAMESPACE}', '-p', f'model:={student}', '-p', 'backend:=torch',

@@ -99,15 +99,43 @@ def test_the_launched_executable_is_a_console_script_with_the_node_name():
     assert _keyword(call, 'name').value == NODE_NAME
 
 
+def _overridable() -> list[str]:
+    assignment = next(n for n in ast.walk(_launch_tree()) if isinstance(n, ast.Assign)
+                      and getattr(n.targets[0], 'id', None) == 'OVERRIDABLE')
+    return [element.value for element in assignment.value.elts]
+
+
 def test_launch_parameters_and_remappings_exist_on_the_node(node):
     call = _node_calls()['perception_node']
-    overrides = next(e for e in _keyword(call, 'parameters').elts if isinstance(e, ast.Dict))
-    for key in overrides.keys:
-        assert key.value in PARAMETERS or key.value == 'use_sim_time', key.value
-        assert node.has_parameter(key.value)
+    for name in (*_overridable(), 'use_sim_time'):
+        assert node.has_parameter(name), name
     remapped = {pair.elts[0].value for pair in _keyword(call, 'remappings').elts}
     subscribed = {s.topic_name for s in node.subscriptions}
     assert {f'/{name}' for name in remapped} == subscribed
+
+
+def test_the_params_file_comes_first_and_only_given_arguments_override_it():
+    """launch_ros applies parameters in order: the file, then the arguments that were given.
+
+    test_launch_run.py checks the result with the real launch_ros where it is installed.
+    """
+    parameters = _keyword(_node_calls()['perception_node'], 'parameters')
+    first, overrides = parameters.elts
+    assert ast.unparse(first) == "settings['params_file']"
+    assert [ast.unparse(key) if key else '**' for key in overrides.keys] == [
+        '**', "'use_sim_time'"]
+    defaults = _argument_defaults(LAUNCH_FILE)
+    assert {name: defaults[name] for name in _overridable()} == dict.fromkeys(
+        _overridable(), '')  # empty: not given, the file decides
+
+
+def _argument_defaults(path: Path) -> dict[str, str]:
+    function = next(n for n in ast.walk(_launch_tree(path))
+                    if isinstance(n, ast.FunctionDef) and n.name == '_arguments')
+    rows = next(n for n in ast.walk(function) if isinstance(n, ast.Tuple)
+                and all(isinstance(e, ast.Tuple) for e in n.elts))
+    return {row.elts[0].value: ast.literal_eval(row.elts[1]) for row in rows.elts
+            if isinstance(row.elts[1], ast.Constant)}
 
 
 def test_the_parameter_file_sets_every_parameter_to_its_declared_default():

@@ -27,7 +27,7 @@ from mtl_perception.synthetic import render_frame  # noqa: E402
 import rclpy  # noqa: E402
 from rclpy.node import Node  # noqa: E402
 from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy  # noqa: E402
-from ros_fixtures import kitti_bag, ros_domain  # noqa: E402
+from ros_fixtures import domain_id, kitti_bag, ros_domain  # noqa: E402
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
@@ -57,8 +57,8 @@ def share():
 @pytest.fixture(scope='module')
 def domain():
     """Initialise rclpy on a domain of its own."""
-    with ros_domain(100 + os.getpid() % 20) as domain_id:
-        yield domain_id
+    with ros_domain(domain_id('launch_run')) as chosen:
+        yield chosen
 
 
 def _launch(share: str, name: str, *arguments: str) -> subprocess.Popen:
@@ -101,13 +101,14 @@ def test_the_perception_launch_brings_the_node_up_in_its_namespace_on_the_given_
     k = frame.intrinsics
     deadline = time.monotonic() + 240
     try:
-        while not clouds and time.monotonic() < deadline and process.poll() is None:
+        while not (clouds and labels) and time.monotonic() < deadline and (
+                process.poll() is None):
             header = Header(frame_id='camera_optical_frame')
             header.stamp = node.get_clock().now().to_msg()
             info.publish(CameraInfo(header=header, width=160, height=48,
                                     k=[k.fx, 0.0, k.cx, 0.0, k.fy, k.cy, 0.0, 0.0, 1.0]))
             image.publish(array_to_image(frame.rgb, 'rgb8', header))
-            _spin_until(node, lambda: bool(clouds), 0.2, process)
+            _spin_until(node, lambda: bool(clouds and labels), 0.2, process)
     finally:
         node.destroy_node()
         code, output = _stop(process)
@@ -115,6 +116,34 @@ def test_the_perception_launch_brings_the_node_up_in_its_namespace_on_the_given_
     assert (clouds[0].height, clouds[0].width) == (24, 80)  # config/perception.yaml: stride 2
     assert 'subscribed to /launch_test/image' in output
     assert code == 0, output[-3000:]
+
+
+def _ready_line(process: subprocess.Popen, seconds: float = 240) -> str:
+    """Read the launch's output until the node's ready line (or the launch ends)."""
+    deadline = time.monotonic() + seconds
+    for line in process.stdout:
+        if 'ready: model ' in line or time.monotonic() > deadline:
+            return line
+    return ''
+
+
+@pytest.mark.parametrize(('arguments', 'expected_backend'), [
+    ((), 'torch'),  # the params file wins over the launch arguments' defaults
+    (('backend:=onnxruntime',), 'onnxruntime'),  # an argument given wins over the file
+])
+def test_the_params_file_wins_over_defaults_and_an_explicit_argument_wins_over_the_file(
+        share, domain, tmp_path, checkpoint_path, arguments, expected_backend):
+    params = tmp_path / 'robot.yaml'
+    params.write_text(f'/**:\n  ros__parameters:\n    model: {checkpoint_path}\n'
+                      '    backend: torch\n    device: cpu\n')
+    process = _launch(share, 'perception.launch.py', 'rviz:=false', f'params_file:={params}',
+                      'namespace:=precedence', *arguments)
+    try:
+        ready = _ready_line(process)
+    finally:
+        code, output = _stop(process)
+    assert f'ready: model {checkpoint_path}' in ready, output[-3000:]
+    assert f'on {expected_backend}' in ready, ready
 
 
 @pytest.fixture(scope='module')

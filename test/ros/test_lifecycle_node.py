@@ -20,7 +20,7 @@ from rcl_interfaces.srv import SetParameters
 import rclpy
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
-from ros_fixtures import ros_domain
+from ros_fixtures import domain_id, ros_domain
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
@@ -30,7 +30,7 @@ K = (60.0, 0.0, 31.5, 0.0, 60.0, 23.5, 0.0, 0.0, 1.0)
 
 
 def _domain_id() -> str:
-    return str(120 + (os.getpid() + 3) % 80)
+    return str(domain_id('lifecycle_node'))
 
 
 @pytest.fixture(scope='module')

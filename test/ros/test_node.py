@@ -26,6 +26,7 @@ import pytest
 import rclpy
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
+from ros_fixtures import domain_id
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from std_msgs.msg import Header
 import torch
@@ -40,7 +41,7 @@ OUTPUTS = {'segmentation': Image, 'segmentation/color': Image, 'depth/image': Im
 
 
 def _domain_id() -> str:
-    return str(20 + os.getpid() % 80)
+    return str(domain_id('node'))
 
 
 def _start_node(model: Path | str, *extra: str) -> subprocess.Popen:

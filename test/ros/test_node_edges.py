@@ -12,13 +12,14 @@ import sys
 import numpy as np
 import pytest
 import rclpy
+from ros_fixtures import domain_id
 from test_node import _camera_info, _frame, Client
 
 NAMESPACE = '/edges_test'
 
 
 def _domain_id() -> str:
-    return str(200 + os.getpid() % 30)
+    return str(domain_id('node_edges'))
 
 
 def _node(model, *parameters: str) -> subprocess.Popen:
@@ -151,7 +152,7 @@ sys.exit(run_node(BrokenNode, None, threading.Event()))
 def test_an_exception_that_ends_the_executor_ends_the_process_with_one_line_and_exit_1():
     result = subprocess.run([sys.executable, '-c', _FAILING_CALLBACK], capture_output=True,
                             text=True, timeout=120,
-                            env={**os.environ, 'ROS_DOMAIN_ID': str(40 + os.getpid() % 60)})
+                            env={**os.environ, 'ROS_DOMAIN_ID': str(domain_id('executor'))})
     assert result.returncode == 1, result.stderr
     output = result.stdout + result.stderr
     assert 'the executor failed, the node stops: RuntimeError: a callback failed' in output

@@ -21,6 +21,7 @@ import pytest
 import rclpy
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
+from ros_fixtures import domain_id
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 import torch
@@ -30,7 +31,7 @@ OUTPUTS = ('depth/image', 'normals', 'normals/color')
 
 
 def _domain_id() -> str:
-    return str(120 + os.getpid() % 80)
+    return str(domain_id('node_normals'))
 
 
 @pytest.fixture(scope='module')
