@@ -21,7 +21,8 @@ jazzy="${MTL_JAZZY_VENV:-$repo_root/.venv-jazzy}"
 echo "=== the ROS tests again on ROS 2 Jazzy: rclpy $("$jazzy/bin/python" -c \
   'import importlib.metadata as m; print(m.version("ros-jazzy-rclpy"))') ==="
 status=0
-AMENT_PREFIX_PATH="$repo_root/install/mtl_perception${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}" \
+PYTHONPATH="$repo_root${PYTHONPATH:+:$PYTHONPATH}" \
+  AMENT_PREFIX_PATH="$repo_root/install/mtl_perception${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}" \
   "$jazzy/bin/python" -m pytest -p no:cacheprovider test/ros "$@" || status=$?
 [ "$status" -eq 5 ] && status=0  # extra arguments selected no ROS test
 exit "$status"
