@@ -17,6 +17,7 @@ from launch.actions import (DeclareLaunchArgument, ExecuteProcess, IncludeLaunch
 from launch.event_handlers import OnProcessIO
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
+from launch_ros.substitutions import ExecutableInPackage
 
 READY_MARK = b'ready: model '
 NODE_EXECUTABLE = 'perception_node'
@@ -42,9 +43,11 @@ def _arguments() -> list:
 
 
 # the first frame goes out only once DDS has matched the node's subscriptions: mtl_bag_play
-# waits for them, ros2 bag play (which cannot) waits a second
+# waits for them, ros2 bag play (which cannot) waits a second. mtl_bag_play is found in the
+# package's lib folder, as ros2 run finds it (a colcon workspace does not put it on PATH).
 PLAYERS = {'ros2': ['ros2', 'bag', 'play', '--delay', '1'],
-           'mtl_bag_play': ['mtl_bag_play', '--delay', '0', '--wait-for-subscribers', '10']}
+           'mtl_bag_play': [ExecutableInPackage('mtl_bag_play', 'mtl_perception'), '--delay',
+                            '0', '--wait-for-subscribers', '10']}
 
 
 def _check_player(context) -> list:

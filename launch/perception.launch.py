@@ -17,9 +17,9 @@ import os
 from pathlib import Path
 import tempfile
 
-from ament_index_python.packages import get_package_share_directory
+from ament_index_python.packages import get_package_share_directory, PackageNotFoundError
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
@@ -77,6 +77,12 @@ def _rviz(context) -> list:
     """Start rviz2 (if asked) on a copy of its configuration pointed at the node's topics."""
     if not IfCondition(LaunchConfiguration('rviz')).evaluate(context):
         return []
+    try:
+        get_package_share_directory('rviz2')
+    except PackageNotFoundError:
+        return [LogInfo(msg='rviz:=true, but rviz2 is not installed here (it is not a '
+                            'dependency of mtl_perception): install ros-$ROS_DISTRO-rviz2 '
+                            'where you look from; the node runs without it')]
     settings = context.launch_configurations
     prefix = settings['rviz_topic_prefix'] or topic_prefix(settings['namespace'])
     config = retarget(Path(settings['rviz_config']), prefix,

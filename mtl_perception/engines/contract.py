@@ -98,6 +98,7 @@ class Engine(Protocol):
     metadata: ModelMetadata
     input_size: tuple[int, int]
     has_normals: bool
+    depth_range: tuple[float, float]  # the valid range now (metres), see set_depth_range
 
     @property
     def class_names(self) -> tuple[str, ...]:

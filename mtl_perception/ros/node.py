@@ -21,11 +21,12 @@ from mtl_perception.ros import NODE_NAME
 from mtl_perception.ros.class_info import class_info_yaml
 from mtl_perception.ros.errors import ModelLoadError, SettingsError
 from mtl_perception.ros.health import Health, ProblemLog, status_line
+from mtl_perception.ros.output_topics import Outputs
 from mtl_perception.ros.outputs import OutputBuilder
 from mtl_perception.ros.parameters import (
     declare_settings, NodeSettings, PARAMETERS, settings_with
 )
-from mtl_perception.ros.serving import FrameServer, Outputs
+from mtl_perception.ros.serving import FrameServer
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.clock import Clock, ClockType
@@ -33,7 +34,7 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.publisher import Publisher
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import String
 
 
@@ -79,16 +80,7 @@ class PerceptionCore:
     def open_interfaces(self) -> None:
         """Create the publishers, subscriptions and timers; log the ready line."""
         engine, publish = self.engine, self.create_publisher
-        self.outputs = Outputs(
-            publish(Image, '~/segmentation', 5), publish(Image, '~/segmentation/color', 5),
-            publish(Image, '~/depth/image', 5), publish(PointCloud2, '~/points', 5),
-            publish(CameraInfo, '~/depth/camera_info', 5),
-            publish(CameraInfo, '~/camera_info', 5),
-            publish(CameraInfo, '~/segmentation/camera_info', 5))
-        if engine.has_normals:
-            self.outputs.normals = publish(Image, '~/normals', 5)
-            self.outputs.normals_colour = publish(Image, '~/normals/color', 5)
-            self.outputs.normals_colour_info = publish(CameraInfo, '~/normals/camera_info', 5)
+        self.outputs = Outputs.create(publish, engine.has_normals)
         latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                              durability=DurabilityPolicy.TRANSIENT_LOCAL)
         class_info = publish(String, '~/class_info', latched)
@@ -98,7 +90,7 @@ class PerceptionCore:
         self.image_topic, images = self._subscribe_images(qos)
         infos = self.create_subscription(CameraInfo, 'camera_info', self.server.camera_infos.put,
                                          qos)
-        self._entities = [*self.outputs.publishers(), class_info, self.diagnostics, images,
+        self._entities = [*self.outputs.every(), class_info, self.diagnostics, images,
                           infos]
         self._start_timers()
         self.get_logger().info(

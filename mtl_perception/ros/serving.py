@@ -11,7 +11,6 @@ cause and skipped; the loop keeps serving.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
 import threading
 import time
 from typing import Protocol
@@ -22,66 +21,26 @@ from mtl_perception.formats.camera_info import has_distortion
 from mtl_perception.formats.rectification import Rectifier
 from mtl_perception.formats.ros_images import frame_to_rgb
 from mtl_perception.ros.camera import frame_intrinsics
-from mtl_perception.ros.conversions import intrinsics_to_camera_info
 from mtl_perception.ros.frame_slot import LatestFrameSlot
 from mtl_perception.ros.health import ProblemLog, short
+from mtl_perception.ros.output_topics import (
+    FrameOutputs, needs_intrinsics, Outputs, publish_frame
+)
 from mtl_perception.ros.outputs import OutputBuilder
 from mtl_perception.ros.parameters import NodeSettings
 from mtl_perception.ros.stats import FrameStats
 import numpy as np
 from rclpy.clock import Clock
-from rclpy.publisher import Publisher
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 MAX_CAMERA_FRAMES = 64  # camera frames whose latest CameraInfo is kept
-INFO_OUTPUTS = ('depth_info', 'info', 'colour_info', 'normals_colour_info')
 
 
 def looks_raw(topic: str) -> bool:
     """Whether an image topic name says it carries raw (unrectified) pixels."""
     name = topic.removesuffix('/compressed').rsplit('/', 1)[-1]
     return name == 'raw' or name.endswith('_raw')
-
-
-@dataclass
-class Outputs:
-    """The publishers of one camera's outputs (normals only for models that have them).
-
-    Each image has its CameraInfo on the sibling topic image_transport derives from the image
-    topic (``<namespace of the image topic>/camera_info``): ``depth_info`` for
-    ``~/depth/image``, ``info`` for ``~/segmentation`` and ``~/normals``, ``colour_info`` for
-    ``~/segmentation/color``, ``normals_colour_info`` for ``~/normals/color``.
-    """
-
-    segmentation: Publisher
-    colour: Publisher
-    depth: Publisher
-    points: Publisher
-    depth_info: Publisher
-    info: Publisher
-    colour_info: Publisher
-    normals: Publisher | None = None
-    normals_colour: Publisher | None = None
-    normals_colour_info: Publisher | None = None
-
-    def publishers(self) -> list[Publisher]:
-        """Return every publisher that exists."""
-        return [p for p in (getattr(self, f.name) for f in fields(self)) if p is not None]
-
-    def wanted(self, settings: NodeSettings) -> dict[str, bool]:
-        """Which outputs are enabled by the parameters and have a subscriber now."""
-        enabled = {'segmentation': settings.publish_segmentation,
-                   'colour': settings.publish_segmentation_color,
-                   'depth': settings.publish_depth, 'points': settings.publish_points,
-                   'depth_info': settings.publish_depth,
-                   'info': settings.publish_segmentation or settings.publish_normals,
-                   'colour_info': settings.publish_segmentation_color,
-                   'normals': settings.publish_normals,
-                   'normals_colour': settings.publish_normals,
-                   'normals_colour_info': settings.publish_normals}
-        return {name: on and (publisher := getattr(self, name)) is not None
-                and publisher.get_subscription_count() > 0 for name, on in enabled.items()}
 
 
 class CameraInfoStore:
@@ -180,8 +139,7 @@ class FrameServer:
 
     def _process(self, msg: Image | CompressedImage) -> None:
         node, settings = self.node, self.node.settings
-        outputs, builder = node.outputs, node.builder
-        wanted = outputs.wanted(settings)
+        wanted = node.outputs.wanted(settings)
         if not any(wanted.values()):
             self.stats.skipped_unsubscribed += 1
             return
@@ -189,8 +147,7 @@ class FrameServer:
         info = self.camera_infos.get(msg.header.frame_id)
         rgb = self._rectified(rgb, info, msg.header.frame_id)
         intrinsics = None
-        infos = [getattr(outputs, name) for name in INFO_OUTPUTS if wanted[name]]
-        if wanted['points'] or infos:
+        if needs_intrinsics(wanted):
             intrinsics = frame_intrinsics(info, settings.fallback_intrinsics,
                                           rgb.shape[1], rgb.shape[0])
             if intrinsics is None:
@@ -201,24 +158,9 @@ class FrameServer:
         started = time.perf_counter()
         prediction = node.engine.infer(rgb)
         inferred = time.perf_counter()
-        header = msg.header
-        if wanted['segmentation']:
-            outputs.segmentation.publish(builder.segmentation(prediction, header))
-        if wanted['colour']:
-            outputs.colour.publish(builder.colour(prediction, header))
-        if wanted['depth']:
-            outputs.depth.publish(builder.depth(prediction, header))
-        if infos and intrinsics is not None:
-            camera_info = intrinsics_to_camera_info(intrinsics, header, info)
-            for publisher in infos:
-                publisher.publish(camera_info)
-        if wanted['normals']:
-            outputs.normals.publish(builder.normals(prediction, header))
-        if wanted['normals_colour']:
-            outputs.normals_colour.publish(builder.normals_colour(prediction, header))
-        if wanted['points'] and intrinsics is not None:
-            outputs.points.publish(builder.points(prediction, intrinsics, settings.point_stride,
-                                                  header))
-        latency = (node.get_clock().now() - Time.from_msg(header.stamp)).nanoseconds * 1e-9
+        publish_frame(node.outputs, wanted, node.builder, FrameOutputs(
+            prediction, msg.header, intrinsics, info, settings.point_stride,
+            node.engine.depth_range[1]))
+        latency = (node.get_clock().now() - Time.from_msg(msg.header.stamp)).nanoseconds * 1e-9
         self.stats.record(latency, stages={'inference': inferred - started,
                                            'outputs': time.perf_counter() - inferred})

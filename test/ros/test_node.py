@@ -16,6 +16,7 @@ from bad_frames import distort
 import cv2
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from mtl_perception.checkpoint import load_checkpoint
+from mtl_perception.formats.compressed_depth import decode_compressed_depth
 from mtl_perception.formats.ros_clouds import pointcloud2_to_array
 from mtl_perception.formats.ros_images import image_to_array
 from mtl_perception.geometry import backproject, Intrinsics
@@ -27,7 +28,7 @@ import rclpy
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from ros_fixtures import domain_id
-from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 from std_msgs.msg import Header
 import torch
 
@@ -353,6 +354,39 @@ def test_every_output_image_has_its_camera_info_on_the_sibling_topic(client, ima
     for topic, messages in received.items():
         info = next(m for m in messages if Client.stamp_of(m) == stamp)
         assert (info.width, info.height) == (64, 48), topic
+
+
+def test_compressed_outputs_decode_to_the_raw_ones(client, image):
+    topics = {'segmentation/compressed': 'mono8; png compressed ',
+              'segmentation/color/compressed': 'rgb8; jpeg compressed bgr8',
+              'depth/image/compressedDepth': '32FC1; compressedDepth png'}
+    received = {topic: {} for topic in topics}
+    for topic, messages in received.items():
+        client.node.create_subscription(
+            CompressedImage, f'mtl_perception/{topic}',
+            lambda m, messages=messages: messages.__setitem__(Client.stamp_of(m), m), 10)
+    outputs = client.request(_frame(image), _camera_info(),
+                             outputs=('segmentation', 'segmentation/color', 'depth/image'))
+    stamp = Client.stamp_of(outputs['segmentation'])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not all(stamp in m for m in received.values()):
+        rclpy.spin_once(client.node, timeout_sec=0.05)
+    compressed = {topic: messages[stamp] for topic, messages in received.items()}
+    for topic, format_ in topics.items():
+        assert compressed[topic].format == format_ and compressed[topic].header.frame_id == FRAME
+    labels = cv2.imdecode(np.frombuffer(compressed['segmentation/compressed'].data, np.uint8),
+                          cv2.IMREAD_UNCHANGED)
+    np.testing.assert_array_equal(labels, image_to_array(outputs['segmentation']))
+    colour = cv2.imdecode(np.frombuffer(compressed['segmentation/color/compressed'].data,
+                                        np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
+    raw_colour = image_to_array(outputs['segmentation/color']).astype(int)
+    assert np.abs(colour.astype(int) - raw_colour).mean() < 6  # JPEG quality 90
+    depth = decode_compressed_depth(bytes(compressed['depth/image/compressedDepth'].data))
+    raw_depth = image_to_array(outputs['depth/image'])
+    finite = np.isfinite(raw_depth)
+    np.testing.assert_array_equal(np.isfinite(depth), finite)  # +-Inf markers: no depth
+    step = raw_depth[finite] ** 2 / (100.0 * 101.0)  # the format's quantisation step
+    assert (np.abs(depth[finite] - raw_depth[finite]) <= step + 1e-4).all()
 
 
 def test_a_camera_info_of_a_larger_stream_is_rescaled_to_the_image(client, image):
