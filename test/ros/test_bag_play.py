@@ -60,7 +60,7 @@ def _play(domain_id, bag_path, *extra):
     for _ in range(20):
         rclpy.spin_once(node, timeout_sec=0.02)
     node.destroy_node()
-    output = process.communicate(timeout=10)[0]
+    output = process.communicate(timeout=300)[0]
     assert process.returncode == 0, output
     return images, infos, clocks, output
 
@@ -207,7 +207,7 @@ def test_topics_keep_their_recorded_qos_and_ros_args_remap_them(tmp_path, domain
     for _ in range(20):
         rclpy.spin_once(node, timeout_sec=0.02)
     node.destroy_node()
-    output = process.communicate(timeout=10)[0]
+    output = process.communicate(timeout=300)[0]
     assert process.returncode == 0, output
     assert [bytes(m.data) for m in images] == [b'\x00', b'\x01', b'\x02'] and len(infos) == 3
     assert not publishers['/cam/image']  # remapped away
@@ -242,7 +242,7 @@ def test_stopping_playback_with_a_signal_is_a_clean_exit(bag, domain, signal_num
     node.destroy_node()
     assert clocks
     process.send_signal(signal_number)
-    output = process.communicate(timeout=30)[0]
+    output = process.communicate(timeout=300)[0]
     assert process.returncode == 0, output
     assert output.strip().splitlines()[-1].startswith('mtl_bag_play: stopped early: published')
     assert 'Traceback' not in output and 'rosout' not in output, output

@@ -81,7 +81,7 @@ def clients(logs, processes):
     rclpy.shutdown()
     for process in processes.values():
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        process.wait(timeout=300)
 
 
 @pytest.fixture(scope='module')

@@ -110,4 +110,4 @@ def test_the_student_runs_in_perception_node_as_its_predictor_predicts(student):
         finally:
             node.destroy_node()
             node_process.send_signal(signal.SIGTERM)
-            assert node_process.wait(timeout=60) == 0
+            assert node_process.wait(timeout=300) == 0

@@ -72,7 +72,7 @@ def _stop(process: subprocess.Popen) -> tuple[int, str]:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGINT)
     try:
-        output = process.communicate(timeout=60)[0]
+        output = process.communicate(timeout=300)[0]
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         output = process.communicate()[0]

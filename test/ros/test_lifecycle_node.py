@@ -54,7 +54,7 @@ def managed(ros_context, checkpoint_path):
     client.node.destroy_node()
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        process.wait(timeout=300)
 
 
 class Manager:
@@ -197,7 +197,7 @@ def test_transitions_load_the_model_open_and_close_the_topics_and_release_everyt
 
     # shutdown finalises the node and its process ends by itself, cleanly
     assert manager.transition(Transition.TRANSITION_UNCONFIGURED_SHUTDOWN)
-    output = process.communicate(timeout=60)[0]
+    output = process.communicate(timeout=300)[0]
     assert process.returncode == 0, output
     assert 'configure failed: cannot load model' in output
     assert 'configure failed: depth range (100.0, 80.0): need min < max' in output

@@ -140,7 +140,7 @@ def node_process(request, ros_context, checkpoint_path):
     yield process
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        process.wait(timeout=300)
 
 
 @pytest.fixture(scope='module')
@@ -501,7 +501,7 @@ def test_a_parameter_set_at_run_time_changes_the_next_cloud(client, image):
 
 def test_sigterm_stops_the_node_cleanly(node_process, client):
     node_process.send_signal(signal.SIGTERM)
-    assert node_process.wait(timeout=30) == 0
+    assert node_process.wait(timeout=300) == 0
     output = node_process.stdout.read()
     assert 'Traceback' not in output
     assert 'skipped a frame' in output

@@ -66,7 +66,7 @@ def edge_node(checkpoint_path):
     rclpy.shutdown()
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        process.wait(timeout=300)
 
 
 def test_floods_of_distinct_bad_input_are_logged_boundedly_and_frames_too_large_skipped(
@@ -87,7 +87,7 @@ def test_floods_of_distinct_bad_input_are_logged_boundedly_and_frames_too_large_
     outputs = client.request(_frame(small), _camera_info(48, 32), outputs=('segmentation',))
     assert outputs['segmentation'].width == 48
     process.send_signal(signal.SIGTERM)
-    log, _ = process.communicate(timeout=30)
+    log, _ = process.communicate(timeout=300)
     assert process.returncode == 0
     warnings = [line for line in log.splitlines() if line.startswith('[WARN]')]
     assert len(warnings) <= 34
@@ -123,7 +123,7 @@ def test_more_signals_during_the_shutdown_do_not_kill_the_node(checkpoint_path):
     assert 'ready: model' in process.stdout.readline()
     for number in (signal.SIGTERM, signal.SIGTERM, signal.SIGINT, signal.SIGINT):
         process.send_signal(number)
-    output, _ = process.communicate(timeout=60)
+    output, _ = process.communicate(timeout=300)
     assert process.returncode == 0
     assert 'Traceback' not in output
 

@@ -55,7 +55,7 @@ def node_process(three_task_model):
     yield process
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        process.wait(timeout=300)
 
 
 @pytest.fixture(scope='module')

@@ -51,7 +51,7 @@ def _train_and_kill_at(run: Path, point: str) -> None:
         if line.strip() == f'holding at {point}':
             break
     process.kill()
-    process.wait(timeout=60)
+    process.wait(timeout=300)
     assert seen and seen[-1].strip() == f'holding at {point}', ''.join(seen[-20:])
 
 
