@@ -161,7 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     main_process = os.environ.get('RANK', '0') == '0'
     logging.basicConfig(level=logging.INFO if main_process else logging.WARNING,
                         format='%(message)s')
-    signal.signal(signal.SIGTERM, _interrupt)
+    # SIGINT explicitly too: a shell without job control starts background commands with
+    # SIGINT ignored, and Python then keeps ignoring it; a supervisor's SIGINT must still stop
+    # the run with the frames done kept
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, _interrupt)
     try:
         if args.teacher or args.dataset:
             if not (args.teacher and args.dataset) or args.source:
