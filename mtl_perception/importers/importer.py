@@ -9,7 +9,7 @@ from types import ModuleType
 
 from mtl_perception.checkpoint import ModelMetadata, save_checkpoint
 from mtl_perception.errors import CheckpointError, CheckpointImportError
-from mtl_perception.importers import hydranets, release
+from mtl_perception.importers import enc_dec, hydranets, release
 from mtl_perception.importers.domains import Domain, resolve_domain
 from mtl_perception.importers.foreign import ForeignModel
 from mtl_perception.importers.mapping import map_state
@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 ARCH = 'mbv2_lwrefinenet'
-LAYOUTS: tuple[ModuleType, ...] = (release, hydranets)
+LAYOUTS: tuple[ModuleType, ...] = (release, enc_dec, hydranets)
 
 
 def detect_layout(state: dict[str, torch.Tensor], source: Path) -> ModuleType:
@@ -42,8 +42,8 @@ def detect_layout(state: dict[str, torch.Tensor], source: Path) -> ModuleType:
             'model.arch_kwargs.first_block_expansion: true')
     keys = sorted(state)[:3]
     raise CheckpointImportError(
-        f"{source}: not a known layout (the paper's release or the hydranets course); its "
-        f'first keys are {keys}')
+        f"{source}: not a known layout (the paper's release, its enc/dec split of "
+        f'Multi_Task_Learning, or the hydranets course); its first keys are {keys}')
 
 
 def import_checkpoint(source: Path, output: Path, *, domain: str | None = None,

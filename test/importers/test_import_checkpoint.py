@@ -357,3 +357,30 @@ def test_a_legacy_file_says_it_carries_no_checksum_and_a_published_hash_catches_
     assert f'its SHA-256 is {hashlib.sha256(bytes(data)).hexdigest()}, not the expected ' \
         f'{published}' in result.stderr
     assert not (tmp_path / 'flipped.pt').exists()
+
+
+def _enc_dec(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Put release keys where Multi_Task_Learning's Hydranet has them: enc. and dec."""
+    return {('enc.' if key.startswith('layer') else 'dec.') + key: value
+            for key, value in state.items()}
+
+
+@pytest.mark.parametrize(('classes', 'size'), [(6, (194, 640)), (40, (97, 131))])
+def test_a_multi_task_learning_hydranet_state_dict_imports_as_the_release(tmp_path, classes,
+                                                                          size):
+    state = release_state_dict(classes, counter=False)
+    torch.save(_enc_dec(state), tmp_path / 'hydranet.pth')  # its train.py: a plain state dict
+    metadata = import_checkpoint(tmp_path / 'hydranet.pth', tmp_path / 'out.pt')
+    assert metadata.created_by['importer'] == 'multi_task_learning'
+    assert 'reported_by_authors' not in metadata.metrics  # the user's weights, not the paper's
+    image = torch.randn(1, 3, *size, generator=torch.Generator().manual_seed(2))
+    _assert_same(_forward(tmp_path / 'out.pt', image), release_forward(state, image))
+
+
+def test_a_multi_task_learning_file_missing_a_decoder_key_names_it(tmp_path):
+    state = _enc_dec(release_state_dict(6))
+    del state['dec.crp2.0.3_outvar_dimred.weight']
+    torch.save(state, tmp_path / 'hydranet.pth')
+    with pytest.raises(CheckpointImportError, match=r'a multi_task_learning checkpoint with '
+                                                    r'gaps: .*crp2.0.3_outvar_dimred'):
+        import_checkpoint(tmp_path / 'hydranet.pth', tmp_path / 'out.pt')
