@@ -30,7 +30,7 @@ def main() -> None:
     for seed in args.seeds:
         frame = render_frame(seed)
         rows.append(mosaic(frame.rgb, colourise_labels(frame.labels, CLASS_SET.palette),
-                           colourise_depth(frame.depth, (2.0, 80.0))))
+                           colourise_depth(frame.depth, (0.5, 80.0))))
     args.output_dir.mkdir(parents=True, exist_ok=True)
     _write(args.output_dir / 'synthetic_examples.jpg', np.concatenate(rows))
     images = [render_frame(seed).rgb for seed in range(args.variety)]

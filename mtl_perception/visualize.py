@@ -15,20 +15,62 @@ def colourise_labels(labels: np.ndarray, palette: np.ndarray) -> np.ndarray:
     return lookup[np.clip(labels, 0, 255).astype(np.intp)]
 
 
-def colourise_depth(depth: np.ndarray, depth_range: tuple[float, float]) -> np.ndarray:
-    """Colour metric depth with the turbo map, near red to far blue; invalid pixels black.
+#: Nearest depth the colour scale resolves: a camera's scene starts beyond a metre, and a
+#: scale that began at the model's limit (0.5 m) left everything from 1 to 80 m in a few
+#: percent of the map.
+DISPLAY_NEAR_M = 1.0
 
-    Inverse depth is mapped linearly so that the near field, where detail matters, gets
-    most of the colour range.
+
+def display_range(depth_range: tuple[float, float]) -> tuple[float, float]:
+    """Return the metres the depth colours span: the model's range, from 1 m at the nearest."""
+    near, far = max(depth_range[0], DISPLAY_NEAR_M), depth_range[1]
+    return (near, far) if far > near else (far / 2.0, far)
+
+
+def depth_scale(depth: np.ndarray, depth_range: tuple[float, float]) -> np.ndarray:
+    """Position of each depth on the colour scale: 1 at the near end, 0 at the far end.
+
+    Logarithmic, so every doubling of distance gets the same share of colours (1-2 m as much
+    as 40-80 m); outside the range the ends are used.
     """
-    near, far = max(depth_range[0], 1e-3), depth_range[1]
+    near, far = display_range(depth_range)
+    clipped = np.clip(np.nan_to_num(depth, nan=far, posinf=far, neginf=near), near, far)
+    return (np.log(far) - np.log(clipped)) / (np.log(far) - np.log(near))
+
+
+def colourise_depth(depth: np.ndarray, depth_range: tuple[float, float]) -> np.ndarray:
+    """Colour metric depth with the turbo map, near warm (red) to far cool (blue).
+
+    The scale is :func:`depth_scale` (logarithmic over :func:`display_range`); pixels without
+    a depth (NaN, +-Inf markers, zero or negative) are black. :func:`depth_colour_bar` draws
+    the matching key in metres.
+    """
     valid = np.isfinite(depth) & (depth > 0)
-    inverse = 1.0 / np.clip(np.nan_to_num(depth, nan=far, posinf=far, neginf=far), near, far)
-    scaled = (inverse - 1.0 / far) / (1.0 / near - 1.0 / far)
-    grey = np.clip(scaled * 255.0, 0, 255).astype(np.uint8)
+    grey = np.round(depth_scale(depth, depth_range) * 255.0).astype(np.uint8)
     coloured = cv2.applyColorMap(grey, cv2.COLORMAP_TURBO)[..., ::-1]
     coloured[~valid] = 0
     return np.ascontiguousarray(coloured)
+
+
+def depth_colour_bar(depth_range: tuple[float, float], *, height: int = 24,
+                     width: int = 640) -> np.ndarray:
+    """Draw the key of :func:`colourise_depth`: near (left) to far, ticks labelled in metres."""
+    near, far = display_range(depth_range)
+    metres = near * (far / near) ** np.linspace(0.0, 1.0, width)
+    bar = np.repeat(colourise_depth(metres[None].astype(np.float32), depth_range),
+                    height, axis=0)
+    picture = np.full((height + 16, width, 3), 255, np.uint8)
+    picture[:height] = bar
+    ticks = [t for t in (1, 2, 5, 10, 20, 40, 80, 160) if near <= t <= far]
+    for tick in ticks:
+        x = int(round((np.log(tick) - np.log(near)) / (np.log(far) - np.log(near))
+                      * (width - 1)))
+        picture[height - 6:height, x] = 0
+        label = f'{tick} m'
+        left = min(max(x - 4 * len(label) // 2, 0), width - 8 * len(label))
+        cv2.putText(picture, label, (left, height + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.35,
+                    (0, 0, 0), 1, cv2.LINE_AA)
+    return picture
 
 
 def colourise_normals(normals: np.ndarray) -> np.ndarray:

@@ -96,8 +96,7 @@ def _frame_mosaic(recording: Recording, stamp: int, depth_range: tuple[float, fl
     image = image_to_rgb(recording.inputs[stamp][1])
     colour = image_to_array(recording.outputs['segmentation/color'][stamp][1])
     depth = image_to_array(recording.outputs['depth/image'][stamp][1])
-    display_range = (max(depth_range[0], 2.0), depth_range[1])
-    return mosaic(image, colour, colourise_depth(depth, display_range))
+    return mosaic(image, colour, colourise_depth(depth, depth_range))
 
 
 def _write_pictures(recording: Recording, output: Path, depth_range: tuple[float, float]

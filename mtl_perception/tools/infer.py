@@ -29,7 +29,7 @@ from mtl_perception.labels import get_class_set
 from mtl_perception.model import build_model
 from mtl_perception.tools.errors import UnreadableInputError
 from mtl_perception.visualize import (colourise_depth, colourise_labels,
-                                      colourise_normals, legend, mosaic)
+                                      colourise_normals, depth_colour_bar, legend, mosaic)
 import numpy as np
 import torch
 from tqdm import tqdm
@@ -183,11 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog='mtl_infer',
         description='Run the segmentation + depth network on images, image folders or videos '
                     'and write, per frame: NAME_segmentation.png (palette colours), '
-                    'NAME_labels.png (class ids), NAME_depth.png (turbo colour map, near = '
-                    'red), for models with a normals head NAME_normals.png ((n + 1) / 2 as '
-                    'RGB), NAME_mosaic.png (input | segmentation | depth [| normals]) and, with '
-                    '--ply, NAME.ply (points with colour and class label); legend.png names '
-                    'the colour of every class id.')
+                    'NAME_labels.png (class ids), NAME_depth.png (turbo colour map on a '
+                    'logarithmic scale from 1 m, near = red, far = blue), for models with a '
+                    'normals head NAME_normals.png ((n + 1) / 2 as RGB), NAME_mosaic.png '
+                    '(input | segmentation | depth [| normals]) and, with --ply, NAME.ply '
+                    '(points with colour and class label); legend.png names the colour of '
+                    'every class id, depth_scale.png gives the depth colours in metres.')
     parser.add_argument('inputs', nargs='+', type=Path, metavar='INPUT',
                         help='image files, folders of images, or video files')
     source = parser.add_mutually_exclusive_group()
@@ -247,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     args.output.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(args.output / 'legend.png'),
                 legend(predictor.class_names, predictor.palette)[..., ::-1])
+    cv2.imwrite(str(args.output / 'depth_scale.png'),
+                depth_colour_bar(predictor.metadata.depth_range)[..., ::-1])
     depth_range = predictor.metadata.depth_range
     names = output_names(files)
     failures = written = 0

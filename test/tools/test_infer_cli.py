@@ -10,6 +10,7 @@ import sys
 
 import cv2
 from mtl_perception.inference import Predictor
+from mtl_perception.visualize import depth_colour_bar
 import numpy as np
 import open3d as o3d
 import pytest
@@ -203,6 +204,9 @@ def test_a_legend_names_the_colour_of_every_class(tmp_path, image_folder, checkp
     assert picture.shape[0] == 22 * len(palette)
     for index, colour in enumerate(palette):
         np.testing.assert_array_equal(picture[22 * index + 10, 20], colour)
+    depth_range = Predictor.from_checkpoint(checkpoint_path, device='cpu').metadata.depth_range
+    scale = cv2.imread(str(tmp_path / 'out' / 'depth_scale.png'))[..., ::-1]
+    np.testing.assert_array_equal(scale, depth_colour_bar(depth_range))
 
 
 def _infer_with_cache(cache, *args, file_size_limit=None):
