@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import cv2
 from mtl_perception.errors import ConversionError
-from mtl_perception.formats.compressed_depth import encode_compressed_depth
+from mtl_perception.formats.compressed_depth import encode_compressed_depth, PNG_LEVEL
 from mtl_perception.formats.ros_images import image_to_array
 import numpy as np
 from sensor_msgs.msg import CompressedImage, Image
 
 JPEG_QUALITY = 90
-PNG_LEVEL = 1  # fastest: class ids compress well at any level
 
 
 def jpeg_message(image: Image) -> CompressedImage:
