@@ -62,14 +62,17 @@ def depth_colour_bar(depth_range: tuple[float, float], *, height: int = 24,
     picture = np.full((height + 16, width, 3), 255, np.uint8)
     picture[:height] = bar
     ticks = [t for t in (1, 2, 5, 10, 20, 40, 80, 160) if near <= t <= far]
+    free_from = 0  # labels that would overlap the previous one are left out
     for tick in ticks:
         x = int(round((np.log(tick) - np.log(near)) / (np.log(far) - np.log(near))
                       * (width - 1)))
         picture[height - 6:height, x] = 0
         label = f'{tick} m'
         left = min(max(x - 4 * len(label) // 2, 0), width - 8 * len(label))
-        cv2.putText(picture, label, (left, height + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.35,
-                    (0, 0, 0), 1, cv2.LINE_AA)
+        if left >= free_from:
+            cv2.putText(picture, label, (left, height + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.35,
+                        (0, 0, 0), 1, cv2.LINE_AA)
+            free_from = left + 6 * len(label) + 4
     return picture
 
 
@@ -92,6 +95,29 @@ def legend(names: tuple[str, ...] | list[str], palette: np.ndarray, *,
         cv2.putText(picture, f'{index:3d} {name}', (48, top + row_height - 7),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
     return picture
+
+
+def legend_strip(names: tuple[str, ...] | list[str], palette: np.ndarray, width: int, *,
+                 cell_width: int = 120, row_height: int = 16) -> np.ndarray:
+    """Draw a class legend as wide as a frame: swatch and name per class, row after row."""
+    columns = max(1, width // cell_width)
+    rows = -(-len(names) // columns)
+    picture = np.full((rows * row_height, width, 3), 255, np.uint8)
+    for index, (name, colour) in enumerate(zip(names, palette)):
+        top, left = (index // columns) * row_height, (index % columns) * cell_width
+        picture[top + 3:top + row_height - 3, left + 3:left + 17] = colour
+        cv2.putText(picture, name, (left + 21, top + row_height - 4),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.38, (0, 0, 0), 1, cv2.LINE_AA)
+    return picture
+
+
+def stacked_frame(panels: list[np.ndarray], keys: list[np.ndarray]) -> np.ndarray:
+    """Stack equally wide RGB pictures top to bottom: the frame's panels, then their keys.
+
+    The seeds' videos stack image, segmentation and depth this way; the keys (class legend,
+    depth colour bar) are drawn at the frame's width below them.
+    """
+    return np.concatenate([*panels, *keys], axis=0)
 
 
 def mosaic(*images: np.ndarray) -> np.ndarray:

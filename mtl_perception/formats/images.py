@@ -4,12 +4,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-import tempfile
 
 import cv2
 from mtl_perception.errors import DatasetError
+from mtl_perception.safe_output import write_atomically
 import numpy as np
 
 
@@ -50,17 +49,17 @@ def read_normals(path: Path) -> np.ndarray:
 
 
 def write_png(path: Path, image: np.ndarray) -> None:
-    """Write ``image`` (RGB, or one channel of uint8/uint16) atomically as PNG."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``image`` (RGB, or one channel of uint8/uint16) as PNG, complete or not at all.
+
+    Raises:
+        DatasetError: If the image cannot be encoded as PNG.
+        OSError: If the file cannot be written (nothing is left at ``path`` then).
+    """
     pixels = image[:, :, ::-1] if image.ndim == 3 else image
     ok, encoded = cv2.imencode('.png', np.ascontiguousarray(pixels))
     if not ok:
         raise DatasetError(f'{path}: PNG encoding failed for shape {image.shape}')
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix='.png.tmp')
-    with os.fdopen(handle, 'wb') as stream:
-        stream.write(encoded.tobytes())
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
+    write_atomically(path, lambda stream: stream.write(encoded.tobytes()))
 
 
 def depth_to_png(depth: np.ndarray, scale: float) -> np.ndarray:

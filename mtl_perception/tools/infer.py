@@ -2,42 +2,44 @@
 # SPDX-License-Identifier: MIT
 """``mtl_infer``: offline inference on images, folders of images and videos.
 
-For every frame it writes the colour segmentation, the class-id image, a depth colour map, a
-side-by-side mosaic and, with ``--ply``, a semantic point cloud.
+Per frame it can write pictures, class ids, metric depth and a semantic point cloud; per video
+or folder, one MP4 and one GIF of the frames stacked as the seed projects show them (image,
+segmentation, depth, class legend, depth colour bar).
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
 import importlib.util
 import logging
-import math
+import os
 from pathlib import Path
 import sys
 
-import cv2
 from mtl_perception.checkpoint import ModelMetadata
 from mtl_perception.default_model import DEFAULT_MODEL_FILE, default_model_path
 from mtl_perception.engines import backend_choices, backend_help
-from mtl_perception.engines.contract import Prediction
+from mtl_perception.engines.contract import Engine
 from mtl_perception.engines.loading import load_engine
 from mtl_perception.engines.torch_engine import Predictor
 from mtl_perception.errors import ExportCacheError, MtlPerceptionError
-from mtl_perception.geometry import backproject, Intrinsics
+from mtl_perception.formats.images import write_png
+from mtl_perception.geometry import Intrinsics
 from mtl_perception.labels import get_class_set
 from mtl_perception.model import build_model
-from mtl_perception.tools.errors import UnreadableInputError
-from mtl_perception.visualize import (colourise_depth, colourise_labels,
-                                      colourise_normals, depth_colour_bar, legend, mosaic)
-import numpy as np
+from mtl_perception.tools.errors import UnreadableInputError, VideoOutputError
+from mtl_perception.tools.frame_sources import collect_sequences, FrameSelection, Sequence
+from mtl_perception.tools.infer_outputs import (FramePictures, intrinsics_for, StackedFrames,
+                                                write_frame_cloud, write_frame_files)
+from mtl_perception.tools.video_sinks import choose_codec, GifSink, Mp4Sink
+from mtl_perception.visualize import depth_colour_bar, legend
 import torch
 from tqdm import tqdm
 
-IMAGE_SUFFIXES = frozenset({'.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.ppm', '.pgm'})
-VIDEO_SUFFIXES = frozenset({'.mp4', '.avi', '.mkv', '.mov', '.webm', '.mpg', '.mpeg'})
 UNTRAINED_INPUT_SIZE = (192, 640)
 UNTRAINED_DEPTH_RANGE = (0.5, 80.0)
+#: Frame rate of image folders (KITTI's cameras) and of videos that do not state theirs.
+DEFAULT_FPS = 10.0
 
 log = logging.getLogger('mtl_infer')
 
@@ -54,118 +56,6 @@ def untrained_predictor(device: str) -> Predictor:
     return Predictor(model, metadata, device=device)
 
 
-def collect_inputs(paths: list[Path]) -> list[Path]:
-    """Expand folders to their images (sorted) and check that every input exists.
-
-    Raises:
-        FileNotFoundError: If an input does not exist.
-        ValueError: If a file's type is not a known image or video suffix.
-    """
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir()
-                                if p.suffix.lower() in IMAGE_SUFFIXES))
-        elif not path.exists():
-            raise FileNotFoundError(f'input {str(path)!r} does not exist')
-        elif path.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
-            files.append(path)
-        else:
-            raise ValueError(
-                f'input {str(path)!r} is neither an image ({sorted(IMAGE_SUFFIXES)}) nor a '
-                f'video ({sorted(VIDEO_SUFFIXES)})')
-    return files
-
-
-def count_frames(path: Path) -> int:
-    """Frames an input will yield: 1 for an image, the container's count for a video."""
-    if path.suffix.lower() in IMAGE_SUFFIXES:
-        return 1
-    capture = cv2.VideoCapture(str(path))
-    try:
-        return max(int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
-    finally:
-        capture.release()
-
-
-def output_names(files: list[Path]) -> dict[Path, str]:
-    """Give every input a distinct output name: its stem, or ``folder_stem`` where stems clash.
-
-    Two ``frame.png`` from different folders would otherwise overwrite each other's outputs.
-    """
-    stems: dict[str, int] = {}
-    for path in files:
-        stems[path.stem] = stems.get(path.stem, 0) + 1
-    names: dict[Path, str] = {}
-    taken: set[str] = set()
-    for path in files:
-        name = path.stem if stems[path.stem] == 1 else f'{path.parent.name}_{path.stem}'
-        base, number = name, 1
-        while name in taken:
-            number += 1
-            name = f'{base}_{number}'
-        taken.add(name)
-        names[path] = name
-    return names
-
-
-def read_frames(path: Path, name: str) -> Iterator[tuple[str, np.ndarray]]:
-    """Yield ``(output name, BGR image)`` for an image file or for every frame of a video.
-
-    Raises:
-        UnreadableInputError: If the file cannot be decoded.
-    """
-    if path.suffix.lower() in IMAGE_SUFFIXES:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            raise UnreadableInputError(f'{path}: cannot be decoded as an image')
-        yield name, image
-        return
-    capture = cv2.VideoCapture(str(path))
-    try:
-        if not capture.isOpened():
-            raise UnreadableInputError(f'{path}: cannot be opened as a video')
-        index = 0
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            yield f'{name}_{index:06d}', frame
-            index += 1
-        if index == 0:
-            raise UnreadableInputError(f'{path}: video holds no decodable frame')
-    finally:
-        capture.release()
-
-
-def intrinsics_for(width: int, height: int, values: list[float] | None,
-                   hfov_degrees: float) -> Intrinsics:
-    """Intrinsics from ``--intrinsics FX FY CX CY`` or from a horizontal field of view."""
-    if values is not None:
-        return Intrinsics(*values, width=width, height=height)
-    focal = (width / 2.0) / math.tan(math.radians(hfov_degrees) / 2.0)
-    return Intrinsics(focal, focal, (width - 1) / 2.0, (height - 1) / 2.0, width, height)
-
-
-def write_outputs(name: str, bgr: np.ndarray, prediction: Prediction, output: Path,
-                  depth_range: tuple[float, float]) -> None:
-    """Write the per-frame PNGs: colour segmentation, class ids, depth colours, mosaic.
-
-    Three-task models add ``NAME_normals.png`` and a fourth mosaic panel.
-    """
-    segmentation = colourise_labels(prediction.labels, prediction.palette)
-    depth = colourise_depth(prediction.depth, depth_range)
-    panels = [bgr[..., ::-1], segmentation, depth]
-    pictures = {'segmentation': segmentation, 'depth': depth}
-    if prediction.normals is not None:
-        pictures['normals'] = colourise_normals(prediction.normals)
-        panels.append(pictures['normals'])
-    pictures['mosaic'] = mosaic(*panels)
-    for kind, picture in pictures.items():
-        cv2.imwrite(str(output / f'{name}_{kind}.png'), np.ascontiguousarray(picture[..., ::-1]))
-    cv2.imwrite(str(output / f'{name}_labels.png'), prediction.labels)
-
-
 def _field_of_view(text: str) -> float:
     """Parse a horizontal field of view in degrees, strictly between 0 and 180."""
     try:
@@ -177,18 +67,54 @@ def _field_of_view(text: str) -> float:
     return value
 
 
+def _count(minimum: int):
+    """Make an argparse type for whole numbers of at least ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'{text!r} is not a whole number') from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f'{text!r}: must be at least {minimum}')
+        return value
+    return parse
+
+
+def _frame_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a number of frames per second') \
+            from None
+    if not 0.0 < value <= 1000.0:
+        raise argparse.ArgumentTypeError(f'{text!r}: must be above 0 and at most 1000')
+    return value
+
+
+DESCRIPTION = """\
+Run the segmentation + depth network on images, image folders or videos.
+
+Per frame (--frames; default for images and folders, not for videos):
+  NAME_segmentation.png  palette colours (legend.png names the colour of every class id)
+  NAME_labels.png        class ids
+  NAME_depth.png         depth colours: turbo on a logarithmic scale from 1 m to the model's
+                         far limit, near = red, far = blue (depth_scale.png: the key in metres)
+  NAME_depth16.png       metric depth, 16-bit: metres x 256, 0 = no depth (KITTI's convention)
+  NAME_normals.png       models with a normals head: (n + 1) / 2 as RGB
+  NAME_mosaic.png        input | segmentation | depth [| normals]
+With --ply, per frame: NAME.ply (points with colour and class label) and NAME_cloud.png (the
+cloud seen from behind and above the camera).
+Per video or folder (NAME = its name; loose image files together are one sequence):
+  NAME.mp4  (--video; default for videos) and NAME.gif (--gif, small: at most 480 px wide and
+  10 frames/s): image, segmentation and depth stacked top to bottom with the class legend and
+  the depth colour bar, at the input's frame rate divided by --every.
+Video frames are named NAME_<index in the video>, images by their file names."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Command-line interface of ``mtl_infer``."""
-    parser = argparse.ArgumentParser(
-        prog='mtl_infer',
-        description='Run the segmentation + depth network on images, image folders or videos '
-                    'and write, per frame: NAME_segmentation.png (palette colours), '
-                    'NAME_labels.png (class ids), NAME_depth.png (turbo colour map on a '
-                    'logarithmic scale from 1 m, near = red, far = blue), for models with a '
-                    'normals head NAME_normals.png ((n + 1) / 2 as RGB), NAME_mosaic.png '
-                    '(input | segmentation | depth [| normals]) and, with --ply, NAME.ply '
-                    '(points with colour and class label); legend.png names the colour of '
-                    'every class id, depth_scale.png gives the depth colours in metres.')
+    parser = argparse.ArgumentParser(prog='mtl_infer', description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('inputs', nargs='+', type=Path, metavar='INPUT',
                         help='image files, folders of images, or video files')
     source = parser.add_mutually_exclusive_group()
@@ -207,80 +133,165 @@ def build_parser() -> argparse.ArgumentParser:
                         help=backend_help() + '; --random-init always runs torch')
     parser.add_argument('--half', action=argparse.BooleanOptionalAction, default=None,
                         help='float16 inference (default: on CUDA only)')
-    parser.add_argument('--ply', action='store_true',
-                        help='also write a semantic point cloud per frame')
-    parser.add_argument('--intrinsics', type=float, nargs=4, metavar=('FX', 'FY', 'CX', 'CY'),
-                        help='pinhole intrinsics of the input images, in pixels, for --ply')
-    parser.add_argument('--hfov', type=_field_of_view, default=80.0,
-                        help='horizontal field of view in degrees, used for --ply when '
-                             '--intrinsics is not given (default: %(default)s)')
+    outputs = parser.add_argument_group('what is written')
+    outputs.add_argument('--frames', action=argparse.BooleanOptionalAction, default=None,
+                         help='per-frame PNGs (default: for images and folders, not videos)')
+    outputs.add_argument('--video', action=argparse.BooleanOptionalAction, default=None,
+                         help='one stacked NAME.mp4 per video or folder (default: for videos)')
+    outputs.add_argument('--gif', action='store_true',
+                         help='one small stacked NAME.gif per video or folder')
+    outputs.add_argument('--codec', default='auto',
+                         help='FOURCC of the MP4s: avc1 (H.264, where this OpenCV build has '
+                              'an encoder), mp4v, or auto = the first of those that works '
+                              '(default: %(default)s)')
+    outputs.add_argument('--fps', type=_frame_rate, default=DEFAULT_FPS,
+                         help='frame rate of folders and image files, and of videos that do '
+                              'not state theirs (default: %(default)s, as KITTI)')
+    outputs.add_argument('--ply', action='store_true',
+                         help='also write a semantic point cloud and its picture per frame')
+    outputs.add_argument('--intrinsics', type=float, nargs=4,
+                         metavar=('FX', 'FY', 'CX', 'CY'),
+                         help='pinhole intrinsics of the input images, in pixels, for --ply')
+    outputs.add_argument('--hfov', type=_field_of_view, default=80.0,
+                         help='horizontal field of view in degrees, used for --ply when '
+                              '--intrinsics is not given (default: %(default)s)')
+    frames = parser.add_argument_group('which frames (counted within each video or folder)')
+    frames.add_argument('--start', type=_count(0), default=0, metavar='N',
+                        help='skip the first N frames (default: %(default)s)')
+    frames.add_argument('--every', type=_count(1), default=1, metavar='N',
+                        help='take every N-th frame from there (default: %(default)s)')
+    frames.add_argument('--max-frames', type=_count(1), default=None, metavar='N',
+                        help='take at most N frames (default: all)')
     return parser
 
 
+def _check_output_folder(output: Path) -> None:
+    """Refuse an output folder that cannot be created or written, before any work.
+
+    Raises:
+        ValueError: If ``output`` or the nearest existing folder above it is not a writable
+            folder.
+    """
+    if output.exists() and not output.is_dir():
+        raise ValueError(f'--output {str(output)!r} is a file; name a folder')
+    existing = output
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ValueError(f'--output {str(output)!r} cannot be created: {str(existing)!r} is '
+                         'a file')
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f'--output {str(output)!r}: {str(existing)!r} is not writable')
+
+
+def _prepare(args: argparse.Namespace) -> tuple[list[Sequence], Engine, str | None]:
+    """Check everything the command line names and load the model; nothing is written yet."""
+    _check_output_folder(args.output)
+    if args.intrinsics is not None:
+        Intrinsics(*args.intrinsics, width=1, height=1)  # refuse before any output
+    if args.ply and importlib.util.find_spec('open3d') is None:
+        raise ValueError('--ply writes through Open3D, which is not installed: '
+                         'pip install open3d')
+    sequences = collect_sequences(args.inputs)
+    if not sequences:
+        raise ValueError(f'no image or video found in {", ".join(map(str, args.inputs))}')
+    wants_video = args.video or (args.video is None and any(s.is_video for s in sequences))
+    codec = choose_codec(args.codec) if wants_video else None
+    predictor = (untrained_predictor(args.device) if args.random_init else
+                 load_engine(args.model or default_model_path(), backend=args.backend,
+                             device=args.device, half=args.half))
+    return sequences, predictor, codec
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; exit code 0 ok, 1 failed frames or unwritable cache, 2 bad usage/input."""
+    """Run ``mtl_infer``; exit code 0 ok, 1 failed input/output/cache, 2 bad usage/input.
+
+    130 when interrupted (nothing half-written is left).
+    """
     logging.basicConfig(level=logging.INFO, format='%(name)s: %(levelname)s: %(message)s')
     args = build_parser().parse_args(argv)
     try:
-        if args.output.exists() and not args.output.is_dir():
-            raise ValueError(f'--output {str(args.output)!r} is a file; name a folder')
-        if args.intrinsics is not None:
-            Intrinsics(*args.intrinsics, width=1, height=1)  # refuse before any output
-        if args.ply and importlib.util.find_spec('open3d') is None:
-            raise ValueError('--ply writes through Open3D, which is not installed: '
-                             'pip install open3d')
-        files = collect_inputs(args.inputs)
-        predictor = (untrained_predictor(args.device) if args.random_init else
-                     load_engine(args.model or default_model_path(), backend=args.backend,
-                                 device=args.device, half=args.half))
-    except ExportCacheError as error:  # the machine's fault, not the command line's
+        sequences, predictor, codec = _prepare(args)
+        args.output.mkdir(parents=True, exist_ok=True)
+    except (ExportCacheError, VideoOutputError) as error:  # the machine's, not the user's
         log.error('%s', error)
         return 1
     except (OSError, ValueError, MtlPerceptionError) as error:
         log.error('%s', error)
         return 2
-    if not files:
-        log.error('no image or video found in %s', ', '.join(map(str, args.inputs)))
-        return 2
     if args.random_init:
         log.warning('the network is UNTRAINED (random weights): outputs show the pipeline '
                     'working, not a meaningful segmentation or depth')
-    args.output.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(args.output / 'legend.png'),
-                legend(predictor.class_names, predictor.palette)[..., ::-1])
-    cv2.imwrite(str(args.output / 'depth_scale.png'),
-                depth_colour_bar(predictor.metadata.depth_range)[..., ::-1])
+    try:
+        return _run(args, sequences, predictor, codec)
+    except KeyboardInterrupt:
+        log.error('interrupted; the files written so far are complete, no video was written '
+                  'for the unfinished input')
+        return 130
+    except OSError as error:
+        log.error('cannot write the results: %s', error)
+        return 1
+
+
+def _run(args: argparse.Namespace, sequences: list[Sequence], predictor: Engine,
+         codec: str | None) -> int:
     depth_range = predictor.metadata.depth_range
-    names = output_names(files)
+    write_png(args.output / 'legend.png', legend(predictor.class_names, predictor.palette))
+    write_png(args.output / 'depth_scale.png', depth_colour_bar(depth_range))
+    selection = FrameSelection(args.start, args.every, args.max_frames)
+    stacked = StackedFrames(predictor.class_names, predictor.palette, depth_range)
     failures = written = 0
-    with tqdm(total=sum(count_frames(f) for f in files), unit='frame',
-              disable=None) as progress:
-        for path in files:
+
+    def fail(error: MtlPerceptionError) -> None:
+        nonlocal failures
+        log.error('%s', error)
+        failures += 1
+
+    total = sum(selection.count(s.frame_count()) for s in sequences)
+    with tqdm(total=total, unit='frame', disable=None) as progress:
+        for sequence in sequences:
+            wants_frames = args.frames if args.frames is not None else not sequence.is_video
+            sinks = _sinks(args, sequence, codec)
+            taken, failures_before = 0, failures
             try:
-                for name, bgr in read_frames(path, names[path]):
+                for name, bgr in sequence.frames(selection, skip=fail):
                     prediction = predictor.predict(bgr, bgr=True)
-                    write_outputs(name, bgr, prediction, args.output, depth_range)
+                    pictures = FramePictures.of(bgr, prediction, depth_range)
+                    if wants_frames:
+                        write_frame_files(name, pictures, prediction, args.output)
                     if args.ply:
-                        write_frame_cloud(name, prediction, args)
-                    written += 1
+                        height, width = prediction.depth.shape
+                        write_frame_cloud(name, prediction, pictures, intrinsics_for(
+                            width, height, args.intrinsics, args.hfov), args.output)
+                    frame = stacked(pictures) if sinks else None
+                    for sink in sinks:
+                        sink.add(frame)
+                    taken += 1
                     progress.update()
-            except UnreadableInputError as error:
-                log.error('%s', error)
-                failures += 1
+                for sink in sinks:
+                    sink.close()
+            except (UnreadableInputError, VideoOutputError) as error:
+                fail(error)
+            finally:
+                for sink in sinks:
+                    sink.abort()  # a no-op for a closed sink
+            written += taken
+            if not taken and failures == failures_before:
+                log.warning('%s: no frame selected; it has fewer than --start %d frames',
+                            sequence.name, args.start + 1)
     log.info('wrote %d frame(s) to %s', written, args.output)
     return 1 if failures else 0
 
 
-def write_frame_cloud(name: str, prediction: Prediction, args: argparse.Namespace) -> None:
-    """Back-project one frame's depth and write its valid points as a semantic PLY."""
-    from mtl_perception.tools.ply import write_semantic_ply  # Open3D: only for --ply
-    height, width = prediction.depth.shape
-    intrinsics = intrinsics_for(width, height, args.intrinsics, args.hfov)
-    points = backproject(torch.from_numpy(prediction.depth), intrinsics).numpy()
-    valid = np.isfinite(prediction.depth)
-    write_semantic_ply(args.output / f'{name}.ply', points[valid],
-                       colourise_labels(prediction.labels, prediction.palette)[valid],
-                       prediction.labels[valid])
+def _sinks(args: argparse.Namespace, sequence: Sequence,
+           codec: str | None) -> list[Mp4Sink | GifSink]:
+    rate = sequence.frame_rate(args.fps) / args.every
+    sinks: list[Mp4Sink | GifSink] = []
+    if codec is not None and (args.video or (args.video is None and sequence.is_video)):
+        sinks.append(Mp4Sink(args.output / f'{sequence.name}.mp4', codec, rate))
+    if args.gif:
+        sinks.append(GifSink(args.output / f'{sequence.name}.gif', rate))
+    return sinks
 
 
 if __name__ == '__main__':

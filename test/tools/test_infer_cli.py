@@ -65,14 +65,15 @@ def test_ply_holds_the_valid_points_with_colours_and_labels(tmp_path, image_fold
     np.testing.assert_array_equal(colours, expected.palette[expected.labels[valid]])
 
 
-def test_video_frames_are_processed_one_by_one(tmp_path, checkpoint_path, street_image):
+def test_video_frames_are_written_one_by_one_with_frames(tmp_path, checkpoint_path,
+                                                         street_image):
     video = tmp_path / 'clip.avi'
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'MJPG'), 10, (70, 50))
     for _ in range(3):
         writer.write(np.ascontiguousarray(street_image[..., ::-1]))
     writer.release()
     output = tmp_path / 'out'
-    result = run_infer(video, '--model', checkpoint_path, '--output', output)
+    result = run_infer(video, '--model', checkpoint_path, '--output', output, '--frames')
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in output.glob('*_mosaic.png')) == [
         'clip_000000_mosaic.png', 'clip_000001_mosaic.png', 'clip_000002_mosaic.png']
@@ -112,7 +113,8 @@ def test_random_init_warns_that_the_network_is_untrained(tmp_path, image_folder)
 def test_help_describes_every_output():
     result = run_infer('--help')
     assert result.returncode == 0
-    for name in ('_segmentation.png', '_labels.png', '_depth.png', '_mosaic.png', '.ply'):
+    for name in ('_segmentation.png', '_labels.png', '_depth.png', '_depth16.png',
+                 '_mosaic.png', '.ply', '_cloud.png', 'NAME.mp4', 'NAME.gif'):
         assert name in result.stdout
 
 
