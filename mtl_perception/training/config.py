@@ -35,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
         'colour_jitter': True,
         'blur_and_jpeg': False,
         'depth_range': [0.5, 80.0],
-        'workers': 0,
+        'workers': 'auto',
     },
     'train': {
         'epochs': 10,
@@ -129,6 +129,24 @@ def _check_sizes(data: dict[str, Any]) -> None:
             raise TrainingConfigError(
                 f'data.{key} must be [height, width] in whole pixels, each at least '
                 f'{MIN_SIDE}, got {value!r}')
+
+
+def with_data_root(config: dict[str, Any], root: str | Path) -> dict[str, Any]:
+    """Return ``config`` with every dataset that has a ``root`` read from ``root`` instead.
+
+    Raises:
+        TrainingConfigError: If no dataset of the configuration has a root to replace.
+    """
+    config = copy.deepcopy(config)
+    specs = config['data']['train'] + config['data']['val']
+    rooted = [spec for spec in specs if 'root' in spec]
+    if not rooted:
+        raise TrainingConfigError(
+            f'--data-root: no dataset of this configuration reads from a root folder (its '
+            f'datasets: {", ".join(sorted({str(s.get("type")) for s in specs}))})')
+    for spec in rooted:
+        spec['root'] = str(root)
+    return config
 
 
 def save_config(config: dict[str, Any], path: Path) -> None:

@@ -137,12 +137,15 @@ def _parser() -> argparse.ArgumentParser:
                         help='number of synthetic frames (default: 100)')
     parser.add_argument('--size', type=_parse_size, default=DEFAULT_SIZE,
                         help='synthetic frame size WIDTHxHEIGHT (default: 640x192)')
-    parser.add_argument('--root', type=Path,
-                        help='dataset folder: NYUDv2 root, a KITTI folder holding raw/, '
+    parser.add_argument('--root', '--data-root', type=Path,
+                        help="dataset folder: NYUDv2 (the seeds' dataset/ holding nyud/ and "
+                             'the list files, or the folder holding rgb/), a KITTI folder '
+                             'holding raw/, '
                              'depth/ (depth benchmark, val split) and optionally semantics/, '
                              'or an mtl_distill output (its validation frames)')
     parser.add_argument('--list', default='val_list_depth.txt',
-                        help='NYUDv2 list file (default: val_list_depth.txt)')
+                        help='NYUDv2 list file, found beside or inside --root (default: '
+                             'val_list_depth.txt)')
     parser.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:N')
     parser.add_argument('--json', action='store_true', help='print one JSON object')
     parser.add_argument('--output', type=Path, help='also write the JSON to this file')

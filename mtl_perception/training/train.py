@@ -27,10 +27,10 @@ from mtl_perception.engines.torch_engine import Predictor
 from mtl_perception.errors import CheckpointError, MtlPerceptionError
 from mtl_perception.labels import ClassSet, get_class_set
 from mtl_perception.model import build_model
-from mtl_perception.training.config import load_config, save_config
+from mtl_perception.training.config import load_config, save_config, with_data_root
 from mtl_perception.training.datasets import build_datasets
 from mtl_perception.training.distributed import DistributedContext, init_distributed
-from mtl_perception.training.epochs import epoch_loader, steps_per_epoch
+from mtl_perception.training.epochs import epoch_loader, loader_workers, steps_per_epoch
 from mtl_perception.training.evaluate import evaluate
 from mtl_perception.training.holds import hold_if_asked
 from mtl_perception.training.losses import MultiTaskLoss
@@ -107,6 +107,11 @@ class Trainer:
                                          int(self.train_config['warmup_steps']))
         self.amp = bool(self.train_config['amp']) and self.device.type == 'cuda'
         self.scaler = torch.amp.GradScaler('cuda', enabled=self.amp)
+        self.workers = loader_workers(config['data']['workers'], self.device)
+        LOGGER.info('training on %s, AMP %s, %.2f M parameters, %d training / %d validation '
+                    'samples, %d data-loader workers', self.device, self._amp_state(),
+                    sum(p.numel() for p in self.model.parameters()) / 1e6,
+                    len(self.train_set), len(self.val_set), self.workers)
         criterion, self.criterion_details = build_segmentation_criterion(
             self.train_config['segmentation_loss'], self.train_set, self.class_set.num_classes,
             progress=self.progress)
@@ -119,6 +124,16 @@ class Trainer:
                                   segmentation_criterion=criterion)
         self.epoch, self.step, self.best_score = 0, 0, -math.inf
         self.writer: SummaryWriter | None = None
+
+    def _amp_state(self) -> str:
+        if self.amp:
+            return 'on (float16)'
+        return 'off' if self.train_config['amp'] is False else 'off (float16 needs CUDA)'
+
+    @property
+    def finished(self) -> bool:
+        """Whether every configured epoch is done (after :meth:`resume`)."""
+        return self.epoch >= int(self.train_config['epochs'])
 
     def _datasets(self) -> tuple[Dataset, Dataset]:
         data = self.config['data']
@@ -140,7 +155,7 @@ class Trainer:
         train = self.train_config
         return epoch_loader(self.train_set, seed=int(train['seed']), epoch=epoch,
                             batch_size=int(train['batch_size']),
-                            workers=int(self.config['data']['workers']),
+                            workers=self.workers,
                             distributed=self.context.enabled,
                             pin_memory=self.device.type == 'cuda')
 
@@ -308,6 +323,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--set', dest='overrides', action='append', default=[],
                         metavar='KEY=VALUE',
                         help='override one setting, e.g. --set train.epochs=5 (repeatable)')
+    parser.add_argument('--data-root', type=Path, metavar='DIR',
+                        help='read every dataset that has a root folder from DIR instead '
+                             "(NYUDv2: the seeds' dataset/ holding nyud/ and the list files, "
+                             'or the folder holding rgb/; the lists are found beside or '
+                             'inside it)')
     parser.add_argument('--output', type=Path, required=True,
                         help='run folder (checkpoints, metrics.csv, tensorboard/)')
     parser.add_argument('--resume', action='store_true',
@@ -329,12 +349,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config_path = args.output / 'config.yaml' if args.resume else args.config
         config = load_config(config_path, args.overrides)
+        if args.data_root is not None:
+            config = with_data_root(config, args.data_root)
         trainer = Trainer(config, args.output, command=shlex.join(['mtl_train', *argv]),
                           progress=not args.no_progress)
         if trainer.context.is_main:
             trainer.folder.remove_stale_temporaries()
         if args.resume:
             trainer.resume()
+            if trainer.finished:
+                LOGGER.info(
+                    '%s is finished: all %d epochs are done. To train further, raise the '
+                    'epoch count: mtl_train --output %s --resume --set train.epochs=N (N > %d; '
+                    'the learning-rate schedule then spans N epochs)', args.output,
+                    trainer.epoch, shlex.quote(str(args.output)), trainer.epoch)
+                return 0
         trainer.fit(stop_after=args.stop_after)
     except MtlPerceptionError as error:
         return usage_error('mtl_train', error)

@@ -81,7 +81,8 @@ def test_nyud_names_a_normals_file_of_the_wrong_size(nyud_root):
 
 
 def test_nyud_without_its_list_file_explains_the_layout(tmp_path):
-    with pytest.raises(DatasetError, match=r'train_list_depth.txt not found; expected ROOT'):
+    with pytest.raises(DatasetError,
+                       match=r'train_list_depth.txt not found \(looked for .*\); expected a list'):
         NyudDataset(tmp_path)
 
 
