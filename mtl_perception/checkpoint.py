@@ -44,6 +44,10 @@ class ModelMetadata:
         class_names: One name per class id.
         palette: One ``(r, g, b)`` per class id.
         input_size: ``(height, width)`` the network was trained at and should be fed.
+        resize_input: Frames are resized to ``input_size`` before the network (True, what
+            training produces). False: the network runs at each frame's own size, as the
+            authors of fully convolutional imported models run them; ``input_size`` is then
+            the frame size they were imported for (warm-up, reports).
         depth_range: ``(min, max)`` metres of trustworthy depth; outside is invalid.
         mean: Per-channel mean subtracted after scaling RGB to [0, 1].
         std: Per-channel standard deviation divided by after the mean.
@@ -60,6 +64,7 @@ class ModelMetadata:
     depth_range: tuple[float, float]
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
+    resize_input: bool = True
     arch_kwargs: dict[str, Any] = field(default_factory=dict)
     dataset: str = 'unknown'
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -192,6 +197,7 @@ def parse_metadata(raw: dict[str, Any], path: Path) -> ModelMetadata:
             depth_range=tuple(float(v) for v in raw['depth_range']),
             mean=tuple(float(v) for v in raw.get('mean', IMAGENET_MEAN)),
             std=tuple(float(v) for v in raw.get('std', IMAGENET_STD)),
+            resize_input=_flag(raw.get('resize_input', True), 'resize_input'),
             arch_kwargs=dict(raw.get('arch_kwargs', {})),
             dataset=str(raw.get('dataset', 'unknown')),
             metrics=dict(raw.get('metrics', {})),
@@ -201,6 +207,12 @@ def parse_metadata(raw: dict[str, Any], path: Path) -> ModelMetadata:
         raise CheckpointError(f'{path}: malformed metadata: {error}') from None
     _validate_metadata(metadata, path)
     return metadata
+
+
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f'{name} must be true or false, got {value!r}')
+    return value
 
 
 def _validate_metadata(metadata: ModelMetadata, path: Path) -> None:

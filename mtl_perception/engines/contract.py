@@ -65,7 +65,9 @@ class EngineOptions:
     Attributes:
         device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
         half: Float16 (``None``: where the engine's device makes it worthwhile).
-        input_size: Network input ``(height, width)``; ``None``: the trained size.
+        input_size: Resize every frame to ``(height, width)`` for the network; ``None``: as
+            the metadata says (its ``input_size``, or each frame's own size when
+            ``resize_input`` is false).
         channels_last: NHWC memory layout (torch).
         compile_model: ``torch.compile`` the network (torch).
     """
@@ -87,7 +89,10 @@ class Engine(Protocol):
         device: Where :meth:`infer` leaves its tensors.
         half: Whether the network runs in float16.
         metadata: The checkpoint metadata (classes, palette, normalisation, ranges).
-        input_size: Network input ``(height, width)``.
+        input_size: Network input ``(height, width)``; the typical frame size when
+            ``resizes`` is false.
+        resizes: Whether frames are resized to ``input_size`` (else the network runs at
+            each frame's own size).
         has_normals: Whether predictions carry surface normals.
     """
 
@@ -97,6 +102,7 @@ class Engine(Protocol):
     half: bool
     metadata: ModelMetadata
     input_size: tuple[int, int]
+    resizes: bool
     has_normals: bool
     depth_range: tuple[float, float]  # the valid range now (metres), see set_depth_range
 
@@ -203,6 +209,12 @@ def depth_range_with(model_range: tuple[float, float], low: float = 0.0,
         raise ModelConfigError(f'depth range ({low}, {high}): need min < max (the model '
                                f'covers {model_range[0]}..{model_range[1]} m)')
     return low, high
+
+
+def describe_input(engine: Engine) -> str:
+    """Say what size frames reach the network at, e.g. ``640x192`` or ``each frame's own``."""
+    height, width = engine.input_size
+    return f'{width}x{height}' if engine.resizes else "each frame's own size"
 
 
 def describe(engine: Engine) -> str:

@@ -102,7 +102,8 @@ def export_onnx(checkpoint: str | Path, output: str | Path, *,
     graph = DeploymentGraph(predictor, half=half).eval()
     proto = _trace(graph, frame, record, verbose)
     record['graph_sha256'] = graph_digest(proto)
-    meta = {**metadata.to_dict(), 'input_size': list(predictor.input_size)}
+    meta = {**metadata.to_dict(), 'input_size': list(predictor.input_size),
+            'resize_input': predictor.resizes}
     for key, value in ((METADATA_KEY, meta), (EXPORT_KEY, record)):
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, json.dumps(value)

@@ -236,6 +236,7 @@ class OnnxRuntimeEngine(EngineBase):
         self.device = torch.device('cpu')
         self.half = self.provider == 'TensorrtExecutionProvider' and half is not False
         self.input_size = tuple(self.record['input_size'])
+        self.resizes = self.metadata.resize_input
 
     def set_depth_range(self, low: float, high: float) -> None:
         """Narrow the valid depth range (metres); the graph already masks outside its own.

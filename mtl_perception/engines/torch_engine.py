@@ -77,7 +77,9 @@ class Predictor(EngineBase):
         metadata: The checkpoint metadata (classes, palette, normalisation, sizes).
         device: ``"auto"`` (CUDA if present), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
         half: Run in float16; ``None`` means on CUDA only. Not supported on the CPU.
-        input_size: ``(height, width)`` fed to the network; defaults to the trained size.
+        input_size: ``(height, width)`` every frame is resized to before the network. Default:
+            the checkpoint's ``input_size`` if its metadata says to resize
+            (``resize_input``), else each frame's own size.
         channels_last: Keep weights and activations in NHWC memory layout. On the CPU this
             makes the forward pass about 3x faster (oneDNN's depthwise convolutions are
             NHWC kernels; see docs/benchmarks.md); on CUDA it suits tensor cores.
@@ -98,6 +100,9 @@ class Predictor(EngineBase):
         if self.half and self.device.type != 'cuda':
             raise ModelConfigError('half precision (fp16) needs a CUDA device; use half=False')
         self.input_size = tuple(input_size or metadata.input_size)
+        #: False: frames reach the network at their own size (``input_size`` is then only
+        #: the typical frame, for warm-up and reports)
+        self.resizes = input_size is not None or metadata.resize_input
         if len(self.input_size) != 2 or min(self.input_size) < 32:
             raise ModelConfigError(
                 f'input_size must be (height, width) of at least 32 pixels, got {input_size}')
@@ -155,13 +160,14 @@ class Predictor(EngineBase):
         """Turn an uploaded ``HxWx3`` uint8 tensor into the normalised network input.
 
         A frame of the input size is not resized (resizing would be the identity) unless
-        ``always_resize``, which a traced graph for frames of any size needs.
+        ``always_resize``, which a traced graph for frames of any size needs; a Predictor
+        that does not resize (see ``resizes``) never does.
         """
         batch = image.permute(2, 0, 1).unsqueeze(0)
         if bgr:
             batch = batch.flip(1)
         batch = batch.float()
-        if always_resize or tuple(batch.shape[-2:]) != self.input_size:
+        if self.resizes and (always_resize or tuple(batch.shape[-2:]) != self.input_size):
             batch = F.interpolate(batch, size=self.input_size, mode='bilinear',
                                   align_corners=False, antialias=True)
         batch = (batch * self._scale + self._shift).to(self.dtype)

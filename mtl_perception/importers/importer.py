@@ -59,7 +59,9 @@ def import_checkpoint(source: Path, output: Path, *, domain: str | None = None,
         source: The foreign file (release ``*.ckpt`` or hydranets ``checkpoint.pth.tar``).
         output: The checkpoint to write.
         domain: ``nyud`` or ``kitti``; required for the 46-class joint model.
-        input_size: ``(height, width)`` the model runs at; default: the domain's frame size.
+        input_size: ``(height, width)`` every frame is resized to; default: none, the model
+            runs at each frame's own size as its authors run it (``resize_input`` false,
+            ``input_size`` recording the domain's frame size).
         head_order: Task of each hydranets head, when its widths leave doubt.
         command: The command line, recorded as provenance.
         sha256: The file's published SHA-256; checked before anything is read. The only
@@ -84,7 +86,7 @@ def import_checkpoint(source: Path, output: Path, *, domain: str | None = None,
                                                     source=str(source))
     target, rows = resolve_domain(foreign.num_classes, domain, str(source))
     model = _load_weights(foreign, state, target, rows, source)
-    metadata = _metadata(foreign, target, input_size or target.input_size, source, command,
+    metadata = _metadata(foreign, target, input_size, source, command,
                          integrity_of(source, sha256))
     save_checkpoint(output, model, metadata)
     return metadata
@@ -127,7 +129,7 @@ def integrity_of(source: Path, sha256: str | None) -> str:
     return 'CRC-32 of every record of the zip container verified'
 
 
-def _metadata(foreign: ForeignModel, target: Domain, input_size: tuple[int, int],
+def _metadata(foreign: ForeignModel, target: Domain, input_size: tuple[int, int] | None,
               source: Path, command: str, integrity: str) -> ModelMetadata:
     classes = target.classes
     metrics = {}
@@ -137,7 +139,8 @@ def _metadata(foreign: ForeignModel, target: Domain, input_size: tuple[int, int]
                                     'not measured by mtl_perception'}
     return ModelMetadata(
         arch=ARCH, arch_kwargs=dict(foreign.arch_kwargs), num_classes=classes.num_classes,
-        class_names=classes.names, palette=classes.colours, input_size=tuple(input_size),
+        class_names=classes.names, palette=classes.colours,
+        input_size=tuple(input_size or target.input_size), resize_input=input_size is not None,
         depth_range=target.depth_range, dataset=target.name, metrics=metrics,
         created_by={'command': command, 'importer': foreign.layout,
                     'source': {'file': source.name, 'sha256': file_sha256(source),

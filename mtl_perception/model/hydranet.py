@@ -67,14 +67,15 @@ class HydraNet(nn.Module):
             raise ModelConfigError(
                 f'expected a (B, 3, H, W) image batch, got shape {tuple(image.shape)}')
         height, width = image.shape[-2:]
-        pad_bottom = -height % self.size_divisor if self.pad_input else 0
-        pad_right = -width % self.size_divisor if self.pad_input else 0
-        if pad_bottom or pad_right:
-            image = F.pad(image, (0, pad_right, 0, pad_bottom))
+        # sizes from non-negative operands only: an exported graph divides integers with
+        # truncation, so -(-h // s) and -h % s (Python's floor semantics) come out wrong there;
+        # and no branch on the amount, which a traced graph would fix at the traced size's
+        divisor, stride = self.size_divisor, self.output_stride
+        if self.pad_input:
+            image = F.pad(image, (0, (divisor - width % divisor) % divisor,
+                                  0, (divisor - height % divisor) % divisor))
         features = self.decoder(self.encoder(image))
-        out_height = -(-height // self.output_stride)
-        out_width = -(-width // self.output_stride)
-        features = features[..., :out_height, :out_width]
+        features = features[..., :(height + stride - 1) // stride, :(width + stride - 1) // stride]
         outputs = {
             'segmentation': self.segmentation_head(features),
             'depth': self.depth_head(features),

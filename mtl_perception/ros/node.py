@@ -14,7 +14,7 @@ import time
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from mtl_perception.default_model import default_model_path
-from mtl_perception.engines.contract import depth_range_with, describe, Engine
+from mtl_perception.engines.contract import depth_range_with, describe, describe_input, Engine
 from mtl_perception.engines.loading import load_engine
 from mtl_perception.errors import ModelConfigError, MtlPerceptionError
 from mtl_perception.ros import NODE_NAME
@@ -96,7 +96,7 @@ class PerceptionCore:
         self.get_logger().info(
             f'ready: model {self.model_path} ({len(engine.class_names)} classes'
             f'{", normals" if engine.has_normals else ""}, input '
-            f'{engine.input_size[1]}x{engine.input_size[0]}) on {describe(engine)}, warmed up '
+            f'{describe_input(engine)}) on {describe(engine)}, warmed up '
             f'in {self.warm_up_ms:.0f} ms; subscribed to {self.image_topic}')
 
     def close_interfaces(self) -> None:

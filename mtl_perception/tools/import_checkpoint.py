@@ -54,8 +54,8 @@ def _parser() -> argparse.ArgumentParser:
                         help='classes to keep: required for the 46-class joint model, '
                              'otherwise read from the head (40 = nyud, 6 = kitti)')
     parser.add_argument('--input-size', type=image_size(example='375x1242'), metavar='HxW',
-                        help='frame size the model runs at (default: nyud 480x640, kitti '
-                             "375x1242; use your camera's size)")
+                        help='resize every frame to HxW for the network (default: none; the '
+                             "model runs at each frame's own size, as its authors run it)")
     parser.add_argument('--sha256', type=_sha256, metavar='HEX',
                         help='the SHA-256 published beside the file: refuse it unless it '
                              'matches (the only check for pre-1.6 files, which carry no '
@@ -86,9 +86,12 @@ def main(argv: list[str] | None = None) -> int:
                        'changed inside its weights cannot be detected; pass --sha256 with the '
                        'hash published beside the file to verify it', args.source)
     tasks = 'segmentation, depth' + (', normals' if metadata.arch_kwargs['normals'] else '')
-    LOGGER.info('wrote %s: %s layout, %s (%d classes), tasks: %s, input %dx%d', args.output,
+    height, width = metadata.input_size
+    size = (f'frames resized to {height}x{width}' if metadata.resize_input else
+            "runs at each frame's own size (--input-size HxW to resize every frame)")
+    LOGGER.info('wrote %s: %s layout, %s (%d classes), tasks: %s, %s', args.output,
                 metadata.created_by['importer'], metadata.dataset, metadata.num_classes, tasks,
-                metadata.input_size[0], metadata.input_size[1])
+                size)
     return 0
 
 

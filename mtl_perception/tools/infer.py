@@ -17,6 +17,7 @@ from pathlib import Path
 import sys
 
 from mtl_perception.checkpoint import ModelMetadata
+from mtl_perception.cli import image_size
 from mtl_perception.default_model import DEFAULT_MODEL_FILE, default_model_path
 from mtl_perception.engines import backend_choices, backend_help
 from mtl_perception.engines.contract import Engine
@@ -44,7 +45,7 @@ DEFAULT_FPS = 10.0
 log = logging.getLogger('mtl_infer')
 
 
-def untrained_predictor(device: str) -> Predictor:
+def untrained_predictor(device: str, input_size: tuple[int, int] | None = None) -> Predictor:
     """Build a randomly initialised network (seed 0, synthetic classes) for smoke runs."""
     classes = get_class_set('synthetic')
     torch.manual_seed(0)
@@ -53,7 +54,7 @@ def untrained_predictor(device: str) -> Predictor:
         arch='mbv2_lwrefinenet', num_classes=classes.num_classes, class_names=classes.names,
         palette=classes.colours, input_size=UNTRAINED_INPUT_SIZE,
         depth_range=UNTRAINED_DEPTH_RANGE, dataset='none (random initialisation)')
-    return Predictor(model, metadata, device=device)
+    return Predictor(model, metadata, device=device, input_size=input_size)
 
 
 def _field_of_view(text: str) -> float:
@@ -133,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help=backend_help() + '; --random-init always runs torch')
     parser.add_argument('--half', action=argparse.BooleanOptionalAction, default=None,
                         help='float16 inference (default: on CUDA only)')
+    parser.add_argument('--input-size', type=image_size(example='192x640'), metavar='HxW',
+                        help='resize every frame to HxW for the network (default: as the '
+                             "model says: its trained size, or each frame's own size for "
+                             'imported models)')
     outputs = parser.add_argument_group('what is written')
     outputs.add_argument('--frames', action=argparse.BooleanOptionalAction, default=None,
                          help='per-frame PNGs (default: for images and folders, not videos)')
@@ -197,9 +202,9 @@ def _prepare(args: argparse.Namespace) -> tuple[list[Sequence], Engine, str | No
         raise ValueError(f'no image or video found in {", ".join(map(str, args.inputs))}')
     wants_video = args.video or (args.video is None and any(s.is_video for s in sequences))
     codec = choose_codec(args.codec) if wants_video else None
-    predictor = (untrained_predictor(args.device) if args.random_init else
+    predictor = (untrained_predictor(args.device, args.input_size) if args.random_init else
                  load_engine(args.model or default_model_path(), backend=args.backend,
-                             device=args.device, half=args.half))
+                             device=args.device, half=args.half, input_size=args.input_size))
     return sequences, predictor, codec
 
 

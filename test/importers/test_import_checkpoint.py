@@ -90,11 +90,48 @@ def test_imported_metadata_names_the_domain_classes_depth_range_and_provenance(t
     assert metadata.metrics['reported_by_authors']['miou'] == pytest.approx(0.87)
 
 
-def test_the_input_size_option_replaces_the_domain_frame_size(tmp_path):
+def test_the_input_size_option_makes_every_frame_resized_to_it(tmp_path):
     source = _save_release(tmp_path / 'nyud.ckpt', release_state_dict(40))
+    assert not import_checkpoint(source, tmp_path / 'own.pt').resize_input
     metadata = import_checkpoint(source, tmp_path / 'nyud.pt', input_size=(240, 320))
-    assert metadata.input_size == (240, 320)
+    assert metadata.input_size == (240, 320) and metadata.resize_input
+    assert load_checkpoint(tmp_path / 'nyud.pt').metadata.resize_input
     assert metadata.depth_range == (0.0, 10.0)
+    frame = np.random.default_rng(5).integers(0, 256, (97, 131, 3), dtype=np.uint8)
+    seen = Predictor.from_checkpoint(tmp_path / 'nyud.pt', device='cpu').preprocess(
+        torch.from_numpy(frame))
+    assert tuple(seen.shape[-2:]) == (240, 320)
+
+
+def _release_pipeline(state: dict, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Run the authors' pipeline at the frame's own size: labels, |depth| after upsampling."""
+    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+    batch = torch.from_numpy(((rgb / 255.0 - mean) / std).transpose(2, 0, 1)[None]).float()
+    segmentation, depth = release_forward(state, batch)
+    size = rgb.shape[:2]
+    labels = F.interpolate(segmentation, size=size, mode='bilinear').argmax(1)[0].numpy()
+    metres = F.interpolate(depth, size=size, mode='bilinear')[0, 0].abs().numpy()
+    return labels, metres
+
+
+def test_an_imported_model_runs_at_each_frames_own_size_in_every_engine(tmp_path, monkeypatch):
+    from mtl_perception.engines.loading import load_engine
+    monkeypatch.setenv('MTL_PERCEPTION_CACHE', str(tmp_path / 'cache'))
+    state = release_state_dict(6)
+    state['depth.bias'] += 20.0  # positive metres, as a trained head gives
+    import_checkpoint(_save_release(tmp_path / 'kitti.ckpt', state), tmp_path / 'kitti.pt')
+    engines = {backend: load_engine(tmp_path / 'kitti.pt', backend=backend, device='cpu')
+               for backend in ('torch', 'onnxruntime')}
+    assert engines['onnxruntime'].resizes is False and engines['torch'].resizes is False
+    for size in ((97, 322), (130, 200)):  # KITTI-shaped and another, neither a multiple of 32
+        rgb = np.random.default_rng(size[0]).integers(0, 256, (*size, 3), dtype=np.uint8)
+        labels, metres = _release_pipeline(state, rgb)
+        for backend, engine in engines.items():
+            prediction = engine.predict(rgb)
+            assert (prediction.labels == labels).mean() >= 0.995, (backend, size)
+            valid = (labels != 0) & (prediction.labels != 0) & (metres <= 80)
+            np.testing.assert_allclose(prediction.depth[valid], metres[valid], rtol=1e-3,
+                                       err_msg=f'{backend} at {size}')
 
 
 @pytest.mark.parametrize(('domain', 'rows', 'class_set'), [
@@ -262,8 +299,12 @@ def test_the_command_imports_and_reports_what_it_wrote(tmp_path):
     source = _save_release(tmp_path / 'ExpNYUD_three.ckpt', release_state_dict(40, normals=True))
     result = _cli(str(source), '--output', str(tmp_path / 'three.pt'))
     assert result.returncode == 0, result.stderr
-    assert 'release layout, nyud (40 classes), tasks: segmentation, depth, normals' in (
-        result.stderr + result.stdout)
+    assert ('release layout, nyud (40 classes), tasks: segmentation, depth, normals, runs at '
+            "each frame's own size (--input-size HxW to resize every frame)") in result.stderr
+    resized = _cli(str(source), '--output', str(tmp_path / 'resized.pt'), '--input-size',
+                   '240x320')
+    assert resized.returncode == 0, resized.stderr
+    assert 'normals, frames resized to 240x320' in resized.stderr
     metadata = load_checkpoint(tmp_path / 'three.pt').metadata
     assert metadata.created_by['command'].startswith('mtl_import_checkpoint ')
 

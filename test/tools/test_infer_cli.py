@@ -256,3 +256,15 @@ def test_a_full_disk_during_the_export_is_exit_1_and_the_exporter_stays_quiet(
     assert len(lines) == 2, lines  # the export announced, then why it failed; no chatter
     assert 'could not write the exported graph' in lines[1] and 'File too large' in lines[1]
     assert not list((tmp_path / 'cache' / 'onnx').iterdir())  # no partial graph left
+
+
+def test_input_size_resizes_every_frame_to_it(tmp_path, image_folder, street_image):
+    from mtl_perception.tools.infer import untrained_predictor
+    result = run_infer(image_folder / 'frame_a.png', '--random-init', '--output',
+                       tmp_path / 'out', '--device', 'cpu', '--input-size', '64x96')
+    assert result.returncode == 0, result.stderr
+    labels = cv2.imread(str(tmp_path / 'out' / 'frame_a_labels.png'), cv2.IMREAD_UNCHANGED)
+    resized = untrained_predictor('cpu', (64, 96)).predict(street_image)
+    np.testing.assert_array_equal(labels, resized.labels)
+    trained_size = untrained_predictor('cpu').predict(street_image)
+    assert (labels != trained_size.labels).mean() > 0.05  # the option changed the input
