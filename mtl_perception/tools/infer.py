@@ -282,8 +282,8 @@ def _run(args: argparse.Namespace, sequences: list[Sequence], predictor: Engine,
                     sink.abort()  # a no-op for a closed sink
             written += taken
             if not taken and failures == failures_before:
-                log.warning('%s: no frame selected; it has fewer than --start %d frames',
-                            sequence.name, args.start + 1)
+                log.warning('%s: no frame selected: --start %d is at or past its end',
+                            sequence.name, args.start)
     log.info('wrote %d frame(s) to %s', written, args.output)
     return 1 if failures else 0
 
