@@ -187,7 +187,8 @@ def verify(data: bytes, reference: Predictor, frame: np.ndarray, *, half: bool) 
 
     Raises:
         EngineError: Labels agree on fewer than 99.9 % of pixels (99 % in float16), depth
-            differs by more than 1e-3 relative (1e-2), or the invalid pixels differ.
+            differs by more than 1e-3 relative (1e-2; absolute below 1 cm), or the invalid
+            pixels differ.
     """
     import onnxruntime
 
@@ -199,8 +200,10 @@ def verify(data: bytes, reference: Predictor, frame: np.ndarray, *, half: bool) 
     agreement = float((outputs[0] == expected.labels).mean())
     both = np.isfinite(outputs[1]) & np.isfinite(expected.depth)
     same_mask = float((depth_kinds(outputs[1]) == depth_kinds(expected.depth)).mean())
+    # relative above 1 cm, absolute (1e-5 m) below: |x| of an output crossing zero gives
+    # depths of micrometres, where float rounding alone is a large fraction
     error = float(np.max(np.abs(outputs[1][both] - expected.depth[both])
-                         / np.maximum(expected.depth[both], 1e-3), initial=0.0))
+                         / np.maximum(expected.depth[both], 1e-2), initial=0.0))
     tolerance, needed = (1e-2, 0.99) if half else (1e-3, 0.999)
     if agreement < needed or same_mask < needed or error > tolerance:
         raise EngineError(

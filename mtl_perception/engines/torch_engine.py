@@ -188,8 +188,12 @@ class Predictor(EngineBase):
         logits = F.interpolate(outputs['segmentation'], size=size, mode='bilinear',
                                align_corners=False)
         labels = logits.max(1).indices[0].to(torch.uint8)
-        depth = F.interpolate(outputs['depth'].float(), size=size, mode='bilinear',
-                              align_corners=False)[0, 0]
+        if 'depth_signed' in outputs:  # abs decoding: |x| after upsampling, as its authors
+            depth = F.interpolate(outputs['depth_signed'].float(), size=size, mode='bilinear',
+                                  align_corners=False)[0, 0].abs()
+        else:
+            depth = F.interpolate(outputs['depth'].float(), size=size, mode='bilinear',
+                                  align_corners=False)[0, 0]
         depth = mark_out_of_range(depth, *self.depth_range)
         if self._sky_id is not None:
             depth = depth.masked_fill(labels == self._sky_id, float('nan'))

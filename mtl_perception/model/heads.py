@@ -49,7 +49,10 @@ class DepthHead(TaskHead):
     The log is clamped to ``LOG_RANGE`` so that depth stays positive and finite.
 
     ``decoding="abs"``: metres are the absolute value of the raw output, as the paper's
-    released models and the hydranets course decode them.
+    released models and the hydranets course decode them. Their authors take it after
+    upsampling to the frame, which differs where the raw output changes sign between
+    neighbouring cells; :class:`~mtl_perception.model.hydranet.HydraNet` therefore also
+    returns the raw output of such a head (``depth_signed``) for the Predictor to upsample.
     """
 
     LOG_RANGE = (-8.0, 8.0)
@@ -63,7 +66,14 @@ class DepthHead(TaskHead):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Return depth in metres, ``>= 0``."""
-        raw = super().forward(features)
+        return self.decode(self.raw(features))
+
+    def raw(self, features: torch.Tensor) -> torch.Tensor:
+        """Return the head's output before decoding."""
+        return super().forward(features)
+
+    def decode(self, raw: torch.Tensor) -> torch.Tensor:
+        """Turn the raw output into metres."""
         if self.decoding == 'abs':
             return raw.abs()
         return torch.exp(raw.clamp(*self.LOG_RANGE))

@@ -52,7 +52,7 @@ class HydraNet(nn.Module):
 
     @property
     def tasks(self) -> tuple[str, ...]:
-        """Keys of the dictionary ``forward`` returns."""
+        """Tasks the network predicts: the keys of ``forward``'s result but ``depth_signed``."""
         return ('segmentation', 'depth') + (('normals',) if self.normals_head else ())
 
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -61,7 +61,8 @@ class HydraNet(nn.Module):
         Returns:
             ``{"segmentation": (B, C, h, w) logits, "depth": (B, 1, h, w) metres}`` with
             ``h = ceil(H / 4)`` and ``w = ceil(W / 4)``, plus ``"normals": (B, 3, h, w)``
-            unit vectors when the model has that head.
+            unit vectors when the model has that head, and ``"depth_signed"`` (the raw
+            output whose absolute value is metres) for ``abs`` depth decoding.
         """
         if image.ndim != 4 or image.shape[1] != 3:
             raise ModelConfigError(
@@ -76,10 +77,13 @@ class HydraNet(nn.Module):
                                   0, (divisor - height % divisor) % divisor))
         features = self.decoder(self.encoder(image))
         features = features[..., :(height + stride - 1) // stride, :(width + stride - 1) // stride]
+        raw_depth = self.depth_head.raw(features)
         outputs = {
             'segmentation': self.segmentation_head(features),
-            'depth': self.depth_head(features),
+            'depth': self.depth_head.decode(raw_depth),
         }
+        if self.depth_head.decoding == 'abs':  # decoded after upsampling, see DepthHead
+            outputs['depth_signed'] = raw_depth
         if self.normals_head is not None:
             outputs['normals'] = self.normals_head(features)
         return outputs

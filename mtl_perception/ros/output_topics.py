@@ -31,12 +31,14 @@ TOPICS = {
     'colour': ('~/segmentation/color', Image, False),
     'depth': ('~/depth/image', Image, False),
     'points': ('~/points', PointCloud2, False),
+    'depth_colour': ('~/depth/color', Image, False),
     'depth_info': ('~/depth/camera_info', CameraInfo, False),
     'info': ('~/camera_info', CameraInfo, False),
     'colour_info': ('~/segmentation/camera_info', CameraInfo, False),
     'segmentation_png': ('~/segmentation/compressed', CompressedImage, False),
     'colour_jpeg': ('~/segmentation/color/compressed', CompressedImage, False),
     'depth_png': ('~/depth/image/compressedDepth', CompressedImage, False),
+    'depth_colour_jpeg': ('~/depth/color/compressed', CompressedImage, False),
     'normals': ('~/normals', Image, True),
     'normals_colour': ('~/normals/color', Image, True),
     'normals_colour_info': ('~/normals/camera_info', CameraInfo, True),
@@ -73,6 +75,7 @@ class Outputs:
             'segmentation_png': settings.publish_segmentation,
             'colour_jpeg': settings.publish_segmentation_color,
             'depth_png': settings.publish_depth,
+            'depth_colour': settings.publish_depth, 'depth_colour_jpeg': settings.publish_depth,
             **dict.fromkeys(('normals', 'normals_colour', 'normals_colour_info',
                              'normals_colour_jpeg'), settings.publish_normals)}
         return {name: on and name in self.publishers
@@ -89,7 +92,7 @@ class FrameOutputs:
     intrinsics: Intrinsics | None
     camera_info: CameraInfo | None  # the frame's own, if any came
     point_stride: int
-    depth_max: float
+    depth_range: tuple[float, float]  # valid metres now; the colour scale and PNG depth use it
 
 
 def publish_frame(outputs: Outputs, wanted: dict[str, bool], builder: OutputBuilder,
@@ -99,6 +102,8 @@ def publish_frame(outputs: Outputs, wanted: dict[str, bool], builder: OutputBuil
     prediction, header = frame.prediction, frame.header
     images = {'segmentation': ('segmentation_png', builder.segmentation, png_message),
               'colour': ('colour_jpeg', builder.colour, jpeg_message),
+              'depth_colour': ('depth_colour_jpeg', lambda p, h: builder.depth_colour(
+                  p, h, frame.depth_range), jpeg_message),
               'normals_colour': ('normals_colour_jpeg', builder.normals_colour, jpeg_message)}
     for name, (compressed, build, encode) in images.items():
         if wanted[name] or wanted[compressed]:
@@ -112,7 +117,7 @@ def publish_frame(outputs: Outputs, wanted: dict[str, bool], builder: OutputBuil
         if wanted['depth']:
             send['depth'].publish(depth)
         if wanted['depth_png']:
-            send['depth_png'].publish(compressed_depth_message(depth, frame.depth_max))
+            send['depth_png'].publish(compressed_depth_message(depth, frame.depth_range[1]))
     if wanted['normals']:
         send['normals'].publish(builder.normals(prediction, header))
     if frame.intrinsics is None:

@@ -15,6 +15,7 @@ import math
 from mtl_perception.engines.contract import DevicePrediction
 from mtl_perception.geometry import Intrinsics, SemanticCloudAssembler
 from mtl_perception.ros.conversions import CLOUD_DTYPE, cloud_message, image_message
+from mtl_perception.visualize import colourise_depth
 import numpy as np
 from sensor_msgs.msg import Image, PointCloud2
 from std_msgs.msg import Header
@@ -53,7 +54,7 @@ class OutputBuilder:
         self.palette = torch.from_numpy(np.ascontiguousarray(palette, dtype=np.uint8)).to(device)
         self.assembler = SemanticCloudAssembler(palette)
         self._memory = {name: MessageMemory() for name in ('segmentation', 'colour', 'depth',
-                                                           'points', 'normals',
+                                                           'depth_colour', 'points', 'normals',
                                                            'normals_colour')}
 
     def segmentation(self, prediction: DevicePrediction, header: Header) -> Image:
@@ -73,6 +74,18 @@ class OutputBuilder:
         else:
             host.view(-1, 3).copy_(torch.index_select(self.palette, 0, ids))
         return self._image('colour', 'rgb8', host, header)
+
+    def depth_colour(self, prediction: DevicePrediction, header: Header,
+                     depth_range: tuple[float, float]) -> Image:
+        """Depth colours as rgb8, as mtl_infer and the demo draw them (for rviz2 and people).
+
+        Turbo on a logarithmic scale from 1 m (red) to the far limit (blue), black where there
+        is no depth: rviz2's own scaling of 32FC1 spreads a few far pixels over the whole map.
+        """
+        depth = prediction.depth
+        host = self._memory['depth_colour'].view((*depth.shape, 3), torch.uint8)
+        host.numpy()[...] = colourise_depth(depth.cpu().numpy(), depth_range)
+        return self._image('depth_colour', 'rgb8', host, header)
 
     def depth(self, prediction: DevicePrediction, header: Header) -> Image:
         """Metres as 32FC1 (REP 118): +Inf too far, -Inf too near, NaN none (REP 117)."""

@@ -160,7 +160,7 @@ class FrameServer:
         inferred = time.perf_counter()
         publish_frame(node.outputs, wanted, node.builder, FrameOutputs(
             prediction, msg.header, intrinsics, info, settings.point_stride,
-            node.engine.depth_range[1]))
+            node.engine.depth_range))
         latency = (node.get_clock().now() - Time.from_msg(msg.header.stamp)).nanoseconds * 1e-9
         self.stats.record(latency, stages={'inference': inferred - started,
                                            'outputs': time.perf_counter() - inferred})

@@ -157,6 +157,8 @@ def test_rviz_shows_colour_segmentation_depth_and_the_cloud_by_colour_and_label(
             assert display['Topic']['Value'] in published, display['Name']
             by_topic.setdefault(display['Topic']['Value'], []).append(display)
     assert by_topic['/mtl_perception/segmentation/color'][0]['Class'].endswith('/Image')
+    assert by_topic['/mtl_perception/depth/color'][0]['Class'].endswith('/Image')
+    assert by_topic['/mtl_perception/depth/color'][0]['Enabled'] is True
     assert by_topic['/mtl_perception/depth/image'][0]['Class'].endswith('/Image')
     assert by_topic['/mtl_perception/normals/color'][0]['Enabled'] is False
     clouds = by_topic['/mtl_perception/points']

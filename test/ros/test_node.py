@@ -22,6 +22,7 @@ from mtl_perception.formats.ros_images import image_to_array
 from mtl_perception.geometry import backproject, Intrinsics
 from mtl_perception.inference import Predictor
 from mtl_perception.ros.conversions import array_to_image
+from mtl_perception.visualize import colourise_depth
 import numpy as np
 import pytest
 import rclpy
@@ -38,7 +39,7 @@ K = (60.0, 0.0, 31.5, 0.0, 58.0, 23.5, 0.0, 0.0, 1.0)
 P = (52.0, 0.0, 30.0, 0.0, 0.0, 50.0, 22.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # rectified camera
 D = (-0.3, 0.08, 0.0, 0.0, 0.0)  # strong barrel distortion: pixels move by up to 3
 OUTPUTS = {'segmentation': Image, 'segmentation/color': Image, 'depth/image': Image,
-           'points': PointCloud2, 'depth/camera_info': CameraInfo}
+           'depth/color': Image, 'points': PointCloud2, 'depth/camera_info': CameraInfo}
 
 
 def _domain_id() -> str:
@@ -196,13 +197,17 @@ def test_a_two_task_model_advertises_no_normals(client, image):
 def test_segmentation_and_depth_equal_the_predictor_on_the_same_frame(client, image,
                                                                       checkpoint_path):
     outputs = client.request(_frame(image, 'bgr8'), _camera_info())
-    expected = Predictor.from_checkpoint(checkpoint_path, device='cpu').predict(image)
+    predictor = Predictor.from_checkpoint(checkpoint_path, device='cpu')
+    expected = predictor.predict(image)
     labels = image_to_array(outputs['segmentation'])
     assert (labels != expected.labels).mean() < 1e-3
     depth = image_to_array(outputs['depth/image'])
     np.testing.assert_allclose(depth, expected.depth, rtol=1e-4, equal_nan=True)
     palette = expected.palette
     np.testing.assert_array_equal(image_to_array(outputs['segmentation/color']), palette[labels])
+    colours = image_to_array(outputs['depth/color'])
+    assert outputs['depth/color'].encoding == 'rgb8'
+    np.testing.assert_array_equal(colours, colourise_depth(depth, predictor.depth_range))
 
 
 def test_depth_camera_info_pairs_with_depth_by_header_and_holds_its_intrinsics(client, image):
