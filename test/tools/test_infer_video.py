@@ -41,14 +41,7 @@ def clip(tmp_path, street_image):
     for frame in moving_frames(street_image, 12):
         writer.write(frame[:, :, ::-1])
     writer.release()
-    capture = cv2.VideoCapture(str(path))
-    decoded = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        decoded.append(frame)
-    capture.release()
+    decoded = [np.ascontiguousarray(rgb[:, :, ::-1]) for rgb in read_video(path)[0]]
     assert len(decoded) == 12
     return path, decoded
 
