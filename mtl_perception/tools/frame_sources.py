@@ -55,6 +55,7 @@ class Sequence:
 
     @property
     def is_video(self) -> bool:
+        """Whether the frames come from a video file (else from images)."""
         return self.video is not None
 
     def frame_count(self) -> int:

@@ -33,6 +33,7 @@ class FramePictures:
     @classmethod
     def of(cls, bgr: np.ndarray, prediction: Prediction,
            depth_range: tuple[float, float]) -> FramePictures:
+        """Draw the pictures of one frame (``bgr``) and its prediction."""
         normals = (None if prediction.normals is None
                    else colourise_normals(prediction.normals))
         return cls(np.ascontiguousarray(bgr[:, :, ::-1]),
@@ -60,6 +61,7 @@ class StackedFrames:
         self._keys: dict[int, list[np.ndarray]] = {}
 
     def __call__(self, pictures: FramePictures) -> np.ndarray:
+        """Return the stacked RGB picture of one frame."""
         width = pictures.image.shape[1]
         if width not in self._keys:
             self._keys[width] = [legend_strip(self._class_names, self._palette, width),
