@@ -11,6 +11,9 @@ from mtl_perception.errors import DatasetError
 from mtl_perception.safe_output import write_atomically
 import numpy as np
 
+#: KITTI's depth PNGs: uint16 metres x 256, 0 = no measurement.
+KITTI_DEPTH_SCALE = 256.0
+
 
 def read_rgb(path: Path) -> np.ndarray:
     """Read a colour image as ``HxWx3`` uint8 RGB."""

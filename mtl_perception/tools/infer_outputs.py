@@ -9,16 +9,13 @@ import math
 from pathlib import Path
 
 from mtl_perception.engines.contract import Prediction
-from mtl_perception.formats.images import depth_to_png, write_png
+from mtl_perception.formats.images import depth_to_png, KITTI_DEPTH_SCALE, write_png
 from mtl_perception.geometry import backproject, Intrinsics
 from mtl_perception.visualize import (colourise_depth, colourise_labels, colourise_normals,
                                       depth_colour_bar, legend_strip, mosaic, render_cloud,
                                       stacked_frame)
 import numpy as np
 import torch
-
-#: Metric depth files hold metres x 256 as 16-bit integers, 0 = no depth (KITTI's convention).
-DEPTH_PNG_SCALE = 256.0
 
 
 @dataclass
@@ -75,7 +72,7 @@ def write_frame_files(name: str, pictures: FramePictures, prediction: Prediction
     files = {'segmentation': pictures.segmentation, 'depth': pictures.depth,
              'mosaic': mosaic(*pictures.panels),
              'labels': prediction.labels,
-             'depth16': depth_to_png(prediction.depth, DEPTH_PNG_SCALE)}
+             'depth16': depth_to_png(prediction.depth, KITTI_DEPTH_SCALE)}
     if pictures.normals is not None:
         files['normals'] = pictures.normals
     for kind, image in files.items():

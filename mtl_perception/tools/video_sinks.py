@@ -130,9 +130,11 @@ class Mp4Sink:
                             self.path.name, width, height, *self._size)
                 self._warned_size = True
             rgb = cv2.resize(rgb, self._size, interpolation=cv2.INTER_AREA)
-        padded = np.zeros((self._size[1], self._size[0], 3), np.uint8)
-        padded[:rgb.shape[0], :rgb.shape[1]] = rgb
-        self._writer.write(np.ascontiguousarray(padded[:, :, ::-1]))
+        if rgb.shape[1::-1] != self._size:  # an odd side: one black row or column
+            padded = np.zeros((self._size[1], self._size[0], 3), np.uint8)
+            padded[:rgb.shape[0], :rgb.shape[1]] = rgb
+            rgb = padded
+        self._writer.write(np.ascontiguousarray(rgb[:, :, ::-1]))
         self._frames += 1
 
     def close(self) -> Path | None:

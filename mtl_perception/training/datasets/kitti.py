@@ -20,12 +20,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mtl_perception.errors import DatasetError
-from mtl_perception.formats.images import read_depth, read_mask, read_rgb
+from mtl_perception.formats.images import KITTI_DEPTH_SCALE, read_depth, read_mask, read_rgb
 from mtl_perception.labels import cityscapes_lookup, ClassSet
 from mtl_perception.training.datasets.sample import make_sample, Sample
 from torch.utils.data import Dataset
 
-DEPTH_SCALE = 256.0
+DEPTH_SCALE = KITTI_DEPTH_SCALE
 
 
 def _check_same_size(image_path: Path, image_shape: tuple[int, ...], other_path: Path,
