@@ -46,6 +46,7 @@ TEST = [
     'flake8-docstrings',
     'flake8-import-order',
     'flake8-quotes',
+    'mcap',  # reads the KITTI bags back with a second, independent MCAP reader
     'pydocstyle',
     'ros-ament-flake8',
     'ros-ament-package',

@@ -3,7 +3,9 @@
 """Replay a KITTI bag (from mtl_kitti_to_bag) into perception_node, optionally with rviz2.
 
 Playback starts when the node logs that it is ready (model loaded and warmed up), so the
-first frames of a short drive are not lost to the warm-up. Example::
+first frames of a short drive are not lost to the warm-up. rviz2 shows the semantic cloud
+over the bag's LiDAR with ``base_link`` (z up) as the fixed frame; bags without ``/tf_static``
+(camera-only drives) need ``fixed_frame:=kitti_camera_color_left_optical_frame``. Example::
 
     ros2 launch mtl_perception kitti_replay.launch.py bag:=/data/kitti_0001 rviz:=true
 """
@@ -34,6 +36,8 @@ def _arguments() -> list:
         ('backend', '', 'auto (ONNX Runtime when installed), torch or onnxruntime; empty = '
                         'config/kitti_replay.yaml'),
         ('rviz', 'true', 'also start rviz2 with config/kitti_replay.rviz'),
+        ('fixed_frame', 'base_link', "rviz2's fixed frame; base_link needs the bag's /tf_static "
+                                     '(drives with calibration and LiDAR or OXTS)'),
         ('player', 'ros2', 'ros2 (ros2 bag play) or mtl_bag_play (no ROS 2 CLI needed)'),
     )
     return [DeclareLaunchArgument('bag', description='rosbag2 folder written by '
@@ -93,7 +97,7 @@ def generate_launch_description():
             'params_file': os.path.join(share, 'config', 'kitti_replay.yaml'),
             'use_sim_time': 'true', 'rviz': LaunchConfiguration('rviz'),
             'rviz_config': os.path.join(share, 'config', 'kitti_replay.rviz'),
-            'rviz_fixed_frame': ['kitti_camera_color_', camera, '_optical_frame'],
+            'rviz_fixed_frame': LaunchConfiguration('fixed_frame'),
         }.items())
     return LaunchDescription([*_arguments(), OpaqueFunction(function=_check_player),
                               _start_playback_when_ready(), perception])

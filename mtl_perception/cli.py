@@ -26,6 +26,17 @@ def image_size(*, low: int = 32, high: int = 8192,
     return parse
 
 
+def positive_metres(text: str) -> float:
+    """Parse a positive, finite distance in metres (an ``argparse`` type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a number') from None
+    if not 0 < value < float('inf'):
+        raise argparse.ArgumentTypeError(f'{text!r}: must be a positive number of metres')
+    return value
+
+
 def usage_error(program: str, error: object) -> int:
     """Write ``program: error: ...`` to stderr, as argparse does; return exit code 2."""
     sys.stderr.write(f'{program}: error: {error}\n')

@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 import contextlib
 import logging
+import math
 import os
 from pathlib import Path
 import shutil
 import tempfile
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 LOGGER = logging.getLogger(__name__)
 
@@ -75,3 +76,14 @@ def staged_folder(output: Path) -> Iterator[Path]:
         os.replace(staging / output.name, output)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def json_safe(value: Any) -> Any:
+    """Replace NaN and infinities (a class never seen, no valid depth) by None: valid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value

@@ -83,6 +83,24 @@ def parse_timestamp(text: str) -> int:
     return int(moment.timestamp()) * 10**9 + int(fraction.ljust(9, '0')[:9] or 0)
 
 
+def read_stamps(path: Path, count: int, data: Path) -> list[int]:
+    """Read a sensor's ``timestamps.txt``: one stamp (ns) per file of ``data``.
+
+    Raises:
+        KittiLayoutError: Missing file, a count other than ``count``, or a malformed line.
+    """
+    if not path.is_file():
+        raise KittiLayoutError(f'{path} not found')
+    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    if len(lines) != count:
+        raise KittiLayoutError(f'{path} lists {len(lines)} timestamps but {data} holds '
+                               f'{count} files')
+    try:
+        return [parse_timestamp(line) for line in lines]
+    except ValueError as error:
+        raise KittiLayoutError(f'{path}: malformed timestamp: {error}') from None
+
+
 @dataclass(frozen=True)
 class CameraStream:
     """The frames of one camera of a drive, in order, with their stamps in nanoseconds."""
@@ -106,18 +124,8 @@ def read_camera_stream(drive: Path, camera: int) -> CameraStream:
         raise KittiLayoutError(f'{data} not found; expected <date>_drive_<NNNN>_sync/'
                                f'image_{camera:02d}/data/*.png')
     images = sorted(data.glob('*.png'))
-    stamps_path = folder / 'timestamps.txt'
-    if not stamps_path.is_file():
-        raise KittiLayoutError(f'{stamps_path} not found')
-    lines = [line for line in stamps_path.read_text().splitlines() if line.strip()]
-    if len(lines) != len(images):
-        raise KittiLayoutError(f'{stamps_path} lists {len(lines)} timestamps but {data} holds '
-                               f'{len(images)} images')
     if not images:
         raise KittiLayoutError(f'{data} holds no images')
-    try:
-        stamps = [parse_timestamp(line) for line in lines]
-    except ValueError as error:
-        raise KittiLayoutError(f'{stamps_path}: malformed timestamp: {error}') from None
+    stamps = read_stamps(folder / 'timestamps.txt', len(images), data)
     calibration = read_calibration(drive.parent / 'calib_cam_to_cam.txt', camera)
     return CameraStream(camera, images, stamps, calibration)

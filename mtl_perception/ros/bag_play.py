@@ -116,8 +116,20 @@ class BagPlayer(Node):
             raise BagPlayError(f'cannot read bag {bag}: {error}') from None
         if not connections:
             raise BagPlayError(f'{bag} has none of the topics {topics}')
-        self.publishers_by_topic = {c.topic: self.create_publisher(
-            message_class(c.msgtype), c.topic, recorded_qos(c)) for c in connections}
+        self.publishers_by_topic = {}
+        for connection in connections:
+            try:
+                kind = message_class(connection.msgtype)
+            except BagPlayError as error:
+                if topics:  # asked for by name: refuse rather than play without it
+                    raise
+                # as ros2 bag play does: a topic whose type is not installed is left out
+                self.get_logger().warning(f'not playing {connection.topic}: {error}')
+                continue
+            self.publishers_by_topic[connection.topic] = self.create_publisher(
+                kind, connection.topic, recorded_qos(connection))
+        if not self.publishers_by_topic:
+            raise BagPlayError(f'{bag}: none of its message types is installed')
         self.clock_publisher = self.create_publisher(Clock, '/clock', 10) if clock_hz else None
         if clock_hz:
             self.create_timer(1.0 / clock_hz, self._publish_clock)

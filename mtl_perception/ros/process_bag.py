@@ -6,7 +6,9 @@ No DDS: images are read with ``rosbags``, decoded with rclpy's serialisation and
 conversions, predicted with the Predictor, and the four outputs are built by the node's own
 :class:`OutputBuilder`, so the bag holds byte for byte what ``perception_node`` would publish
 (same topics, stamps and frame ids). With depth ground truth in the bag, depth metrics are
-printed and saved.
+printed and saved; with ``--lidar-topic``, depth is also scored against the bag's LiDAR
+(:mod:`.lidar_scoring`): ``lidar_depth.csv`` per frame, ``lidar_depth.png`` over time and a
+``lidar`` section in ``metrics.json``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ import logging
 from pathlib import Path
 import sys
 
-from mtl_perception.cli import usage_error
+from mtl_perception.cli import positive_metres, usage_error
+from mtl_perception.default_model import default_model_path
+from mtl_perception.depth_score_plot import plot_drive
+from mtl_perception.depth_scoring import CROPS, DriveScorer
 from mtl_perception.engines import backend_choices, backend_help
 from mtl_perception.engines.contract import Engine
 from mtl_perception.engines.loading import load_engine
@@ -32,8 +37,9 @@ from mtl_perception.ros.bag_reading import readable_messages
 from mtl_perception.ros.camera import frame_intrinsics
 from mtl_perception.ros.errors import NothingProducedError, ProcessBagError
 from mtl_perception.ros.health import cause_of, ProblemLog
+from mtl_perception.ros.lidar_scoring import LidarScoring
 from mtl_perception.ros.outputs import OutputBuilder
-from mtl_perception.safe_output import staged_folder
+from mtl_perception.safe_output import json_safe, staged_folder
 import numpy as np
 from rclpy.serialization import deserialize_message, serialize_message
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
@@ -67,6 +73,7 @@ def _choose_topics(reader: Reader, image_topic: str | None) -> tuple[str, str, s
 
 def process_bag(input_bag: Path, output_bag: Path, predictor: Engine, *,
                 image_topic: str | None = None, point_stride: int = 2,
+                lidar_topic: str | None = None, scorer: DriveScorer | None = None,
                 progress: bool = True) -> dict[str, object]:
     """Predict every image of ``image_topic`` and write the outputs to ``output_bag``.
 
@@ -80,10 +87,13 @@ def process_bag(input_bag: Path, output_bag: Path, predictor: Engine, *,
     Frames whose CameraInfo is missing or does not fit them (another aspect ratio) get no
     points; the reason is logged once and ``frames_with_points`` counts the others.
 
+    With ``lidar_topic``, each frame with intrinsics is also scored against the LiDAR scan
+    nearest in time by ``scorer`` (default: 1e-3..80 m, no crop).
+
     Returns:
         ``frames`` processed, ``frames_with_points``, ``skipped`` bad frames, ``damaged``
-        (descriptions), the topics, and depth ``metrics`` when the bag has ground truth
-        (else an empty dict).
+        (descriptions), the topics, depth ``metrics`` when the bag has ground truth
+        (else an empty dict), and ``lidar`` (the LiDAR scores) with ``lidar_topic``.
 
     Raises:
         ProcessBagError: The input cannot be opened as a bag, lacks the image topic, or the
@@ -117,14 +127,19 @@ def process_bag(input_bag: Path, output_bag: Path, predictor: Engine, *,
             outputs = {kind: writer.add_connection(f'/{NODE_NAME}/{name}', msgtype,
                                                    typestore=TYPESTORE)
                        for kind, (name, msgtype) in OUTPUT_TOPICS.items()}
+            lidar = (LidarScoring(reader, lidar_topic, scorer or DriveScorer())
+                     if lidar_topic else None)
             wanted = [c for c in reader.connections
-                      if c.topic in (image_topic, info_topic, truth_topic)]
+                      if c.topic in (image_topic, info_topic, truth_topic, lidar_topic)]
             has_truth = any(c.topic == truth_topic for c in wanted)
             total = sum(c.msgcount for c in wanted if c.topic == image_topic)
             bar = tqdm(total=total, unit='frame', desc='processing', disable=not progress)
             read = 0
             for connection, stamp, raw in readable_messages(reader, wanted, damaged):
                 read += 1
+                if lidar is not None and connection.topic == lidar_topic:
+                    lidar.add_scan(bytes(raw))
+                    continue
                 kind = CameraInfo if connection.topic == info_topic else Image
                 try:
                     message = deserialize_message(bytes(raw), kind)
@@ -156,6 +171,9 @@ def process_bag(input_bag: Path, output_bag: Path, predictor: Engine, *,
                     built['points'] = builder.points(prediction, intrinsics, point_stride,
                                                      header)
                     with_points += 1
+                    if lidar is not None:
+                        lidar.add_frame(key, header.frame_id, prediction.depth.cpu().numpy(),
+                                        intrinsics)
                 for output_kind, output in built.items():
                     writer.write(outputs[output_kind], stamp, serialize_message(output))
                 if has_truth:
@@ -166,6 +184,8 @@ def process_bag(input_bag: Path, output_bag: Path, predictor: Engine, *,
                 raise NothingProducedError(
                     f'nothing written: none of the {total} image(s) on {image_topic} could be '
                     f'processed ({skipped} skipped, reasons above)')
+            if lidar is not None:
+                lidar.finish()
             listed = sum(c.msgcount for c in wanted)
             if read < listed:
                 damaged.append(f'{listed - read} message(s) listed in the bag metadata could '
@@ -174,8 +194,15 @@ def process_bag(input_bag: Path, output_bag: Path, predictor: Engine, *,
                   'damaged': damaged,
                   'image_topic': image_topic, 'ground_truth_frames': matched,
                   'metrics': metrics.compute() if matched else {}}
-        if result['metrics']:
-            (staging / 'metrics.json').write_text(json.dumps(result, indent=2) + '\n')
+        if lidar is not None:
+            result['lidar'] = lidar.summary()
+            if lidar.scorer.frames:
+                lidar.scorer.write_csv(staging / 'lidar_depth.csv')
+                plot_drive(lidar.scorer, staging / 'lidar_depth.png',
+                           f'{image_topic} against {lidar_topic}')
+        if result['metrics'] or lidar is not None:
+            (staging / 'metrics.json').write_text(
+                json.dumps(json_safe(result), indent=2, allow_nan=False) + '\n')
     return result
 
 
@@ -214,12 +241,23 @@ def _parser() -> argparse.ArgumentParser:
             "node's four outputs (/mtl_perception/segmentation, segmentation/color, depth, "
             'points; same stamps and frame ids) into a new mcap bag. With depth ground truth '
             '(<camera>/depth/ground_truth) in the bag, depth metrics are printed and saved '
-            'as OUT_BAG/metrics.json.'))
+            'as OUT_BAG/metrics.json. With --lidar-topic, depth is also scored against the '
+            "bag's LiDAR (through its /tf_static and CameraInfo): OUT_BAG/lidar_depth.csv per "
+            'frame, lidar_depth.png over time and a "lidar" section in metrics.json.'))
     parser.add_argument('input', type=Path, metavar='IN_BAG')
     parser.add_argument('output', type=Path, metavar='OUT_BAG')
-    parser.add_argument('--model', type=Path, required=True,
-                        help='checkpoint (.pt) or exported graph (.onnx)')
+    parser.add_argument('--model', type=Path,
+                        help='checkpoint (.pt) or exported graph (.onnx) (default: the '
+                             'installed default weights)')
     parser.add_argument('--image-topic', help='image topic (default: the first */image_raw)')
+    parser.add_argument('--lidar-topic', metavar='TOPIC',
+                        help='PointCloud2 topic to score depth against (e.g. '
+                             '/kitti/velo/pointcloud)')
+    parser.add_argument('--crop', choices=tuple(CROPS), default='none',
+                        help='image crop for the LiDAR scores: none, garg or eigen '
+                             '(default: none)')
+    parser.add_argument('--max-depth', type=positive_metres, default=80.0,
+                        help='farthest LiDAR depth scored, metres (default: 80)')
     parser.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:N')
     parser.add_argument('--backend', choices=backend_choices(), default='auto',
                         help=backend_help())
@@ -248,9 +286,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(message)s')
     try:
-        predictor = load_engine(args.model, backend=args.backend, device=args.device)
+        predictor = load_engine(args.model or default_model_path(), backend=args.backend,
+                                device=args.device)
         result = process_bag(args.input, args.output, predictor, image_topic=args.image_topic,
-                             point_stride=args.point_stride, progress=not args.no_progress)
+                             point_stride=args.point_stride, lidar_topic=args.lidar_topic,
+                             scorer=DriveScorer(max_depth=args.max_depth, crop=args.crop),
+                             progress=not args.no_progress)
     except (NothingProducedError, ExportCacheError) as error:
         sys.stderr.write(f'mtl_process_bag: error: {error}\n')
         return 1

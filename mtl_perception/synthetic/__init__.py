@@ -23,11 +23,13 @@ DEFAULT_SIZE = (192, 640)
 # mistaken for current ones.
 RENDERER_VERSION = 2
 FRAME_RATE_HZ = 10.0
+DRIVE_SPEED = 8.0  # metres per second
 
 __all__ = ['CLASS_SET', 'CameraPose', 'DEFAULT_SIZE', 'FOCAL_RANGE', 'FRAME_RATE_HZ',
            'RENDERER_VERSION', 'SensorResponse', 'StreetScene', 'SyntheticFrame',
-           'generate_street', 'kitti_like_intrinsics', 'random_intrinsics', 'render',
-           'render_drive', 'render_frame']
+           'DRIVE_SPEED', 'drive_poses', 'drive_scene', 'generate_street',
+           'kitti_like_intrinsics', 'random_intrinsics', 'render', 'render_drive',
+           'render_frame']
 # Focal length as a share of the image width: KITTI's is 0.581 (81 degrees horizontally);
 # frames without given intrinsics draw from this range (76 to 86 degrees). Kept narrow on
 # purpose: one image cannot tell a longer lens from a nearer scene, so metric depth is only
@@ -81,7 +83,30 @@ def render_frame(seed: int, *, width: int = DEFAULT_SIZE[1], height: int = DEFAU
     return render(scene, pose, intrinsics, max_depth=max_depth, noise_seed=seed)
 
 
-def render_drive(seed: int, frames: int, *, speed: float = 8.0,
+def drive_scene(seed: int, frames: int, *, speed: float = DRIVE_SPEED) -> StreetScene:
+    """Return the street of :func:`render_drive`, long enough for ``frames`` at ``speed``."""
+    return generate_street(seed, drive_length=speed / FRAME_RATE_HZ * frames)
+
+
+def drive_poses(seed: int, frames: int, *, speed: float = DRIVE_SPEED,
+                camera_offset: float = 0.0) -> list[CameraPose]:
+    """Camera poses of :func:`render_drive`, one per frame, without rendering anything."""
+    scene_rng = np.random.default_rng([seed, 1])
+    step = speed / FRAME_RATE_HZ
+    scene = drive_scene(seed, frames, speed=speed)
+    mounting = _random_pose(scene_rng, scene, 0.0)
+    poses = []
+    for index in range(frames):
+        sway = 0.2 * np.sin(index * 0.15)
+        yaw = mounting.yaw * 0.3 - 0.03 * np.cos(index * 0.15)
+        poses.append(CameraPose(x=mounting.x + sway + camera_offset * np.cos(yaw),
+                                height=mounting.height,
+                                z=index * step + camera_offset * np.sin(yaw), yaw=yaw,
+                                pitch=mounting.pitch, roll=mounting.roll))
+    return poses
+
+
+def render_drive(seed: int, frames: int, *, speed: float = DRIVE_SPEED,
                  width: int = DEFAULT_SIZE[1], height: int = DEFAULT_SIZE[0],
                  intrinsics: Intrinsics | None = None, max_depth: float = 80.0,
                  camera_offset: float = 0.0) -> Iterator[SyntheticFrame]:
@@ -94,15 +119,9 @@ def render_drive(seed: int, frames: int, *, speed: float = 8.0,
     by KITTI's 0.54 m stereo baseline for the right camera.
     """
     intrinsics = intrinsics or kitti_like_intrinsics(width, height)
-    step = speed / FRAME_RATE_HZ
-    scene = generate_street(seed, drive_length=step * frames)
-    mounting = _random_pose(np.random.default_rng([seed, 1]), scene, 0.0)
+    scene = drive_scene(seed, frames, speed=speed)
     sensor = SensorResponse.random(torch.Generator().manual_seed(seed))
-    for index in range(frames):
-        sway = 0.2 * np.sin(index * 0.15)
-        yaw = mounting.yaw * 0.3 - 0.03 * np.cos(index * 0.15)
-        pose = CameraPose(x=mounting.x + sway + camera_offset * np.cos(yaw),
-                          height=mounting.height, z=index * step + camera_offset * np.sin(yaw),
-                          yaw=yaw, pitch=mounting.pitch, roll=mounting.roll)
+    for index, pose in enumerate(drive_poses(seed, frames, speed=speed,
+                                             camera_offset=camera_offset)):
         yield render(scene, pose, intrinsics, max_depth=max_depth,
                      noise_seed=seed * 100003 + index, sensor=sensor)

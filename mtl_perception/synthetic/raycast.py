@@ -209,3 +209,26 @@ def intersect_road(origin: torch.Tensor, directions: torch.Tensor, scene: Street
     t = torch.where((t > _NEAR) & (x.abs() < scene.road_half_width), t, math.inf)
     up = torch.tensor([0.0, 1.0, 0.0]).expand_as(directions)
     hits.update(t, torch.full_like(hits.index, tensors.road_index), up)
+
+
+def cast_rays(origin: torch.Tensor, directions: torch.Tensor, scene: StreetScene,
+              tensors: SceneTensors, *, max_distance: float = math.inf,
+              chunk: int = 8192) -> Hits:
+    """Nearest hit of arbitrary rays (any sensor, not only a pinhole camera), as ``(1, N)``.
+
+    The same intersection tests as a camera frame; boxes farther than ``max_distance`` from
+    the origin are left out, and rays go through in chunks to bound memory.
+    """
+    hits = Hits(1, len(directions))
+    low, high = tensors.box_min, tensors.box_max
+    gap = torch.maximum(torch.maximum(low - origin, origin - high), torch.zeros(()))
+    near = torch.nonzero(gap.norm(dim=1) <= max_distance).reshape(-1)
+    for start in range(0, len(directions), chunk):
+        rays = directions[start:start + chunk]
+        if len(near):
+            t, best, normal = _intersect_box_batch(origin, rays, low[near], high[near])
+            hits.update_tile((slice(None), slice(start, start + len(rays))), t, near[best],
+                             normal)
+    intersect_spheres(origin, directions, tensors, hits)
+    intersect_road(origin, directions, scene, tensors, hits)
+    return hits

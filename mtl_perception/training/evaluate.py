@@ -18,16 +18,20 @@ from pathlib import Path
 import sys
 from typing import Any
 
-from mtl_perception.cli import usage_error
+from mtl_perception.cli import positive_metres, usage_error
+from mtl_perception.depth_scoring import crop_mask, CROPS, median_scaled
 from mtl_perception.engines.torch_engine import Predictor
 from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.labels import ClassSet
 from mtl_perception.metrics import ConfusionMatrix, DepthMetrics
+from mtl_perception.safe_output import json_safe
 from mtl_perception.synthetic import DEFAULT_SIZE
 from mtl_perception.training.datasets import (
     distilled_dataset, KittiDepthDataset, KittiSemanticsDataset, NyudDataset, SyntheticDataset
 )
+from mtl_perception.training.datasets.kitti_lidar import KittiLidarDepthDataset
 from mtl_perception.training.errors import TrainingConfigError
+import torch
 from torch import distributed
 from torch.utils.data import ConcatDataset, Dataset
 from tqdm import tqdm
@@ -36,23 +40,28 @@ LOGGER = logging.getLogger(__name__)
 
 
 def evaluate(predictor: Predictor, dataset: Dataset, *, progress: bool = True,
-             max_depth: float | None = None, description: str = 'evaluating'
-             ) -> dict[str, Any]:
+             max_depth: float | None = None, crop: str = 'none',
+             description: str = 'evaluating') -> dict[str, Any]:
     """Run ``predictor`` on every sample and return the pooled metrics.
 
     Under ``torch.distributed`` each process takes every ``world_size``-th sample and the
-    counts are summed, so every process returns the metrics of the whole dataset.
+    counts are summed, so every process returns the metrics of the whole dataset. Depth is
+    scored on the pixels inside ``crop`` (:data:`mtl_perception.depth_scoring.CROPS`), as
+    predicted and, as a second row, median-scaled per frame.
 
     Returns:
         ``miou``, ``pixel_acc``, ``iou_per_class`` (by class name), ``rmse``, ``rmse_log``,
-        ``abs_rel``, ``sq_rel``, ``delta1..3`` and ``frames``.
+        ``abs_rel``, ``sq_rel``, ``delta1..3``, ``median_scaled`` (the same depth metrics
+        after per-frame median scaling) and ``frames``.
     """
     rank, world = 0, 1
     if distributed.is_available() and distributed.is_initialized():
         rank, world = distributed.get_rank(), distributed.get_world_size()
     device = predictor.device
     confusion = ConfusionMatrix(predictor.metadata.num_classes, device)
-    depth_metrics = DepthMetrics(device, max_depth=max_depth or predictor.metadata.depth_range[1])
+    max_depth = max_depth or predictor.metadata.depth_range[1]
+    depth_metrics = DepthMetrics(device, max_depth=max_depth)
+    scaled_metrics = DepthMetrics(device, max_depth=max_depth)
     indices = range(rank, len(dataset), world)
     for index in tqdm(indices, desc=description, unit='frame', disable=not progress,
                       leave=False):
@@ -62,13 +71,21 @@ def evaluate(predictor: Predictor, dataset: Dataset, *, progress: bool = True,
         if sample['has_labels']:
             confusion.update(sample['labels'].to(device), result.labels)
         if sample['has_depth']:
-            depth_metrics.update(sample['depth'].to(device), result.depth)
+            truth = sample['depth'].to(device)
+            if crop != 'none':
+                truth = truth * torch.from_numpy(crop_mask(*truth.shape, crop)).to(device)
+            depth_metrics.update(truth, result.depth)
+            scaled = median_scaled(truth, result.depth, depth_metrics.min_depth, max_depth)
+            if scaled is not None:
+                scaled_metrics.update(truth, scaled[0])
     confusion.all_reduce()
     depth_metrics.all_reduce()
+    scaled_metrics.all_reduce()
     segmentation = confusion.compute()
     segmentation['iou_per_class'] = dict(zip(predictor.class_names,
                                              segmentation['iou_per_class']))
-    return {**segmentation, **depth_metrics.compute(), 'frames': len(dataset)}
+    return {**segmentation, **depth_metrics.compute(),
+            'median_scaled': scaled_metrics.compute(), 'frames': len(dataset)}
 
 
 def _dataset(args: argparse.Namespace, class_set: ClassSet) -> tuple[Dataset, str]:
@@ -84,6 +101,9 @@ def _dataset(args: argparse.Namespace, class_set: ClassSet) -> tuple[Dataset, st
     if args.dataset == 'distilled':
         return (distilled_dataset(root, class_set, split='val'),
                 f'distilled {root} (validation frames: agreement with the teachers)')
+    if args.dataset == 'kitti-raw':
+        return (KittiLidarDepthDataset(root, max_depth=args.max_depth or 80.0),
+                f'KITTI raw drive {root} against its Velodyne')
     if args.dataset == 'nyud':
         return NyudDataset(root, args.list, num_classes=class_set.num_classes), f'NYUDv2 {root}'
     parts: list[Dataset] = [KittiDepthDataset(root / 'raw', root / 'depth', split='val')]
@@ -111,17 +131,6 @@ def _positive(text: str) -> int:
     return value
 
 
-def json_safe(value: Any) -> Any:
-    """Replace NaN and infinities (a class never seen, no valid depth) by None: valid JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: json_safe(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(item) for item in value]
-    return value
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='mtl_eval', description=(
@@ -129,7 +138,8 @@ def _parser() -> argparse.ArgumentParser:
             'delta < 1.25^k) on synthetic frames or a real dataset, through the same '
             'Predictor the node runs.'))
     parser.add_argument('--checkpoint', required=True, type=Path, help='checkpoint file')
-    parser.add_argument('--dataset', choices=('synthetic', 'nyud', 'kitti', 'distilled'),
+    parser.add_argument('--dataset',
+                        choices=('synthetic', 'nyud', 'kitti', 'kitti-raw', 'distilled'),
                         default='synthetic', help='what to evaluate on (default: synthetic)')
     parser.add_argument('--seed', type=int, default=1_000_000,
                         help='first synthetic seed (default: 1000000, held out from training)')
@@ -142,10 +152,18 @@ def _parser() -> argparse.ArgumentParser:
                              'the list files, or the folder holding rgb/), a KITTI folder '
                              'holding raw/, '
                              'depth/ (depth benchmark, val split) and optionally semantics/, '
+                             'a KITTI raw drive folder <date>_drive_NNNN_sync with '
+                             'velodyne_points/ (kitti-raw: depth against its LiDAR), '
                              'or an mtl_distill output (its validation frames)')
     parser.add_argument('--list', default='val_list_depth.txt',
                         help='NYUDv2 list file, found beside or inside --root (default: '
                              'val_list_depth.txt)')
+    parser.add_argument('--crop', choices=tuple(CROPS), default='none',
+                        help='score depth inside this crop only: none, garg or eigen '
+                             '(default: none)')
+    parser.add_argument('--max-depth', type=positive_metres,
+                        help="farthest depth scored, metres (default: the model's depth "
+                             'range; 80 for kitti-raw)')
     parser.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:N')
     parser.add_argument('--json', action='store_true', help='print one JSON object')
     parser.add_argument('--output', type=Path, help='also write the JSON to this file')
@@ -155,6 +173,8 @@ def _parser() -> argparse.ArgumentParser:
 def _report(metrics: dict[str, Any]) -> str:
     lines = [f'{key:>10}: {value:.4f}' for key, value in metrics.items()
              if isinstance(value, float)]
+    lines += [f'{"median-scaled " + key:>24}: {value:.4f}'
+              for key, value in metrics['median_scaled'].items() if not math.isnan(value)]
     lines += [f'{"IoU " + name:>24}: {value:.4f}'
               for name, value in metrics['iou_per_class'].items() if not math.isnan(value)]
     return '\n'.join(lines)
@@ -168,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         predictor = Predictor.from_checkpoint(args.checkpoint, device=args.device, half=False)
         class_set = predictor.metadata.class_set
         dataset, description = _dataset(args, class_set)
-        metrics = evaluate(predictor, dataset, progress=not args.json and sys.stderr.isatty())
+        max_depth = args.max_depth or (80.0 if args.dataset == 'kitti-raw' else None)
+        metrics = evaluate(predictor, dataset, progress=not args.json and sys.stderr.isatty(),
+                           max_depth=max_depth, crop=args.crop)
     except MtlPerceptionError as error:
         return usage_error('mtl_eval', error)
     metrics = {**metrics, 'dataset': description, 'checkpoint': str(args.checkpoint)}

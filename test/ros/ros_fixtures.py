@@ -37,10 +37,13 @@ def ros_domain(domain_id: int) -> Iterator[str]:
         rclpy.shutdown()
 
 
-def kitti_bag(root: Path, *, seed: int, frames: int, width: int, height: int
-              ) -> tuple[Path, Path]:
-    """Render a synthetic KITTI drive (no depth) and convert it; return the bag and drive."""
+def kitti_bag(root: Path, *, seed: int, frames: int, width: int, height: int,
+              sensors: bool = False) -> tuple[Path, Path]:
+    """Render a synthetic KITTI drive (no depth) and convert it; return the bag and drive.
+
+    Camera only unless ``sensors`` (LiDAR, OXTS, tf) is asked for.
+    """
     drive = write_kitti_drive(root, seed=seed, frames=frames, width=width, height=height,
-                              with_depth=False, progress=False)
+                              with_depth=False, sensors=sensors, progress=False)
     assert kitti_to_bag([str(drive), str(root / 'bag'), '--no-progress']) == 0
     return root / 'bag', drive

@@ -28,9 +28,14 @@ from std_msgs.msg import Header
 
 @pytest.fixture(scope='module')
 def bag(tmp_path_factory):
-    """Convert a three-frame synthetic drive with depth ground truth into a bag."""
+    """Convert a three-frame synthetic camera-only drive with depth ground truth into a bag.
+
+    (Camera only: the damage tests below damage the middle of the file, which must hold
+    camera messages; test_lidar_scoring covers drives with a LiDAR.)
+    """
     root = tmp_path_factory.mktemp('process')
-    drive = write_kitti_drive(root, seed=8, frames=3, width=64, height=24, progress=False)
+    drive = write_kitti_drive(root, seed=8, frames=3, width=64, height=24, sensors=False,
+                              progress=False)
     assert kitti_to_bag([str(drive), str(root / 'in'), '--depth-root', str(root / 'depth'),
                          '--no-progress']) == 0
     return root / 'in', drive

@@ -13,9 +13,9 @@ import sys
 
 import cv2
 from mtl_perception.checkpoint import load_checkpoint
+from mtl_perception.safe_output import json_safe
 from mtl_perception.training.config import load_config
 from mtl_perception.training.errors import TrainingConfigError
-from mtl_perception.training.evaluate import json_safe
 from mtl_perception.training.export import main as export_main
 from mtl_perception.training.train import main, Trainer
 import numpy as np

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 import math
 
+from mtl_perception.geometry import Intrinsics
+from mtl_perception.lidar_projection import project_nearest
 import numpy as np
 
 ROUNDS = 5
@@ -60,19 +62,11 @@ def points_to_anchors(points: np.ndarray, intrinsics: tuple[float, float, float,
     Points behind the camera, outside the image or outside ``depth_range`` are dropped.
     """
     fx, fy, cx, cy = intrinsics
-    height, width = size
-    z = points[:, 2]
-    keep = (z > depth_range[0]) & (z < depth_range[1])
-    x, y, z = points[keep, 0], points[keep, 1], z[keep]
-    cols = np.floor(fx * x / z + cx).astype(np.int64)
-    rows = np.floor(fy * y / z + cy).astype(np.int64)
-    inside = (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
-    rows, cols, z = rows[inside], cols[inside], z[inside]
-    order = np.argsort(-z)  # far first, so that the nearest return per pixel is written last
-    nearest = np.full(size, np.nan, dtype=np.float64)
-    nearest[rows[order], cols[order]] = z[order]
+    nearest = project_nearest(points, Intrinsics(fx, fy, cx, cy, size[1], size[0]),
+                              depth_range)
     found_rows, found_cols = np.nonzero(np.isfinite(nearest))
-    return Anchors(found_rows, found_cols, nearest[found_rows, found_cols], 'lidar')
+    return Anchors(found_rows, found_cols, nearest[found_rows, found_cols].astype(np.float64),
+                   'lidar')
 
 
 def ground_anchors(ground: np.ndarray, intrinsics: tuple[float, float, float, float],

@@ -20,6 +20,7 @@ from mtl_perception.errors import ConversionError
 from mtl_perception.formats.camera_info import camera_info_intrinsics
 from mtl_perception.formats.ros_clouds import pointcloud2_to_array
 from mtl_perception.formats.ros_images import frame_to_rgb, MAX_FRAME_PIXELS
+from mtl_perception.formats.transform_tree import TransformTree
 from mtl_perception.training.distillation.sources import Every, Frame, stream_key, Wanted
 from mtl_perception.training.errors import DistillError
 import numpy as np
@@ -49,41 +50,6 @@ def intrinsics_of(info: Any) -> tuple[float, float, float, float] | None:
     except ConversionError:
         return None
     return k.fx, k.fy, k.cx, k.cy
-
-
-def _quaternion_matrix(x: float, y: float, z: float, w: float) -> np.ndarray:
-    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
-
-
-class StaticTransforms:
-    """The tree of ``/tf_static``: 4x4 transforms between any two connected frames."""
-
-    def __init__(self) -> None:
-        self._edges: dict[str, list[tuple[str, np.ndarray]]] = {}
-
-    def add(self, parent: str, child: str, translation: Any, rotation: Any) -> None:
-        """Add ``parent <- child`` (the pose of ``child`` in ``parent``)."""
-        parent, child = parent.lstrip('/'), child.lstrip('/')
-        pose = np.eye(4)
-        pose[:3, :3] = _quaternion_matrix(rotation.x, rotation.y, rotation.z, rotation.w)
-        pose[:3, 3] = (translation.x, translation.y, translation.z)
-        self._edges.setdefault(parent, []).append((child, pose))
-        self._edges.setdefault(child, []).append((parent, np.linalg.inv(pose)))
-
-    def lookup(self, target: str, source: str) -> np.ndarray | None:
-        """Return the transform taking points in ``source`` to ``target`` (None: no path)."""
-        target, source = target.lstrip('/'), source.lstrip('/')
-        found = {target: np.eye(4)}
-        queue = [target]
-        while queue:
-            frame = queue.pop(0)
-            for neighbour, pose in self._edges.get(frame, []):
-                if neighbour not in found:
-                    found[neighbour] = found[frame] @ pose
-                    queue.append(neighbour)
-        return found.get(source)
 
 
 class BagSource:
@@ -152,7 +118,7 @@ class BagSource:
                                   else None, transforms)
 
     def _frame(self, key: str, topic: str, index: int, message: Any, info: Any,
-               scan: tuple[int, Any] | None, transforms: StaticTransforms) -> Frame:
+               scan: tuple[int, Any] | None, transforms: TransformTree) -> Frame:
         stamp = message.header.stamp.sec * 1_000_000_000 + message.header.stamp.nanosec
         try:
             rgb = np.ascontiguousarray(frame_to_rgb(message, MAX_FRAME_PIXELS))
@@ -172,8 +138,8 @@ class BagSource:
                 frame.points = points[np.isfinite(points).all(1)] @ pose[:3, :3].T + pose[:3, 3]
         return frame
 
-    def _static_transforms(self) -> StaticTransforms:
-        transforms = StaticTransforms()
+    def _static_transforms(self) -> TransformTree:
+        transforms = TransformTree()
         if not self.lidar_topic or '/tf_static' not in self.types:
             return transforms
         with Reader(self.path) as reader:  # (an empty connection list would read them all)

@@ -26,7 +26,8 @@ def _lidar_points(depth: np.ndarray, rng: np.random.Generator, count: int) -> np
     rows = rng.integers(0, SIZE[0], count)
     cols = rng.integers(0, SIZE[1], count)
     z = depth[rows, cols]
-    return np.stack([(cols + 0.5 - cx) * z / fx, (rows + 0.5 - cy) * z / fy, z], axis=1)
+    # integer pixel coordinates are pixel centres (mtl_perception.geometry)
+    return np.stack([(cols - cx) * z / fx, (rows - cy) * z / fy, z], axis=1)
 
 
 def test_a_known_scale_is_recovered_from_lidar_like_anchors_within_two_percent():

@@ -170,8 +170,11 @@ def test_relative_depth_is_anchored_on_the_lidar_of_the_bag(tmp_path, teachers):
     bag = rig_bag(tmp_path / 'rig', 2, wall)
     result = _run(_command([bag], tmp_path / 'out', teachers, '--lidar-topic',
                            '/velodyne_points', '--max-fit-residual', '100', depth='relative'))
-    assert result.returncode == 0, result.stderr
+    # the random teacher's relative depth of a flat wall may fit with either sign; a frame
+    # whose fit comes out negative is skipped, with its anchors recorded all the same
     manifest = json.loads((tmp_path / 'out' / 'manifest.json').read_text())
+    assert result.returncode == (0 if manifest['counts']['written'] else 1), result.stderr
+    assert set(manifest['counts']['skipped_by_reason']) <= {'poor depth fit'}
     anchors = points_to_anchors(lidar_to_camera(wall), (90.0, 90.0, 80.0, 24.0), SIZE,
                                 (0.5, 80.0))
     for frame in manifest['frames']:
