@@ -34,7 +34,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temporary:
         work = args.work or Path(temporary)
         drive = write_kitti_drive(work / 'kitti', seed=args.seed, frames=args.frames,
-                                  cameras=(2,), progress=False)
+                                  cameras=(2,), sensors=False, progress=False)
         images = drive / 'image_02' / 'data'
         subprocess.run([sys.executable, '-m', 'mtl_perception.tools.infer', str(images),
                         '--video', '--no-frames', '--output', str(work / 'out')], check=True)

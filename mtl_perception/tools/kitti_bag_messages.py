@@ -3,10 +3,11 @@
 """rosbags messages of a KITTI drive's LiDAR, OXTS and rig, with kitti2bag's conventions.
 
 LiDAR: ``sensor_msgs/PointCloud2`` with float32 x, y, z, intensity (the ``.bin`` records
-as they are). OXTS: ``sensor_msgs/Imu`` (orientation from roll, pitch, yaw in
-east-north-up; body rates wf, wl, wu; accelerations af, al, au), ``sensor_msgs/NavSatFix``
-and ``geometry_msgs/TwistStamped`` (vf, vl, vu; wf, wl, wu). Transforms:
-``tf2_msgs/TFMessage``.
+as they are). OXTS: ``sensor_msgs/Imu`` in ``imu_link`` (orientation from roll, pitch, yaw
+in east-north-up; rates wx, wy, wz and accelerations ax, ay, az about and along the unit's
+own axes, gravity included, as kitti2bag), ``sensor_msgs/NavSatFix`` and
+``geometry_msgs/TwistStamped`` (vf, vl, vu; wf, wl, wu: the forward-left-up axes).
+Transforms: ``tf2_msgs/TFMessage``.
 """
 
 from __future__ import annotations
@@ -69,8 +70,8 @@ def pointcloud_message(points: np.ndarray, message_header: object) -> object:
 def imu_message(record: OxtsRecord, message_header: object) -> object:
     """``sensor_msgs/Imu`` of one OXTS record (covariances unknown: zeros)."""
     types = TYPESTORE.types
-    rates = _vector((record.wf, record.wl, record.wu))
-    accelerations = _vector((record.af, record.al, record.au))
+    rates = _vector((record.wx, record.wy, record.wz))
+    accelerations = _vector((record.ax, record.ay, record.az))
     return types['sensor_msgs/msg/Imu'](
         header=message_header,
         orientation=_quaternion_message(rotation_rpy(record.roll, record.pitch, record.yaw)),

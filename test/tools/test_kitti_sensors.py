@@ -187,10 +187,11 @@ def test_imu_gps_and_velocity_equal_the_oxts_text(converted):
     quaternion = np.array([imu.orientation.x, imu.orientation.y, imu.orientation.z,
                            imu.orientation.w])
     np.testing.assert_allclose(quaternion, _euler_quaternion(*values[3:6]), atol=1e-12)
+    # the unit's own axes (wx..wz, ax..az), as kitti2bag writes them
     assert (imu.angular_velocity.x, imu.angular_velocity.y, imu.angular_velocity.z) == tuple(
-        values[20:23])
+        values[17:20])
     assert (imu.linear_acceleration.x, imu.linear_acceleration.y,
-            imu.linear_acceleration.z) == tuple(values[14:17])
+            imu.linear_acceleration.z) == tuple(values[11:14])
     fix = messages['/kitti/oxts/gps/fix'][0]
     assert (fix.latitude, fix.longitude, fix.altitude) == tuple(values[0:3])
     assert fix.position_covariance[0] == pytest.approx(values[23] ** 2)
