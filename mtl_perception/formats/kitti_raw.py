@@ -42,6 +42,18 @@ class RectifiedCamera:
     p: np.ndarray
 
 
+def read_calibration_values(path: Path) -> dict[str, list[float]]:
+    """Read a KITTI calibration file's ``KEY: numbers`` lines (others, e.g. dates, skipped)."""
+    values: dict[str, list[float]] = {}
+    for line in path.read_text().splitlines():
+        key, _, rest = line.partition(':')
+        try:
+            values[key.strip()] = [float(v) for v in rest.split()]
+        except ValueError:
+            continue
+    return values
+
+
 def read_calibration(path: Path, camera: int) -> RectifiedCamera:
     """Parse ``calib_cam_to_cam.txt`` for camera ``camera`` (0-3).
 
@@ -51,13 +63,7 @@ def read_calibration(path: Path, camera: int) -> RectifiedCamera:
     if not path.is_file():
         raise KittiLayoutError(f'calibration file {path} not found; expected '
                                '<root>/<date>/calib_cam_to_cam.txt next to the drive folder')
-    values: dict[str, list[float]] = {}
-    for line in path.read_text().splitlines():
-        key, _, rest = line.partition(':')
-        try:
-            values[key.strip()] = [float(v) for v in rest.split()]
-        except ValueError:
-            continue
+    values = read_calibration_values(path)
     suffix = f'_{camera:02d}'
 
     def entry(name: str, count: int) -> np.ndarray:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mtl_perception.errors import KittiLayoutError
-from mtl_perception.formats.kitti_raw import read_calibration
+from mtl_perception.formats.kitti_raw import read_calibration, read_calibration_values
 import numpy as np
 
 #: base_link -> imu_link as kitti2bag sets it: the OXTS unit sits behind the rear axle.
@@ -46,13 +46,7 @@ def read_rigid_calibration(path: Path) -> np.ndarray:
     if not path.is_file():
         raise KittiLayoutError(f'calibration file {path} not found; expected it beside '
                                'calib_cam_to_cam.txt in the date folder')
-    values: dict[str, list[float]] = {}
-    for line in path.read_text().splitlines():
-        key, _, rest = line.partition(':')
-        try:
-            values[key.strip()] = [float(v) for v in rest.split()]
-        except ValueError:
-            continue
+    values = read_calibration_values(path)
     for key, count in (('R', 9), ('T', 3)):
         if len(values.get(key, ())) != count:
             raise KittiLayoutError(f'{path}: {key} needs {count} values, found '

@@ -69,7 +69,7 @@ def test_the_launch_file_declares_the_documented_arguments():
 
 def test_the_kitti_replay_plays_the_converter_topics_into_the_perception_launch():
     assert _declared_arguments(REPLAY_FILE) == {'rate', 'camera', 'model', 'device',
-                                                'backend', 'rviz', 'player'}
+                                                'backend', 'rviz', 'player', 'fixed_frame'}
     text = REPLAY_FILE.read_text()
     assert "DeclareLaunchArgument('bag', description=" in text  # required: no default
     assert "['ros2', 'bag', 'play', '--delay', '1']" in text and "'--clock'" in text
@@ -164,3 +164,29 @@ def test_rviz_shows_colour_segmentation_depth_and_the_cloud_by_colour_and_label(
     clouds = by_topic['/mtl_perception/points']
     assert {c['Color Transformer'] for c in clouds} == {'RGB8', 'Intensity'}
     assert any(c.get('Channel Name') == 'label' for c in clouds)
+
+
+def test_the_replay_view_shows_the_semantic_cloud_over_the_lidar_in_the_bags_base_link(
+        tmp_path):
+    from mtl_perception.synthetic.kitti_layout import write_kitti_drive
+    from mtl_perception.tools.kitti_to_bag import main as kitti_to_bag, TYPESTORE
+    from rosbags.rosbag2 import Reader
+    config = yaml.safe_load((ROOT / 'config' / 'kitti_replay.rviz').read_text())
+    manager = config['Visualization Manager']
+    fixed = manager['Global Options']['Fixed Frame']
+    clouds = {d['Topic']['Value']: d for d in manager['Displays']
+              if d['Class'].endswith('/PointCloud2') and d['Enabled']}
+    assert clouds['/mtl_perception/points']['Color Transformer'] == 'RGB8'  # class colours
+    assert clouds['/kitti/velo/pointcloud']['Channel Name'] == 'intensity'
+    assert any(d['Class'].endswith('/TF') and d['Enabled'] for d in manager['Displays'])
+    assert manager['Views']['Current']['Target Frame'] == fixed == 'base_link'
+    # the frames the view needs are the ones mtl_kitti_to_bag's /tf_static holds
+    drive = write_kitti_drive(tmp_path / 'raw', seed=2, frames=1, width=32, height=16,
+                              cameras=(2,), with_depth=False, progress=False)
+    assert kitti_to_bag([str(drive), str(tmp_path / 'bag'), '--no-progress']) == 0
+    with Reader(tmp_path / 'bag') as reader:
+        static = [c for c in reader.connections if c.topic == '/tf_static']
+        frames = {name for _, _, raw in reader.messages(connections=static)
+                  for item in TYPESTORE.deserialize_cdr(raw, 'tf2_msgs/msg/TFMessage').transforms
+                  for name in (item.header.frame_id, item.child_frame_id)}
+    assert {fixed, 'velo_link', 'kitti_camera_color_left_optical_frame'} <= frames
