@@ -1,0 +1,138 @@
+# Copyright 2026 mtl_perception maintainers
+# SPDX-License-Identifier: MIT
+"""Measure OpenVINO beside ONNX Runtime on the default weights' graph (issue #22, item 2).
+
+The same FP32 graph as ``bench/int8_choices.py`` (``mtl_export_onnx`` at the trained
+640x192: resize, network, upsampling, argmax inside) runs on ONNX Runtime and on OpenVINO's
+CPU plugin in FP32, then quantised to INT8 with NNCF's post-training quantisation
+(calibrated on rendered frames of training seeds), whole, with the first convolution and
+the heads kept float, or with NNCF's accuracy control choosing which operators go back to
+float until the labels of validation frames (other training seeds) agree with FP32 within
+0.5 %. Scored on held-out frames against FP32 as int8_choices does.
+Needs ``pip install openvino nncf`` (not dependencies of the package).
+
+Usage: python bench/openvino_choices.py [--threads 2] [--runs 30] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from int8_choices import delta1, HELD_OUT_SEED, measure  # noqa: E402
+from mtl_perception.default_model import default_model_path  # noqa: E402
+from mtl_perception.engines.onnx_export import export_onnx  # noqa: E402
+from mtl_perception.synthetic import render_frame  # noqa: E402
+import nncf  # noqa: E402
+import numpy as np  # noqa: E402
+import openvino  # noqa: E402
+
+VALIDATION_SEEDS = 500  # training seeds, apart from the calibration frames
+
+
+def _convolutions(model: openvino.Model) -> list[str]:
+    """Names of the model's convolutions in topological order."""
+    return [op.get_friendly_name() for op in model.get_ordered_ops()
+            if op.get_type_name() in ('Convolution', 'GroupConvolution')]
+
+
+def _measure(compiled: openvino.CompiledModel, held_out: list, runs: int,
+             reference: list[tuple[np.ndarray, np.ndarray]]) -> dict:
+    request = compiled.create_infer_request()
+    frame = held_out[0].rgb
+    for _ in range(3):
+        request.infer({'image': frame})
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        request.infer({'image': frame})
+        times.append((time.perf_counter() - started) * 1000.0)
+    outputs = []
+    for item in held_out:
+        result = request.infer({'image': item.rgb})
+        outputs.append((result['labels'], result['depth']))
+    scores = [delta1(depth, item.depth) for (_, depth), item in zip(outputs, held_out)]
+    return {'median_ms': statistics.median(times), 'delta1': float(np.mean(scores)),
+            'labels_agree': float(np.mean([(labels == ref[0]).mean() for (labels, _), ref in
+                                           zip(outputs, reference)]))}
+
+
+def _accuracy_controlled(core: openvino.Core, model: openvino.Model, calibration: list,
+                         config: dict) -> openvino.Model:
+    """Quantise, then let NNCF return operators to float until labels agree within 0.5 %."""
+    validation = [(index, render_frame(seed).rgb) for index, seed in
+                  enumerate(range(VALIDATION_SEEDS, VALIDATION_SEEDS + 16))]
+    reference = core.compile_model(model, 'CPU', config).create_infer_request()
+    expected = [reference.infer({'image': frame})['labels'].copy() for _, frame in validation]
+
+    def agreement(compiled: openvino.CompiledModel, items: list) -> float:
+        request = compiled.create_infer_request()
+        return float(np.mean([(request.infer({'image': frame})['labels'] == expected[index])
+                              .mean() for index, frame in items]))
+
+    return nncf.quantize_with_accuracy_control(
+        model, nncf.Dataset(calibration), nncf.Dataset(validation), agreement, max_drop=0.005,
+        drop_type=nncf.DropType.ABSOLUTE, subset_size=len(calibration),
+        preset=nncf.QuantizationPreset.MIXED)
+
+
+def main() -> None:
+    """Time and score every setting; print one table (and JSON with --json)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--runs', type=int, default=30)
+    parser.add_argument('--calibration', type=int, default=32,
+                        help='rendered frames of training seeds to calibrate on')
+    parser.add_argument('--held-out', type=int, default=16,
+                        help='rendered frames of held-out seeds to score on')
+    parser.add_argument('--json', type=Path, help='also write the figures here')
+    args = parser.parse_args()
+    calibration = [render_frame(seed).rgb for seed in range(args.calibration)]
+    held_out = [render_frame(HELD_OUT_SEED + index) for index in range(args.held_out)]
+    core = openvino.Core()
+    config = {'INFERENCE_NUM_THREADS': args.threads, 'PERFORMANCE_HINT': 'LATENCY'}
+    with tempfile.TemporaryDirectory() as work:
+        fp32 = Path(work) / 'fp32.onnx'
+        export_onnx(default_model_path(), fp32)
+        baseline = measure(fp32, held_out, args.threads, args.runs, None)
+        reference = baseline.pop('outputs')
+        rows = [{'setting': 'onnxruntime fp32', **baseline, 'labels_agree': 1.0}]
+        model = core.read_model(str(fp32))
+        convolutions = _convolutions(model)
+        settings = {
+            'openvino fp32': None,
+            'openvino int8 (nncf, mixed preset)': nncf.IgnoredScope(),
+            'openvino int8, first conv float': nncf.IgnoredScope(names=convolutions[:1]),
+            'openvino int8, first conv + heads float': nncf.IgnoredScope(
+                names=convolutions[:1] + convolutions[-4:])}
+        networks = {name: model if ignored is None else nncf.quantize(
+            model, nncf.Dataset(calibration), subset_size=len(calibration),
+            preset=nncf.QuantizationPreset.MIXED, ignored_scope=ignored)
+            for name, ignored in settings.items()}
+        networks['openvino int8, accuracy control (labels within 0.5 %)'] = _accuracy_controlled(
+            core, model, calibration, config)
+        for name, network in networks.items():
+            precision = {'INFERENCE_PRECISION_HINT': 'f32'}
+            compiled = core.compile_model(network, 'CPU', {**config, **precision})
+            rows.append({'setting': name, **_measure(compiled, held_out, args.runs,
+                                                     reference)})
+            print(f'{name}: {rows[-1]["median_ms"]:.1f} ms', file=sys.stderr)
+    fp32_ms = rows[0]['median_ms']
+    print(f'| setting | forward ms ({args.threads} threads) | speed-up | labels = FP32 | '
+          f'delta1 (FP32 {rows[0]["delta1"]:.4f}) |')
+    print('| --- | --- | --- | --- | --- |')
+    for row in rows:
+        print(f'| {row["setting"]} | {row["median_ms"]:.1f} | {fp32_ms / row["median_ms"]:.2f}x'
+              f' | {row["labels_agree"]:.2%} | {row["delta1"]:.4f} |')
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1) + '\n')
+
+
+if __name__ == '__main__':
+    main()
