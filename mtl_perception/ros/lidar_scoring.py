@@ -94,6 +94,10 @@ class LidarScoring:
         """Take one predicted frame (metres, the frame's size); scored when its scan is known."""
         self.pending.append(_Frame(stamp, frame_id, depth, intrinsics))
 
+    def skip_frame(self) -> None:
+        """Count a frame that cannot be scored: without intrinsics no scan can be projected."""
+        self.unpaired += 1
+
     def finish(self) -> None:
         """Score the frames after the last scan."""
         for frame in self.pending:

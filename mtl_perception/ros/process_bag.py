@@ -138,7 +138,11 @@ def process_bag(input_bag: Path, output_bag: Path, predictor: Engine, *,
             for connection, stamp, raw in readable_messages(reader, wanted, damaged):
                 read += 1
                 if lidar is not None and connection.topic == lidar_topic:
-                    lidar.add_scan(bytes(raw))
+                    try:
+                        lidar.add_scan(bytes(raw))
+                    except Exception as error:  # noqa: B902  rosbags' decoders raise many types
+                        damaged.append(f'scan #{read} on {lidar_topic} at {stamp} ns does not '
+                                       f'decode ({type(error).__name__})')
                     continue
                 kind = CameraInfo if connection.topic == info_topic else Image
                 try:
@@ -174,6 +178,8 @@ def process_bag(input_bag: Path, output_bag: Path, predictor: Engine, *,
                     if lidar is not None:
                         lidar.add_frame(key, header.frame_id, prediction.depth.cpu().numpy(),
                                         intrinsics)
+                elif lidar is not None:
+                    lidar.skip_frame()
                 for output_kind, output in built.items():
                     writer.write(outputs[output_kind], stamp, serialize_message(output))
                 if has_truth:

@@ -154,3 +154,30 @@ def test_a_wrong_lidar_topic_is_one_line_and_no_output(drive, tmp_path, capsys, 
     error = capsys.readouterr().err
     assert message in error and error.count('\n') == 1
     assert not list(tmp_path.iterdir())
+
+
+def test_a_scan_that_does_not_decode_is_named_as_damage_and_the_rest_is_scored(drive, tmp_path,
+                                                                              capsys):
+    from mtl_perception.tools.kitti_to_bag import TYPESTORE
+    from rosbags.rosbag2 import Reader, StoragePlugin, Writer
+    damaged = tmp_path / 'damaged'
+    with Reader(drive[1]) as reader, Writer(damaged, version=8,
+                                            storage_plugin=StoragePlugin.MCAP) as writer:
+        connections = {c.id: writer.add_connection(c.topic, c.msgtype, typestore=TYPESTORE)
+                       for c in reader.connections}
+        scans = 0
+        for connection, stamp, raw in reader.messages():
+            if connection.topic == LIDAR:
+                scans += 1
+                if scans == 2:
+                    raw = bytes(raw[:40])
+            writer.write(connections[connection.id], stamp, bytes(raw))
+    arguments = [str(damaged), str(tmp_path / 'out'), '--lidar-topic', LIDAR, '--device',
+                 'cpu', '--backend', 'onnxruntime', '--no-progress']
+    assert main(arguments) == 1
+    error = capsys.readouterr().err
+    assert f'on {LIDAR}' in error and 'does not decode' in error and 'Traceback' not in error
+    assert main([arguments[0], str(tmp_path / 'kept'), *arguments[2:], '--skip-damaged']) == 0
+    lidar = json.loads((tmp_path / 'kept' / 'metrics.json').read_text())['lidar']
+    # the frame whose scan is damaged has no other within 50 ms (they are 100 ms apart)
+    assert (lidar['frames'], lidar['frames_not_scored']) == (FRAMES - 1, 1)
