@@ -156,8 +156,8 @@ def test_a_wrong_lidar_topic_is_one_line_and_no_output(drive, tmp_path, capsys, 
     assert not list(tmp_path.iterdir())
 
 
-def test_a_scan_that_does_not_decode_is_named_as_damage_and_the_rest_is_scored(drive, tmp_path,
-                                                                              capsys):
+def test_a_scan_that_does_not_decode_is_named_as_damage_and_the_rest_is_scored(
+        drive, tmp_path, capsys):
     from mtl_perception.tools.kitti_to_bag import TYPESTORE
     from rosbags.rosbag2 import Reader, StoragePlugin, Writer
     damaged = tmp_path / 'damaged'
