@@ -15,6 +15,7 @@ Usage: python bench/int8_choices.py [--threads 2] [--runs 30] [--calibration 16]
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 import json
 from pathlib import Path
@@ -99,19 +100,22 @@ def delta1(depth: np.ndarray, truth: np.ndarray) -> float:
     return float((ratio < 1.25).mean())
 
 
-def measure(path: Path, held_out: list, threads: int, runs: int,
-            reference: list[tuple[np.ndarray, np.ndarray]] | None) -> dict:
-    """Time the graph and score it on the held-out frames (against FP32 when given)."""
-    runner = session(path, threads)
+def score(run: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], held_out: list,
+          runs: int, reference: list[tuple[np.ndarray, np.ndarray]] | None) -> dict:
+    """Time ``run`` (frame -> labels, depth) and score it on the held-out frames.
+
+    Labels are compared with ``reference`` (the FP32 outputs) when it is given; the outputs
+    are returned for use as such a reference.
+    """
     frame = held_out[0].rgb
     for _ in range(3):
-        runner.run(None, {'image': frame})
+        run(frame)
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        runner.run(None, {'image': frame})
+        run(frame)
         times.append((time.perf_counter() - started) * 1000.0)
-    outputs = [runner.run(None, {'image': f.rgb})[:2] for f in held_out]
+    outputs = [run(f.rgb) for f in held_out]
     result = {'median_ms': statistics.median(times),
               'delta1': float(np.mean([delta1(d, f.depth) for (_, d), f in
                                        zip(outputs, held_out)])),
@@ -120,6 +124,27 @@ def measure(path: Path, held_out: list, threads: int, runs: int,
         result['labels_agree'] = float(np.mean([(labels == ref[0]).mean() for (labels, _), ref
                                                 in zip(outputs, reference)]))
     return result
+
+
+def measure(path: Path, held_out: list, threads: int, runs: int,
+            reference: list[tuple[np.ndarray, np.ndarray]] | None) -> dict:
+    """Time the graph on ONNX Runtime and score it (against FP32 when given)."""
+    runner = session(path, threads)
+    return score(lambda frame: tuple(runner.run(None, {'image': frame})[:2]), held_out, runs,
+                 reference)
+
+
+def report(rows: list[dict], threads: int, json_path: Path | None) -> None:
+    """Print the rows as a Markdown table against the first (FP32); write them as JSON."""
+    fp32_ms = rows[0]['median_ms']
+    print(f'| setting | forward ms ({threads} threads) | speed-up | labels = FP32 | '
+          f'delta1 (FP32 {rows[0]["delta1"]:.4f}) |')
+    print('| --- | --- | --- | --- | --- |')
+    for row in rows:
+        print(f'| {row["setting"]} | {row["median_ms"]:.1f} | {fp32_ms / row["median_ms"]:.2f}x'
+              f' | {row["labels_agree"]:.2%} | {row["delta1"]:.4f} |')
+    if json_path:
+        json_path.write_text(json.dumps(rows, indent=1) + '\n')
 
 
 def main() -> None:
@@ -160,15 +185,7 @@ def main() -> None:
             figures.pop('outputs')
             rows.append({'setting': setting.name, **figures})
             print(f'{setting.name}: {figures["median_ms"]:.1f} ms', file=sys.stderr)
-    fp32_ms = rows[0]['median_ms']
-    print(f'| setting | forward ms ({args.threads} threads) | speed-up | labels = FP32 | '
-          f'delta1 (FP32 {rows[0]["delta1"]:.4f}) |')
-    print('| --- | --- | --- | --- | --- |')
-    for row in rows:
-        print(f'| {row["setting"]} | {row["median_ms"]:.1f} | {fp32_ms / row["median_ms"]:.2f}x'
-              f' | {row["labels_agree"]:.2%} | {row["delta1"]:.4f} |')
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=1) + '\n')
+    report(rows, args.threads, args.json)
 
 
 if __name__ == '__main__':

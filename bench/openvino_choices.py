@@ -17,15 +17,12 @@ Usage: python bench/openvino_choices.py [--threads 2] [--runs 30] [--json FILE]
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
-import statistics
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from int8_choices import delta1, HELD_OUT_SEED, measure  # noqa: E402
+from int8_choices import HELD_OUT_SEED, measure, report, score  # noqa: E402
 from mtl_perception.default_model import default_model_path  # noqa: E402
 from mtl_perception.engines.onnx_export import export_onnx  # noqa: E402
 from mtl_perception.synthetic import render_frame  # noqa: E402
@@ -45,22 +42,14 @@ def _convolutions(model: openvino.Model) -> list[str]:
 def _measure(compiled: openvino.CompiledModel, held_out: list, runs: int,
              reference: list[tuple[np.ndarray, np.ndarray]]) -> dict:
     request = compiled.create_infer_request()
-    frame = held_out[0].rgb
-    for _ in range(3):
-        request.infer({'image': frame})
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        request.infer({'image': frame})
-        times.append((time.perf_counter() - started) * 1000.0)
-    outputs = []
-    for item in held_out:
-        result = request.infer({'image': item.rgb})
-        outputs.append((result['labels'], result['depth']))
-    scores = [delta1(depth, item.depth) for (_, depth), item in zip(outputs, held_out)]
-    return {'median_ms': statistics.median(times), 'delta1': float(np.mean(scores)),
-            'labels_agree': float(np.mean([(labels == ref[0]).mean() for (labels, _), ref in
-                                           zip(outputs, reference)]))}
+
+    def run(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        result = request.infer({'image': frame})
+        return result['labels'].copy(), result['depth'].copy()
+
+    figures = score(run, held_out, runs, reference)
+    figures.pop('outputs')
+    return figures
 
 
 def _accuracy_controlled(core: openvino.Core, model: openvino.Model, calibration: list,
@@ -123,15 +112,7 @@ def main() -> None:
             rows.append({'setting': name, **_measure(compiled, held_out, args.runs,
                                                      reference)})
             print(f'{name}: {rows[-1]["median_ms"]:.1f} ms', file=sys.stderr)
-    fp32_ms = rows[0]['median_ms']
-    print(f'| setting | forward ms ({args.threads} threads) | speed-up | labels = FP32 | '
-          f'delta1 (FP32 {rows[0]["delta1"]:.4f}) |')
-    print('| --- | --- | --- | --- | --- |')
-    for row in rows:
-        print(f'| {row["setting"]} | {row["median_ms"]:.1f} | {fp32_ms / row["median_ms"]:.2f}x'
-              f' | {row["labels_agree"]:.2%} | {row["delta1"]:.4f} |')
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=1) + '\n')
+    report(rows, args.threads, args.json)
 
 
 if __name__ == '__main__':
