@@ -76,7 +76,7 @@ class Frames(CalibrationDataReader):
     def get_next(self) -> dict[str, np.ndarray] | None:
         """Return the next input, or None when done."""
         frame = next(self._frames, None)
-        return None if frame is None else {'image': frame}
+        return None if frame is None else {'image': frame[None]}
 
 
 def session(path: Path, threads: int) -> onnxruntime.InferenceSession:
@@ -130,8 +130,12 @@ def measure(path: Path, held_out: list, threads: int, runs: int,
             reference: list[tuple[np.ndarray, np.ndarray]] | None) -> dict:
     """Time the graph on ONNX Runtime and score it (against FP32 when given)."""
     runner = session(path, threads)
-    return score(lambda frame: tuple(runner.run(None, {'image': frame})[:2]), held_out, runs,
-                 reference)
+
+    def run(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        labels, depth = runner.run(None, {'image': frame[None]})[:2]  # a batch of one
+        return labels[0], depth[0]
+
+    return score(run, held_out, runs, reference)
 
 
 def report(rows: list[dict], threads: int, json_path: Path | None) -> None:

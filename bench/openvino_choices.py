@@ -44,8 +44,8 @@ def _measure(compiled: openvino.CompiledModel, held_out: list, runs: int,
     request = compiled.create_infer_request()
 
     def run(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        result = request.infer({'image': frame})
-        return result['labels'].copy(), result['depth'].copy()
+        result = request.infer({'image': frame[None]})
+        return result['labels'][0].copy(), result['depth'][0].copy()
 
     figures = score(run, held_out, runs, reference)
     figures.pop('outputs')
@@ -55,7 +55,7 @@ def _measure(compiled: openvino.CompiledModel, held_out: list, runs: int,
 def _accuracy_controlled(core: openvino.Core, model: openvino.Model, calibration: list,
                          config: dict) -> openvino.Model:
     """Quantise, then let NNCF return operators to float until labels agree within 0.5 %."""
-    validation = [(index, render_frame(seed).rgb) for index, seed in
+    validation = [(index, render_frame(seed).rgb[None]) for index, seed in
                   enumerate(range(VALIDATION_SEEDS, VALIDATION_SEEDS + 16))]
     reference = core.compile_model(model, 'CPU', config).create_infer_request()
     expected = [reference.infer({'image': frame})['labels'].copy() for _, frame in validation]
@@ -82,7 +82,7 @@ def main() -> None:
                         help='rendered frames of held-out seeds to score on')
     parser.add_argument('--json', type=Path, help='also write the figures here')
     args = parser.parse_args()
-    calibration = [render_frame(seed).rgb for seed in range(args.calibration)]
+    calibration = [render_frame(seed).rgb[None] for seed in range(args.calibration)]
     held_out = [render_frame(HELD_OUT_SEED + index) for index in range(args.held_out)]
     core = openvino.Core()
     config = {'INFERENCE_NUM_THREADS': args.threads, 'PERFORMANCE_HINT': 'LATENCY'}

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 import tempfile
 
-from mtl_perception.engines.onnx_export import export_onnx
+from mtl_perception.engines.onnx_export import EXPORT_FORMAT, export_onnx
 from mtl_perception.errors import ExportCacheError
 from mtl_perception.weights_file import file_sha256
 
@@ -42,7 +42,7 @@ def cached_graph(checkpoint: Path, input_size: tuple[int, int] | None) -> Path:
         EngineError, CheckpointError: From the export itself.
     """
     size = 'trained' if input_size is None else f'{input_size[0]}x{input_size[1]}'
-    path = cache_dir() / 'onnx' / f'{file_sha256(checkpoint)[:20]}-{size}.onnx'
+    path = cache_dir() / 'onnx' / f'{file_sha256(checkpoint)[:20]}-{size}-f{EXPORT_FORMAT}.onnx'
     if not path.is_file():
         _check_writable(path.parent)
         LOGGER.info('exporting %s to ONNX (first use; cached as %s)', checkpoint, path)

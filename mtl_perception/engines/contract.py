@@ -11,6 +11,7 @@ prediction and the one-line description the node and the tools print.
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -35,6 +36,21 @@ class DevicePrediction:
     labels: torch.Tensor
     depth: torch.Tensor
     normals: torch.Tensor | None = None
+
+
+@dataclass
+class BatchPrediction:
+    """One pass over frames of one size: :class:`DevicePrediction`'s fields, batch axis first."""
+
+    labels: torch.Tensor
+    depth: torch.Tensor
+    normals: torch.Tensor | None = None
+
+    def frames(self) -> list[DevicePrediction]:
+        """Split into one prediction per frame (views, no copies)."""
+        return [DevicePrediction(labels=self.labels[index], depth=self.depth[index],
+                                 normals=None if self.normals is None else self.normals[index])
+                for index in range(self.labels.shape[0])]
 
 
 @dataclass
@@ -120,6 +136,10 @@ class Engine(Protocol):
     def infer(self, image: np.ndarray, *, bgr: bool = False) -> DevicePrediction:
         """Predict one ``HxWx3`` uint8 frame; results stay on :attr:`device`."""
 
+    def infer_batch(self, images: Sequence[np.ndarray], *,
+                    bgr: bool = False) -> list[DevicePrediction]:
+        """Predict frames of one size, in one pass where the engine can; one result each."""
+
     def predict(self, image: np.ndarray, *, bgr: bool = False) -> Prediction:
         """Predict one frame; results as numpy arrays on the host."""
 
@@ -159,6 +179,17 @@ class EngineBase(abc.ABC):
     def infer(self, image: np.ndarray, *, bgr: bool = False) -> DevicePrediction:
         """Predict one frame on the engine's device (each engine implements it)."""
 
+    def infer_batch(self, images: Sequence[np.ndarray], *,
+                    bgr: bool = False) -> list[DevicePrediction]:
+        """Predict frames of one size, one pass per frame (engines that batch override it).
+
+        Raises:
+            InputImageError: No frames, a frame that is not ``HxWx3`` uint8, or frames of
+                different sizes.
+        """
+        check_batch(images)
+        return [self.infer(image, bgr=bgr) for image in images]
+
     def predict(self, image: np.ndarray, *, bgr: bool = False) -> Prediction:
         """Predict one frame; see :meth:`infer`. Results are numpy arrays on the host."""
         result = self.infer(image, bgr=bgr)
@@ -177,6 +208,17 @@ def check_image(image: object) -> None:
         raise InputImageError(f'expected an HxWx3 image, got shape {image.shape}')
     if image.shape[0] == 0 or image.shape[1] == 0:
         raise InputImageError(f'image is empty: shape {image.shape}')
+
+
+def check_batch(images: Sequence[np.ndarray]) -> None:
+    """Raise :class:`InputImageError` unless ``images`` are one or more frames of one size."""
+    if not len(images):
+        raise InputImageError('expected at least one frame, got none')
+    for image in images:
+        check_image(image)
+    sizes = sorted({f'{image.shape[1]}x{image.shape[0]}' for image in images})
+    if len(sizes) > 1:
+        raise InputImageError(f'frames of one pass must have one size, got {", ".join(sizes)}')
 
 
 def mark_out_of_range(depth: torch.Tensor, low: float, high: float) -> torch.Tensor:

@@ -30,12 +30,14 @@ import numpy as np
 import torch
 from torch import nn
 
-#: 2: the export record carries ``graph_sha256`` (the graph's content hash).
-EXPORT_FORMAT = 2
+#: 2: the export record carries ``graph_sha256`` (the graph's content hash); 3: the input
+#: and outputs have a leading batch axis (``NxHxWx3`` frames in).
+EXPORT_FORMAT = 3
 METADATA_KEY = 'mtl_perception.metadata'
 EXPORT_KEY = 'mtl_perception.export'
 OPSET = 18  # Resize with antialias (the Predictor's downscaling)
 MIN_SIDE, MAX_SIDE = 32, 8192
+MAX_BATCH = 64  # frames per pass the graph accepts (its batch axis is dynamic)
 
 
 class DeploymentGraph(nn.Module):
@@ -52,13 +54,13 @@ class DeploymentGraph(nn.Module):
         self.network = predictor.model.half() if half else predictor.model
         self.half = half
 
-    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Map an ``HxWx3`` uint8 RGB frame to labels, depth [and normals] at ``HxW``."""
-        batch = self.predictor.preprocess(image, always_resize=True)
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Map ``NxHxWx3`` uint8 RGB frames to labels, depth [and normals] at ``NxHxW``."""
+        batch = self.predictor.preprocess(images, always_resize=True)
         outputs = self.network(batch.half() if self.half else batch)
         if self.half:
             outputs = {name: value.float() for name, value in outputs.items()}
-        result = self.predictor.postprocess(outputs, (image.shape[0], image.shape[1]))
+        result = self.predictor.postprocess_batch(outputs, (images.shape[1], images.shape[2]))
         if result.normals is None:
             return result.labels, result.depth
         return result.labels, result.depth, result.normals
@@ -127,11 +129,10 @@ def _trace(graph: DeploymentGraph, frame: np.ndarray, record: dict[str, Any],
     Unless ``verbose``, the exporter's progress (printed, and logged at INFO by onnxscript
     and onnx_ir: about a hundred lines) is kept out of the user's console.
     """
-    kwargs: dict[str, Any] = {}
+    axes = {0: torch.export.Dim('batch', min=1, max=MAX_BATCH)}
     if record['dynamic_size']:
-        height = torch.export.Dim('height', min=MIN_SIDE, max=MAX_SIDE)
-        width = torch.export.Dim('width', min=MIN_SIDE, max=MAX_SIDE)
-        kwargs['dynamic_shapes'] = {'image': {0: height, 1: width}}
+        axes[1] = torch.export.Dim('height', min=MIN_SIDE, max=MAX_SIDE)
+        axes[2] = torch.export.Dim('width', min=MIN_SIDE, max=MAX_SIDE)
     quiet = contextlib.ExitStack()
     if not verbose:
         quiet.enter_context(contextlib.redirect_stdout(io.StringIO()))
@@ -141,9 +142,9 @@ def _trace(graph: DeploymentGraph, frame: np.ndarray, record: dict[str, Any],
     try:
         with torch.inference_mode(False), torch.no_grad(), quiet:
             program = torch.onnx.export(
-                graph, (torch.from_numpy(frame),), dynamo=True, opset_version=OPSET,
-                input_names=['image'], output_names=record['outputs'], verbose=False,
-                **kwargs)
+                graph, (torch.from_numpy(np.stack([frame, frame])),), dynamo=True,
+                opset_version=OPSET, input_names=['image'], output_names=record['outputs'],
+                dynamic_shapes={'images': axes}, verbose=False)
     except Exception as error:  # noqa: B902  the exporter raises many library types
         first = next(iter(str(error).splitlines()), type(error).__name__)
         raise EngineError(f'ONNX export failed: {type(error).__name__}: {first}') from None
@@ -195,7 +196,7 @@ def verify(data: bytes, reference: Predictor, frame: np.ndarray, *, half: bool) 
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3
     session = onnxruntime.InferenceSession(data, options, providers=['CPUExecutionProvider'])
-    outputs = session.run(None, {'image': frame})
+    outputs = [output[0] for output in session.run(None, {'image': frame[None]})]
     expected = reference.predict(frame)
     agreement = float((outputs[0] == expected.labels).mean())
     both = np.isfinite(outputs[1]) & np.isfinite(expected.depth)

@@ -12,6 +12,7 @@ provider with as many threads as PyTorch uses.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import ctypes
 import importlib.util
 import json
@@ -23,10 +24,11 @@ from google.protobuf.message import DecodeError
 from mtl_perception.checkpoint import ModelMetadata, parse_metadata
 from mtl_perception.engines.cache import cached_graph, drop_entry
 from mtl_perception.engines.contract import (
-    check_image, DevicePrediction, EngineBase, EngineOptions, mark_out_of_range, mask_normals
+    BatchPrediction, check_batch, check_image, DevicePrediction, EngineBase, EngineOptions,
+    mark_out_of_range, mask_normals
 )
 from mtl_perception.engines.onnx_export import (
-    EXPORT_FORMAT, EXPORT_KEY, graph_digest, METADATA_KEY
+    EXPORT_FORMAT, EXPORT_KEY, graph_digest, MAX_BATCH, METADATA_KEY
 )
 from mtl_perception.errors import CheckpointError, EngineError, InputImageError, ModelConfigError
 import numpy as np
@@ -259,17 +261,34 @@ class OnnxRuntimeEngine(EngineBase):
                 the exported size.
         """
         check_image(image)
-        if not self.record['dynamic_size'] and tuple(image.shape[:2]) != self.input_size:
+        return self._run(image[None], bgr)[0]
+
+    def infer_batch(self, images: Sequence[np.ndarray], *,
+                    bgr: bool = False) -> list[DevicePrediction]:
+        """Predict frames of one size in one run of the graph (its batch axis).
+
+        Raises:
+            InputImageError: No frames, a frame that is not ``HxWx3`` uint8, frames of
+                different sizes, or (for a fixed-size graph) not of the exported size.
+        """
+        check_batch(images)
+        return self._run(np.stack(images), bgr)
+
+    def _run(self, frames: np.ndarray, bgr: bool) -> list[DevicePrediction]:
+        """Run the graph on checked ``NxHxWx3`` frames; split its outputs per frame."""
+        if len(frames) > MAX_BATCH:
+            raise InputImageError(f'at most {MAX_BATCH} frames per pass, got {len(frames)}')
+        if not self.record['dynamic_size'] and tuple(frames.shape[1:3]) != self.input_size:
             raise InputImageError(
                 f'this graph takes {self.input_size[1]}x{self.input_size[0]} frames only, got '
-                f'{image.shape[1]}x{image.shape[0]}; export with --dynamic-size')
-        frame = np.ascontiguousarray(image[..., ::-1] if bgr else image)
-        outputs = self.session.run(None, {'image': frame})
+                f'{frames.shape[2]}x{frames.shape[1]}; export with --dynamic-size')
+        frames = np.ascontiguousarray(frames[..., ::-1] if bgr else frames)
+        outputs = self.session.run(None, {'image': frames})
         depth = torch.from_numpy(outputs[1])
         normals = torch.from_numpy(outputs[2]) if self.has_normals else None
         if self.depth_range != self.metadata.depth_range:  # the graph marked its own range
             depth = mark_out_of_range(depth, *self.depth_range)
             if normals is not None:
                 normals = mask_normals(normals, depth)
-        return DevicePrediction(labels=torch.from_numpy(outputs[0]), depth=depth,
-                                normals=normals)
+        return BatchPrediction(labels=torch.from_numpy(outputs[0]), depth=depth,
+                               normals=normals).frames()

@@ -11,7 +11,7 @@ from mtl_perception.engines.contract import (
     depth_range_with, describe, Engine, mark_out_of_range, mask_normals
 )
 from mtl_perception.engines.loading import load_engine, resolve_backend
-from mtl_perception.errors import ModelConfigError
+from mtl_perception.errors import InputImageError, ModelConfigError
 import numpy as np
 import pytest
 import torch
@@ -99,3 +99,52 @@ def test_an_empty_or_reversed_depth_range_is_refused_by_every_engine(engines):
     for engine in engines.values():
         with pytest.raises(ModelConfigError, match='0 <= min < max|must lie within'):
             engine.set_depth_range(5.0, 1.0)
+
+
+def _frames(count: int, size: tuple[int, int], seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 256, (*size, 3), dtype=np.uint8) for _ in range(count)]
+
+
+@pytest.mark.parametrize('low_high', [None, (1.0, 5.0)], ids=['model range', 'narrowed'])
+def test_a_batch_gives_each_frame_what_it_gives_alone(engines, low_high):
+    frames = _frames(3, (48, 80), seed=7)
+    for name, engine in engines.items():
+        if low_high:
+            engine.set_depth_range(*low_high)
+        try:
+            alone = [engine.infer(frame) for frame in frames]
+            together = engine.infer_batch(frames)
+        finally:
+            engine.set_depth_range(*engine.metadata.depth_range)
+        assert len(together) == 3
+        for single, batched in zip(alone, together):
+            assert batched.labels.shape == (48, 80) and batched.depth.shape == (48, 80)
+            assert (single.labels == batched.labels).float().mean() > 0.999, name
+            np.testing.assert_allclose(batched.depth.numpy(), single.depth.numpy(),
+                                       rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_the_batched_post_processing_equals_the_per_frame_one(engines):
+    predictor = engines['torch']  # the CUDA path of Predictor.infer_batch, run on the CPU
+    frames = _frames(2, (40, 72), seed=8)
+    with torch.inference_mode():
+        outputs = predictor.network(predictor.preprocess(predictor.upload_batch(frames)))
+        together = predictor.postprocess_batch(outputs, (40, 72)).frames()
+    for frame, batched in zip(frames, together):
+        single = predictor.infer(frame)
+        assert (single.labels == batched.labels).float().mean() > 0.999
+        np.testing.assert_allclose(batched.depth.numpy(), single.depth.numpy(), rtol=1e-4,
+                                   atol=1e-5)
+
+
+@pytest.mark.parametrize('frames, message', [
+    ([], 'at least one frame, got none'),
+    (_frames(1, (48, 80), 1) + _frames(1, (40, 80), 2), 'one size, got 80x40, 80x48'),
+    ([np.zeros((48, 80, 3), np.float32)], 'expected a uint8 image'),
+], ids=['none', 'two sizes', 'float'])
+def test_a_batch_that_cannot_run_in_one_pass_is_refused_by_every_engine(engines, frames,
+                                                                          message):
+    for engine in engines.values():
+        with pytest.raises(InputImageError, match=message):
+            engine.infer_batch(frames)

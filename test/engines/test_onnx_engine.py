@@ -216,7 +216,7 @@ def test_a_bit_flipped_cache_entry_is_exported_again_and_gives_right_output(
 def test_the_export_records_the_graphs_content_hash(dynamic_graph):
     model = onnx.load(dynamic_graph)
     record = json.loads({e.key: e.value for e in model.metadata_props}[EXPORT_KEY])
-    assert record['format'] == 2
+    assert record['format'] == 3
     assert record['graph_sha256'] == hashlib.sha256(model.graph.SerializeToString()).hexdigest()
 
 
