@@ -143,8 +143,7 @@ def test_the_batched_post_processing_equals_the_per_frame_one(engines):
     (_frames(1, (48, 80), 1) + _frames(1, (40, 80), 2), 'one size, got 80x40, 80x48'),
     ([np.zeros((48, 80, 3), np.float32)], 'expected a uint8 image'),
 ], ids=['none', 'two sizes', 'float'])
-def test_a_batch_that_cannot_run_in_one_pass_is_refused_by_every_engine(engines, frames,
-                                                                          message):
+def test_a_batch_that_cannot_run_in_one_pass_is_refused(engines, frames, message):
     for engine in engines.values():
         with pytest.raises(InputImageError, match=message):
             engine.infer_batch(frames)
