@@ -46,7 +46,7 @@ _WARMUP_FRAMES = 5
 _ARRIVAL_TIMEOUT_S = 5.0
 
 
-def _process_usage(pid: int) -> tuple[float, float]:
+def process_usage(pid: int) -> tuple[float, float]:
     """CPU seconds and resident MiB of a process, from /proc."""
     fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
     cpu = (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
@@ -200,9 +200,9 @@ def _run_modes(command: list[str], image: np.ndarray, seconds: float,
         for _ in range(_WARMUP_FRAMES):
             driver.round_trip()
         for label, mode in modes:
-            cpu_before, _ = _process_usage(node_process.pid)
+            cpu_before, _ = process_usage(node_process.pid)
             sending = driver.run(mode, seconds)
-            cpu_after, rss = _process_usage(node_process.pid)
+            cpu_after, rss = process_usage(node_process.pid)
             latencies = [(driver.arrivals[s] - driver.sent[s]) * 1000.0
                          for s in driver.arrivals if s in driver.sent]
             out = len(latencies)

@@ -11,6 +11,11 @@ Example::
 
     ros2 launch mtl_perception perception.launch.py image_topic:=/camera/image_raw \
         camera_info_topic:=/camera/camera_info rviz:=true
+
+Several cameras in one node (one forward pass per frame size)::
+
+    ros2 launch mtl_perception perception.launch.py cameras:=front,left,right \
+        image_topic:=/{camera}/image_rect_color camera_info_topic:=/{camera}/camera_info
 """
 
 import os
@@ -24,14 +29,20 @@ from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
+from mtl_perception.ros.camera_remaps import DEFAULT_TOPICS, input_remappings, parse_cameras
 from mtl_perception.ros.rviz_config import retarget, topic_prefix
 
 
 def _arguments(share: str) -> list:
     """Every launch argument with its default and what it does."""
     defaults = (
-        ('image_topic', '/camera/image_raw', 'sensor_msgs/Image topic to segment'),
-        ('camera_info_topic', '/camera/camera_info', 'sensor_msgs/CameraInfo of that image'),
+        ('image_topic', DEFAULT_TOPICS['image'],
+         'sensor_msgs/Image topic to segment; with cameras, a pattern where {camera} stands '
+         'for each name (default then /{camera}/image_raw)'),
+        ('camera_info_topic', DEFAULT_TOPICS['camera_info'],
+         'sensor_msgs/CameraInfo of that image; with cameras, a pattern as image_topic'),
+        ('cameras', '', 'several cameras in one node, e.g. front,left,right: outputs under '
+                    '~/<camera>/; empty = params_file, else one camera'),
         ('model', '', 'checkpoint file; empty = params_file, else the installed default weights'),
         ('device', '', 'auto, cpu, cuda or cuda:N; empty = params_file, else auto'),
         ('backend', '', 'auto (ONNX Runtime when installed), torch or onnxruntime; empty = '
@@ -65,12 +76,15 @@ def _node(context) -> list:
     settings = context.launch_configurations
     given = {name: ParameterValue(settings[name], value_type=str)
              for name in OVERRIDABLE if settings[name]}
+    cameras = parse_cameras(settings['cameras'])
+    if cameras:
+        given['cameras'] = list(cameras)
+    topics = {'image': settings['image_topic'], 'camera_info': settings['camera_info_topic']}
     return [Node(
         package='mtl_perception', executable='perception_node', name='mtl_perception',
         namespace=settings['namespace'], output='screen', emulate_tty=True,
         parameters=[settings['params_file'], {**given, 'use_sim_time': _use_sim_time()}],
-        remappings=[('image', settings['image_topic']),
-                    ('camera_info', settings['camera_info_topic'])])]
+        remappings=input_remappings(cameras, topics))]
 
 
 def _rviz(context) -> list:
@@ -86,7 +100,8 @@ def _rviz(context) -> list:
     settings = context.launch_configurations
     prefix = settings['rviz_topic_prefix'] or topic_prefix(settings['namespace'])
     config = retarget(Path(settings['rviz_config']), prefix,
-                      Path(tempfile.mkdtemp(prefix='mtl_perception_rviz_')))
+                      Path(tempfile.mkdtemp(prefix='mtl_perception_rviz_')),
+                      parse_cameras(settings['cameras']))
     return [Node(package='rviz2', executable='rviz2', name='rviz2', output='screen',
                  arguments=['-d', str(config), '-f', settings['rviz_fixed_frame']],
                  parameters=[{'use_sim_time': _use_sim_time()}])]

@@ -1,10 +1,12 @@
 # Copyright 2026 mtl_perception maintainers
 # SPDX-License-Identifier: MIT
-"""A one-frame mailbox between the subscription callback and the inference thread.
+"""A newest-frame mailbox per camera between the subscription callbacks and the serving loop.
 
-The callback never blocks: it overwrites the slot, and a frame that was still waiting is
-dropped and counted. The worker always takes the newest frame, so latency cannot build up
-when frames arrive faster than the network runs.
+A callback never blocks: it overwrites its camera's slot, and a frame of that camera that was
+still waiting is dropped and counted. The worker takes the newest frame of every camera that
+has one, all at once, so latency cannot build up when frames arrive faster than the network
+runs, frames of several cameras can share one forward pass, and a camera that stops sending
+holds nobody up.
 """
 
 from __future__ import annotations
@@ -15,36 +17,49 @@ from typing import Generic, TypeVar
 Item = TypeVar('Item')
 
 
-class LatestFrameSlot(Generic[Item]):
-    """Holds at most one item; ``put`` replaces, ``take`` waits for one."""
+class LatestFrames(Generic[Item]):
+    """Holds at most one item per camera; ``put`` replaces, ``take`` waits for any."""
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
-        self._item: Item | None = None
+        self._waiting: dict[str, Item] = {}
         self._closed = False
-        self.received = 0
-        self.dropped = 0
+        self._received: dict[str, int] = {}
+        self._dropped: dict[str, int] = {}
 
-    def put(self, item: Item) -> None:
-        """Store ``item``, dropping (and counting) an unprocessed previous one."""
+    def put(self, camera: str, item: Item) -> None:
+        """Store ``camera``'s ``item``, dropping (and counting) its unprocessed previous one."""
         with self._condition:
-            self.received += 1
-            if self._item is not None:
-                self.dropped += 1
-            self._item = item
+            self._received[camera] = self._received.get(camera, 0) + 1
+            if camera in self._waiting:
+                self._dropped[camera] = self._dropped.get(camera, 0) + 1
+            self._waiting[camera] = item
             self._condition.notify()
 
-    def take(self, timeout: float | None = None) -> Item | None:
-        """Return the newest item, waiting up to ``timeout``; ``None`` on timeout or close."""
+    def take(self, timeout: float | None = None) -> dict[str, Item]:
+        """Return the newest item of each camera that has one, waiting up to ``timeout``.
+
+        Empty on timeout or after :meth:`close`.
+        """
         with self._condition:
-            self._condition.wait_for(lambda: self._item is not None or self._closed, timeout)
-            item, self._item = self._item, None
-            return None if self._closed else item
+            self._condition.wait_for(lambda: self._waiting or self._closed, timeout)
+            items, self._waiting = self._waiting, {}
+            return {} if self._closed else items
+
+    def received(self, camera: str) -> int:
+        """Frames ``camera`` delivered so far."""
+        with self._condition:
+            return self._received.get(camera, 0)
+
+    def dropped(self, camera: str) -> int:
+        """Frames of ``camera`` replaced by a newer one before the worker took them."""
+        with self._condition:
+            return self._dropped.get(camera, 0)
 
     def discard(self) -> None:
-        """Forget a waiting item without counting it (the node stops taking frames)."""
+        """Forget waiting items without counting them (the node stops taking frames)."""
         with self._condition:
-            self._item = None
+            self._waiting = {}
 
     @property
     def closed(self) -> bool:
@@ -52,7 +67,7 @@ class LatestFrameSlot(Generic[Item]):
         return self._closed
 
     def close(self) -> None:
-        """Wake every waiting ``take`` and make it return ``None`` from now on."""
+        """Wake every waiting ``take`` and make it return nothing from now on."""
         with self._condition:
             self._closed = True
             self._condition.notify_all()

@@ -14,7 +14,6 @@ import re
 
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from mtl_perception.engines.contract import Engine
-from mtl_perception.ros.frame_slot import LatestFrameSlot
 from mtl_perception.ros.stats import FrameStats
 
 NO_INPUT_WARNING_S = 5.0
@@ -41,9 +40,9 @@ class ProblemLog:
         self._logger = logger
         self._reported: set[str] = set()
 
-    def report(self, error: Exception, context: str) -> None:
-        """Log ``error`` in ``context`` unless its cause was logged before."""
-        self.report_text(cause_of(error), f'{context}: {type(error).__name__}: {error} '
+    def report(self, error: Exception, context: str, key: str = '') -> None:
+        """Log ``error`` in ``context`` unless its cause was logged before (for ``key``)."""
+        self.report_text(key + cause_of(error), f'{context}: {type(error).__name__}: {error} '
                          '(further frames with this problem are skipped silently)')
 
     def report_text(self, cause: str, text: str) -> None:
@@ -64,41 +63,48 @@ class ProblemLog:
 
 
 @dataclass
-class Health:
-    """The node's counters and what it runs, turned into one diagnostic status."""
+class CameraCounts:
+    """What one camera's frames came to: the mailbox's counts and the served frames' figures."""
 
-    slot: LatestFrameSlot
+    received: int
+    dropped: int
     stats: FrameStats
+    idle_s: float  # seconds since its last frame (or since the node started)
 
-    def status(self, name: str, engine: Engine, model_path: str,
-               idle_s: float) -> DiagnosticStatus:
-        """Build the status ``name``: WARN when no image came for a while, else OK."""
-        latency = self.stats.latency_percentiles()
-        rate = self.stats.rate()
-        values = {
-            'rate_hz': f'{rate:.2f}', 'latency_p50_ms': f'{latency["p50"]:.1f}',
-            'latency_p95_ms': f'{latency["p95"]:.1f}', 'latency_max_ms': f'{latency["max"]:.1f}',
-            'frames_received': str(self.slot.received), 'frames_processed':
-            str(self.stats.processed), 'frames_dropped': str(self.slot.dropped),
-            'frames_bad': str(self.stats.skipped_bad),
-            'frames_unsubscribed': str(self.stats.skipped_unsubscribed),
-            **{f'{stage}_ms_p50': f'{ms:.1f}'
-               for stage, ms in self.stats.stage_medians().items()},
-            'device': str(engine.device), 'half': str(engine.half),
-            'backend': engine.backend, 'provider': engine.provider, 'model': model_path,
-        }
-        if self.slot.received == 0 or idle_s > NO_INPUT_WARNING_S:
-            level, message = DiagnosticStatus.WARN, f'no image for {idle_s:.0f} s'
-        else:
-            level, message = DiagnosticStatus.OK, f'{rate:.1f} Hz, p50 {latency["p50"]:.0f} ms'
-        return DiagnosticStatus(level=level, name=name, message=message,
-                                hardware_id=str(engine.device),
-                                values=[KeyValue(key=k, value=v) for k, v in values.items()])
+
+def perception_status(name: str, counts: CameraCounts, engine: Engine, model_path: str,
+                      camera: dict[str, str]) -> DiagnosticStatus:
+    """Build the status ``name`` of one camera: WARN when no image came for a while, else OK.
+
+    ``camera`` adds the camera's own keys (its name and image topic) to the values.
+    """
+    stats = counts.stats
+    latency = stats.latency_percentiles()
+    rate = stats.rate()
+    values = {
+        **camera, 'rate_hz': f'{rate:.2f}', 'latency_p50_ms': f'{latency["p50"]:.1f}',
+        'latency_p95_ms': f'{latency["p95"]:.1f}', 'latency_max_ms': f'{latency["max"]:.1f}',
+        'frames_received': str(counts.received), 'frames_processed': str(stats.processed),
+        'frames_dropped': str(counts.dropped), 'frames_bad': str(stats.skipped_bad),
+        'frames_unsubscribed': str(stats.skipped_unsubscribed),
+        'frames_per_pass_mean': f'{stats.mean_pass_size():.2f}',
+        **{f'{stage}_ms_p50': f'{ms:.1f}' for stage, ms in stats.stage_medians().items()},
+        'device': str(engine.device), 'half': str(engine.half),
+        'backend': engine.backend, 'provider': engine.provider, 'model': model_path,
+    }
+    if counts.received == 0 or counts.idle_s > NO_INPUT_WARNING_S:
+        level, message = DiagnosticStatus.WARN, f'no image for {counts.idle_s:.0f} s'
+    else:
+        level, message = DiagnosticStatus.OK, f'{rate:.1f} Hz, p50 {latency["p50"]:.0f} ms'
+    return DiagnosticStatus(level=level, name=name, message=message,
+                            hardware_id=str(engine.device),
+                            values=[KeyValue(key=k, value=v) for k, v in values.items()])
 
 
 def status_line(status: DiagnosticStatus) -> str:
     """Return the periodic log line of a status: its message and the frame counts."""
     counts = {v.key: v.value for v in status.values}
-    return (f'{status.message}; received {counts["frames_received"]}, processed '
+    camera = f'{counts["camera"]}: ' if counts.get('camera') else ''
+    return (f'{camera}{status.message}; received {counts["frames_received"]}, processed '
             f'{counts["frames_processed"]}, dropped {counts["frames_dropped"]}, bad '
             f'{counts["frames_bad"]}')

@@ -104,7 +104,7 @@ class PerceptionLifecycleNode(PerceptionCore, LifecycleNode):
         """Release everything, from whichever state; the process then ends (exit 0)."""
         self.close_interfaces()
         self.release_model()
-        self.server.slot.close()  # ends the serving loop
+        self.server.frames.close()  # ends the serving loop
         return SUCCESS
 
     def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:

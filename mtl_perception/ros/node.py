@@ -9,6 +9,7 @@ This module holds the node's phases and parameters; the serving loop is
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 
@@ -18,9 +19,10 @@ from mtl_perception.engines.contract import depth_range_with, describe, describe
 from mtl_perception.engines.loading import load_engine
 from mtl_perception.errors import ModelConfigError, MtlPerceptionError
 from mtl_perception.ros import NODE_NAME
+from mtl_perception.ros.cameras import CameraChannel, input_topic
 from mtl_perception.ros.class_info import class_info_yaml
 from mtl_perception.ros.errors import ModelLoadError, SettingsError
-from mtl_perception.ros.health import Health, ProblemLog, status_line
+from mtl_perception.ros.health import CameraCounts, perception_status, ProblemLog, status_line
 from mtl_perception.ros.output_topics import Outputs
 from mtl_perception.ros.outputs import OutputBuilder
 from mtl_perception.ros.parameters import (
@@ -49,17 +51,13 @@ class PerceptionCore:
     """
 
     engine: Engine | None
-    builder: OutputBuilder | None
-    outputs: Outputs | None
 
     def _prepare(self, *, fixed_until: str) -> None:
         """Declare the parameters and create what lives as long as the node."""
         self.server = FrameServer(self, ProblemLog(self.get_logger()))
-        self.health = Health(self.server.slot, self.server.stats)
         self._entities: list[object] = []
         self._periodic_timers: dict[str, object] = {}
-        self.engine, self.builder, self.outputs, self.warm_up_ms = None, None, None, 0.0
-        self.image_topic = ''
+        self.engine, self.warm_up_ms = None, 0.0
         self.settings: NodeSettings = declare_settings(self, fixed_until=fixed_until)
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
@@ -71,36 +69,45 @@ class PerceptionCore:
         """
         self.engine = self._load_engine()
         self.warm_up_ms = self._warm_up()
-        self.builder = OutputBuilder(self.engine.palette, self.engine.device)
 
     def release_model(self) -> None:
-        """Drop the network and the output buffers (and their GPU memory) until configured."""
-        self.engine = self.builder = None
+        """Drop the network (and its GPU memory) until configured."""
+        self.engine = None
 
     def open_interfaces(self) -> None:
         """Create the publishers, subscriptions and timers; log the ready line."""
         engine, publish = self.engine, self.create_publisher
-        self.outputs = Outputs.create(publish, engine.has_normals)
         latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                              durability=DurabilityPolicy.TRANSIENT_LOCAL)
         class_info = publish(String, '~/class_info', latched)
         class_info.publish(String(data=class_info_yaml(engine.metadata, self.model_path)))
         self.diagnostics = publish(DiagnosticArray, '/diagnostics', 10)
+        self._entities = [class_info, self.diagnostics]
         qos = self._input_qos()
-        self.image_topic, images = self._subscribe_images(qos)
-        infos = self.create_subscription(CameraInfo, 'camera_info', self.server.camera_infos.put,
-                                         qos)
-        self._entities = [*self.outputs.every(), class_info, self.diagnostics, images,
-                          infos]
+        for name in self.settings.cameras:
+            self._open_camera(self.server.camera(name), qos)
+        self.server.open = True
         self._start_timers()
+        topics = [self.server.cameras[name].image_topic for name in self.settings.cameras]
         self.get_logger().info(
             f'ready: model {self.model_path} ({len(engine.class_names)} classes'
             f'{", normals" if engine.has_normals else ""}, input '
             f'{describe_input(engine)}) on {describe(engine)}, warmed up '
-            f'in {self.warm_up_ms:.0f} ms; subscribed to {self.image_topic}')
+            f'in {self.warm_up_ms:.0f} ms; subscribed to {", ".join(topics)}'
+            f'{" (one pass per frame size)" if len(topics) > 1 else ""}')
+
+    def _open_camera(self, channel: CameraChannel, qos: QoSProfile) -> None:
+        """Create one camera's publishers and subscriptions."""
+        engine = self.engine
+        channel.outputs = Outputs.create(self.create_publisher, engine.has_normals, channel.name)
+        channel.builder = OutputBuilder(engine.palette, engine.device)
+        channel.image_topic, images = self._subscribe_images(channel.name, qos)
+        infos = self.create_subscription(CameraInfo, input_topic(channel.name, 'camera_info'),
+                                         channel.camera_infos.put, qos)
+        self._entities += [*channel.outputs.every(), images, infos]
 
     def close_interfaces(self) -> None:
-        """Destroy what ``open_interfaces`` made, after the frame in progress is published."""
+        """Destroy what ``open_interfaces`` made, after the frames in progress are published."""
         with self.server.busy:
             for timer in self._periodic_timers.values():
                 self.destroy_timer(timer)
@@ -109,8 +116,10 @@ class PerceptionCore:
                     self.destroy_publisher(entity)
                 else:
                     self.destroy_subscription(entity)
-            self._periodic_timers, self._entities, self.outputs = {}, [], None
-            self.server.slot.discard()
+            self._periodic_timers, self._entities, self.server.open = {}, [], False
+            for channel in self.server.cameras.values():
+                channel.outputs = channel.builder = None
+            self.server.frames.discard()
 
     def serve(self, stop: threading.Event) -> None:
         """Run the serving loop until ``stop`` is set (on the process's main thread)."""
@@ -195,35 +204,48 @@ class PerceptionCore:
                           depth=self.settings.input_queue_depth,
                           reliability=policies[self.settings.input_reliability])
 
-    def _subscribe_images(self, qos: QoSProfile) -> tuple[str, object]:
-        """Subscribe to raw or compressed frames; return the topic and the subscription.
+    def _subscribe_images(self, camera: str, qos: QoSProfile) -> tuple[str, object]:
+        """Subscribe to a camera's raw or compressed frames; return the topic and subscription.
 
         The compressed topic is the raw topic's name plus ``/compressed`` (image_transport's
-        convention), so remapping ``image`` moves both.
+        convention), so remapping ``image`` (``<camera>/image``) moves both.
         """
-        topic = self.resolve_topic_name('image')
+        topic = self.resolve_topic_name(input_topic(camera, 'image'))
         kind = Image
         if self.settings.input_transport == 'compressed':
             topic, kind = f'{topic}/compressed', CompressedImage
-        return topic, self.create_subscription(kind, topic, self.server.on_image, qos)
+        return topic, self.create_subscription(kind, topic,
+                                               functools.partial(self.server.on_image, camera),
+                                               qos)
 
-    def _diagnostic_status(self) -> DiagnosticStatus:
-        return self.health.status(f'{self.get_fully_qualified_name()}: perception',
-                                  self.engine, self.model_path,
-                                  time.monotonic() - self.server.last_input)
+    def _diagnostic_statuses(self) -> list[DiagnosticStatus]:
+        """One status per camera: ``<node>: perception`` (unnamed) or ``... perception/<name>``."""
+        statuses, now = [], time.monotonic()
+        frames = self.server.frames
+        for name in self.settings.cameras:
+            channel = self.server.camera(name)
+            counts = CameraCounts(frames.received(name), frames.dropped(name), channel.stats,
+                                  now - channel.last_input)
+            own = {'camera': name} if name else {}
+            statuses.append(perception_status(
+                f'{self.get_fully_qualified_name()}: perception{"/" + name if name else ""}',
+                counts, self.engine, self.model_path,
+                {**own, 'image_topic': channel.image_topic}))
+        return statuses
 
     def _publish_diagnostics(self) -> None:
-        array = DiagnosticArray(status=[self._diagnostic_status()])
+        array = DiagnosticArray(status=self._diagnostic_statuses())
         array.header.stamp = self.get_clock().now().to_msg()
         self.diagnostics.publish(array)
 
     def _log_status(self) -> None:
-        self.get_logger().info(status_line(self._diagnostic_status()))
+        self.get_logger().info(' | '.join(status_line(status)
+                                          for status in self._diagnostic_statuses()))
 
     def destroy_node(self) -> None:
         """Stop serving, then tear the node down (also after a failed ``__init__``)."""
         if hasattr(self, 'server'):
-            self.server.slot.close()
+            self.server.frames.close()
         super().destroy_node()
 
 

@@ -47,6 +47,11 @@ TOPICS = {
 INFO_OUTPUTS = ('depth_info', 'info', 'colour_info', 'normals_colour_info')
 
 
+def camera_topic(camera: str, topic: str) -> str:
+    """Move an output topic under its camera: ``~/depth/image`` -> ``~/front/depth/image``."""
+    return topic.replace('~/', f'~/{camera}/', 1) if camera else topic
+
+
 @dataclass
 class Outputs:
     """The publishers of one camera's outputs (normals ones only for models that have them)."""
@@ -54,10 +59,12 @@ class Outputs:
     publishers: dict[str, Publisher]
 
     @classmethod
-    def create(cls, publish: Callable[..., Publisher], has_normals: bool) -> Outputs:
-        """Create every publisher with ``publish`` (the node's ``create_publisher``)."""
-        return cls({name: publish(kind, topic, 5) for name, (topic, kind, normals_only)
-                    in TOPICS.items() if has_normals or not normals_only})
+    def create(cls, publish: Callable[..., Publisher], has_normals: bool,
+               camera: str = '') -> Outputs:
+        """Create every publisher of ``camera`` with ``publish`` (``create_publisher``)."""
+        return cls({name: publish(kind, camera_topic(camera, topic), 5)
+                    for name, (topic, kind, normals_only) in TOPICS.items()
+                    if has_normals or not normals_only})
 
     def every(self) -> list[Publisher]:
         """Return every publisher."""

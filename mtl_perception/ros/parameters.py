@@ -27,6 +27,10 @@ _BOOL = ParameterType.PARAMETER_BOOL
 _INT = ParameterType.PARAMETER_INTEGER
 _DOUBLE = ParameterType.PARAMETER_DOUBLE
 _DOUBLES = ParameterType.PARAMETER_DOUBLE_ARRAY
+_STRINGS = ParameterType.PARAMETER_STRING_ARRAY
+UNNAMED = ''  # the one camera of a node whose cameras parameter is [""]
+MAX_CAMERAS = 16
+_CAMERA_NAME = re.compile(r'[A-Za-z][A-Za-z0-9_]*')
 
 # name: (default, type, description, (low, high) or None)
 PARAMETERS: dict[str, tuple[object, int, str, tuple[float, float] | None]] = {
@@ -67,6 +71,10 @@ PARAMETERS: dict[str, tuple[object, int, str, tuple[float, float] | None]] = {
     'log_period': (10.0, _DOUBLE, 'seconds between status log lines', (1.0, 3600.0)),
     'rectify': (False, _BOOL, 'undistort raw frames with their camera_info (K, D, R, P) before '
                 'inference, as image_proc does; outputs are then rectified', None),
+    'cameras': ([UNNAMED], _STRINGS, 'camera names, e.g. [front, left, right]: each reads '
+                '<name>/image and <name>/camera_info and publishes under ~/<name>/, and the '
+                'frames of all cameras share one forward pass per frame size; [""] = one '
+                'camera on image and camera_info, outputs directly under ~/', None),
     'max_input_pixels': (MAX_FRAME_PIXELS, _INT, 'frames with more pixels (compressed ones: '
                          'declared in their header) are skipped with one warning, before '
                          'decoding', (1024, 1 << 28)),
@@ -108,6 +116,7 @@ class NodeSettings:
     diagnostics_period: float
     log_period: float
     rectify: bool
+    cameras: tuple[str, ...]
     max_input_pixels: int
 
 
@@ -161,6 +170,7 @@ def declare_settings(node: Node, *, fixed_until: str = 'restart') -> NodeSetting
             raise _refusal(name, error) from None
         values[name] = parameter.value
     values['fallback_intrinsics'] = tuple(float(v) for v in values['fallback_intrinsics'])
+    values['cameras'] = tuple(values['cameras'])
     settings = NodeSettings(**values)
     check_settings(settings)
     return settings
@@ -186,6 +196,8 @@ def settings_with(settings: NodeSettings, changes: dict[str, object], *,
     if 'fallback_intrinsics' in changes:
         changes = {**changes, 'fallback_intrinsics': tuple(
             float(v) for v in changes['fallback_intrinsics'])}
+    if 'cameras' in changes:
+        changes = {**changes, 'cameras': tuple(changes['cameras'])}
     candidate = dataclasses.replace(settings, **changes)
     check_settings(candidate)
     return candidate
@@ -218,8 +230,29 @@ def check_settings(settings: NodeSettings) -> None:
     if settings.depth_min and settings.depth_max and settings.depth_min >= settings.depth_max:
         raise SettingsError(f'parameters depth_min and depth_max: need depth_min < depth_max, '
                             f'got {settings.depth_min} and {settings.depth_max}')
+    check_camera_names(settings.cameras)
     fallback = settings.fallback_intrinsics
     if any(fallback) and (len(fallback) != 4 or not all(math.isfinite(v) for v in fallback)
                           or min(fallback[:2]) <= 0):
         raise SettingsError(f'parameter fallback_intrinsics: [fx, fy, cx, cy] with positive '
                             f'focal lengths, or [0.0] for none; got {list(fallback)}')
+
+
+def check_camera_names(names: tuple[str, ...]) -> None:
+    """Check the ``cameras`` parameter: ``[""]``, or distinct ROS name tokens.
+
+    Raises:
+        SettingsError: Names the offending entry and what is accepted.
+    """
+    if names == (UNNAMED,):
+        return
+    if not names or len(names) > MAX_CAMERAS:
+        raise SettingsError(f'parameter cameras: 1 to {MAX_CAMERAS} names, or [""] for one '
+                            f'camera on the topics image and camera_info; got {len(names)}')
+    for name in names:
+        if not _CAMERA_NAME.fullmatch(name):
+            raise SettingsError(f'parameter cameras: {name!r} is not a camera name (a letter, '
+                                'then letters, digits or _; [""] alone for one unnamed camera)')
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise SettingsError(f'parameter cameras: {", ".join(repeated)} given more than once')

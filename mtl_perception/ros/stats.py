@@ -19,16 +19,18 @@ class FrameStats:
         self._latencies: deque[float] = deque(maxlen=window)
         self._finished: deque[float] = deque(maxlen=window)
         self._stages: dict[str, deque[float]] = {}
+        self._pass_sizes: deque[int] = deque(maxlen=window)
         self._window = window
         self.processed = 0
         self.skipped_bad = 0
         self.skipped_unsubscribed = 0
 
     def record(self, latency: float, now: float | None = None,
-               stages: dict[str, float] | None = None) -> None:
-        """Add one published frame: stamp-to-publish latency and seconds spent per stage."""
+               stages: dict[str, float] | None = None, frames_in_pass: int = 1) -> None:
+        """Add one published frame: its latency, seconds per stage, frames in its pass."""
         with self._lock:
             self.processed += 1
+            self._pass_sizes.append(frames_in_pass)
             self._latencies.append(latency)
             self._finished.append(time.monotonic() if now is None else now)
             for name, seconds in (stages or {}).items():
@@ -39,6 +41,11 @@ class FrameStats:
         with self._lock:
             return {name: float(np.median(values)) * 1000.0
                     for name, values in self._stages.items()}
+
+    def mean_pass_size(self) -> float:
+        """Mean number of frames in the forward passes of the recent frames (NaN before any)."""
+        with self._lock:
+            return float(np.mean(self._pass_sizes)) if self._pass_sizes else float('nan')
 
     def rate(self, now: float | None = None, horizon: float = 5.0) -> float:
         """Frames per second over the last ``horizon`` seconds."""

@@ -8,29 +8,36 @@ import threading
 
 from mtl_perception.errors import ConversionError
 from mtl_perception.ros.camera import frame_intrinsics
-from mtl_perception.ros.frame_slot import LatestFrameSlot
+from mtl_perception.ros.frame_slot import LatestFrames
 from mtl_perception.ros.stats import FrameStats
 import pytest
 from sensor_msgs.msg import CameraInfo
 
 
-def test_the_slot_hands_out_only_the_newest_item_and_counts_the_dropped():
-    slot = LatestFrameSlot()
+def test_the_mailbox_hands_out_the_newest_item_of_each_camera_and_counts_the_dropped():
+    frames = LatestFrames()
     for item in range(5):
-        slot.put(item)
-    assert slot.take(timeout=0) == 4
-    assert (slot.received, slot.dropped) == (5, 4)
-    assert slot.take(timeout=0.01) is None
+        frames.put('front', item)
+    frames.put('left', 'a')
+    assert frames.take(timeout=0) == {'front': 4, 'left': 'a'}
+    assert (frames.received('front'), frames.dropped('front')) == (5, 4)
+    assert (frames.received('left'), frames.dropped('left')) == (1, 0)
+    assert (frames.received('right'), frames.dropped('right')) == (0, 0)
+    assert frames.take(timeout=0.01) == {}
+    frames.put('left', 'b')  # one camera alone is handed out without waiting for the others
+    assert frames.take(timeout=0) == {'left': 'b'}
 
 
-def test_closing_the_slot_wakes_a_waiting_worker():
-    slot = LatestFrameSlot()
+def test_closing_the_mailbox_wakes_a_waiting_worker():
+    frames = LatestFrames()
     results = []
-    worker = threading.Thread(target=lambda: results.append(slot.take(timeout=10)))
+    worker = threading.Thread(target=lambda: results.append(frames.take(timeout=10)))
     worker.start()
-    slot.close()
+    frames.close()
     worker.join(timeout=2)
-    assert not worker.is_alive() and results == [None] and slot.closed
+    assert not worker.is_alive() and results == [{}] and frames.closed
+    frames.put('front', 1)
+    assert frames.take(timeout=0) == {}
 
 
 def test_stats_give_rate_and_latency_percentiles():

@@ -14,6 +14,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from mtl_perception.ros import NODE_NAME
+from mtl_perception.ros.camera_remaps import DEFAULT_TOPICS, input_remappings, parse_cameras
+from mtl_perception.ros.errors import SettingsError
 from mtl_perception.ros.node import PerceptionNode
 from mtl_perception.ros.parameters import PARAMETERS
 from mtl_perception.tools.kitti_to_bag import camera_topics
@@ -24,8 +26,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCH_FILE = ROOT / 'launch' / 'perception.launch.py'
-EXPECTED_ARGUMENTS = {'image_topic', 'camera_info_topic', 'model', 'device', 'backend',
-                      'rviz_fixed_frame', 'rviz_topic_prefix', 'params_file',
+EXPECTED_ARGUMENTS = {'image_topic', 'camera_info_topic', 'cameras', 'model', 'device',
+                      'backend', 'rviz_fixed_frame', 'rviz_topic_prefix', 'params_file',
                       'namespace', 'use_sim_time', 'rviz', 'rviz_config'}
 REPLAY_FILE = ROOT / 'launch' / 'kitti_replay.launch.py'
 
@@ -107,11 +109,47 @@ def _overridable() -> list[str]:
 
 def test_launch_parameters_and_remappings_exist_on_the_node(node):
     call = _node_calls()['perception_node']
-    for name in (*_overridable(), 'use_sim_time'):
+    for name in (*_overridable(), 'use_sim_time', 'cameras'):
         assert node.has_parameter(name), name
-    remapped = {pair.elts[0].value for pair in _keyword(call, 'remappings').elts}
+    assert ast.unparse(_keyword(call, 'remappings')) == 'input_remappings(cameras, topics)'
+    remapped = {name for name, _ in input_remappings((), dict(DEFAULT_TOPICS))}
     subscribed = {s.topic_name for s in node.subscriptions}
     assert {f'/{name}' for name in remapped} == subscribed
+
+
+def test_the_remappings_of_several_cameras_are_what_such_a_node_subscribes_to(
+        node, checkpoint_path):
+    cameras = parse_cameras('front, left,right')
+    assert cameras == ('front', 'left', 'right') == parse_cameras('[front, left, right]')
+    remappings = input_remappings(cameras, {'image': '/{camera}/image_rect',
+                                            'camera_info': DEFAULT_TOPICS['camera_info']})
+    assert ('left/image', '/left/image_rect') in remappings
+    assert ('right/camera_info', '/right/camera_info') in remappings  # the default's pattern
+    several = PerceptionNode(cli_args=['--ros-args', '-r', '__ns:=/several'],
+                             parameter_overrides=[
+                                 Parameter('model', value=str(checkpoint_path)),
+                                 Parameter('device', value='cpu'),
+                                 Parameter('cameras', value=list(cameras))])
+    try:
+        subscribed = {s.topic_name for s in several.subscriptions}
+        published = {topic for topic, _ in several.get_publisher_names_and_types_by_node(
+            NODE_NAME, '/several')}
+    finally:
+        several.destroy_node()
+    assert subscribed == {f'/several/{name}' for name, _ in remappings}
+    assert {f'/several/{NODE_NAME}/{camera}/points' for camera in cameras} <= published
+    assert f'/several/{NODE_NAME}/points' not in published
+
+
+@pytest.mark.parametrize(('text', 'topics', 'message'), [
+    ('front,front', DEFAULT_TOPICS, 'front given more than once'),
+    ('front,left-1', DEFAULT_TOPICS, "'left-1' is not a camera name"),
+    ('front,left', {**DEFAULT_TOPICS, 'image': '/cam/image'},
+     'launch argument image_topic:=/cam/image gives every camera the same topic'),
+])
+def test_camera_arguments_that_cannot_work_are_refused_in_one_line(text, topics, message):
+    with pytest.raises(SettingsError, match=message):
+        input_remappings(parse_cameras(text), dict(topics))
 
 
 def test_the_params_file_comes_first_and_only_given_arguments_override_it():

@@ -43,6 +43,9 @@ def _node(model, *parameters: str) -> subprocess.Popen:
     ('fallback_intrinsics:=[1.0,2.0]', 'parameter fallback_intrinsics: [fx, fy, cx, cy]'),
     ('input_height:=64', 'parameters input_height and input_width: set both, or neither'),
     ('max_input_pixels:=10', 'parameter max_input_pixels: '),
+    ('cameras:=[front, front]', 'parameter cameras: front given more than once'),
+    ('cameras:=[front, 2nd]', "parameter cameras: '2nd' is not a camera name"),
+    ('cameras:=[front, ""]', "parameter cameras: '' is not a camera name"),
 ])
 def test_a_bad_parameter_stops_the_node_with_one_fatal_line(checkpoint_path, parameter,
                                                             message):

@@ -43,3 +43,22 @@ def test_a_prefix_that_is_not_an_absolute_ros_name_is_refused(prefix, tmp_path):
     with pytest.raises(RvizConfigError, match='not an absolute ROS name'):
         retarget(CONFIGS[0], prefix, tmp_path)
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=lambda path: path.name)
+def test_for_several_cameras_each_node_display_is_repeated_per_camera(config, tmp_path):
+    copy = retarget(config, '/robot/mtl_perception', tmp_path, ('front', 'left', 'right'))
+    before = yaml.safe_load(config.read_text())['Visualization Manager']['Displays']
+    after = yaml.safe_load(copy.read_text())['Visualization Manager']['Displays']
+    node = [d for d in before
+            if d.get('Topic', {}).get('Value', '').startswith('/mtl_perception/')]
+    assert node and len(after) == len(before) + 2 * len(node)
+    for display in node:
+        topic = display['Topic']['Value'].removeprefix('/mtl_perception')
+        for camera in ('front', 'left', 'right'):
+            twin = next(d for d in after if d['Name'] == f'{camera}: {display["Name"]}')
+            assert twin['Topic']['Value'] == f'/robot/mtl_perception/{camera}{topic}'
+            assert {k: v for k, v in twin.items() if k not in ('Name', 'Topic')} == {
+                k: v for k, v in display.items() if k not in ('Name', 'Topic')}
+    others = [d for d in before if d not in node]
+    assert [d for d in after if d in others] == others  # sensors, axes, grid: once, as they are
