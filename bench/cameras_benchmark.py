@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 
+from diagnostic_msgs.msg import DiagnosticArray
 from mtl_perception.ros.conversions import array_to_image
 from mtl_perception.synthetic import kitti_like_intrinsics, render_frame
 from node_benchmark import process_usage
@@ -57,6 +58,8 @@ class _Streams:
         self.executor.add_node(self.node)
         self.images, self.infos = {}, {}
         self.sent = {camera: {} for camera in topics}
+        self.diagnostics: dict[str, dict[str, str]] = {}
+        self.node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, 10)
         self.arrivals = {camera: {} for camera in topics}
         intrinsics = kitti_like_intrinsics(image.shape[1], image.shape[0])
         self.info = CameraInfo(width=image.shape[1], height=image.shape[0],
@@ -72,6 +75,12 @@ class _Streams:
                     _stamp(data), time.time()), RELIABLE, raw=True)
             self.node.create_subscription(Image, f'{outputs}/segmentation', lambda data: None,
                                           RELIABLE, raw=True)
+
+    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
+        for status in msg.status:
+            values = {kv.key: kv.value for kv in status.values}
+            if values.get('camera') in self.sent:
+                self.diagnostics[values['camera']] = values
 
     def wait_for_nodes(self, timeout: float = 300.0) -> None:
         deadline = time.monotonic() + timeout
@@ -142,7 +151,9 @@ def run_configuration(label: str, nodes: dict[str, tuple[str, ...]],
             'sent': len(sent), 'out': len(latencies), 'out_share': len(latencies) / len(sent),
             'out_hz': len(latencies) / sending,
             'latency_p50_ms': float(np.median(latencies)) if latencies else None,
-            'latency_p95_ms': float(np.percentile(latencies, 95)) if latencies else None}
+            'latency_p95_ms': float(np.percentile(latencies, 95)) if latencies else None,
+            **{key: float(streams.diagnostics.get(camera, {}).get(key, 'nan'))
+               for key in ('inference_ms_p50', 'outputs_ms_p50', 'frames_per_pass_mean')}}
     return {'configuration': label, 'nodes': len(processes), 'cameras': cameras,
             'total_out_hz': sum(entry['out_hz'] for entry in cameras.values()),
             'rss_mib': sum(rss for _, rss in usage),

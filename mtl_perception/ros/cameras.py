@@ -20,7 +20,7 @@ from mtl_perception.formats.rectification import Rectifier
 from mtl_perception.ros.output_topics import Outputs
 from mtl_perception.ros.outputs import OutputBuilder
 from mtl_perception.ros.stats import FrameStats
-from sensor_msgs.msg import CameraInfo
+from sensor_msgs.msg import CameraInfo, Image
 
 MAX_CAMERA_FRAMES = 64  # camera frame ids whose latest CameraInfo is kept, per camera
 
@@ -60,8 +60,8 @@ class CameraInfoStore:
 class CameraChannel:
     """What the node keeps for one camera: its statistics live as long as the node.
 
-    ``image_topic``, ``outputs`` and ``builder`` (its own: message memory is kept per frame
-    size) exist while the node's interfaces are open.
+    ``image_topic``, ``frame_type``, ``outputs`` and ``builder`` (its own: message memory is
+    kept per frame size) exist while the node's interfaces are open.
     """
 
     name: str
@@ -69,6 +69,7 @@ class CameraChannel:
     stats: FrameStats = field(default_factory=FrameStats)
     rectifier: Rectifier = field(default_factory=Rectifier)
     image_topic: str = ''
+    frame_type: type = Image  # what the image topic carries: Image or CompressedImage
     outputs: Outputs | None = None
     builder: OutputBuilder | None = None
     last_input: float = field(default_factory=time.monotonic)  # of the last frame (or start)

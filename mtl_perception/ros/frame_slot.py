@@ -26,23 +26,31 @@ class LatestFrames(Generic[Item]):
         self._closed = False
         self._received: dict[str, int] = {}
         self._dropped: dict[str, int] = {}
+        self._senders: set[str] = set()  # cameras that sent since the last discard
 
     def put(self, camera: str, item: Item) -> None:
         """Store ``camera``'s ``item``, dropping (and counting) its unprocessed previous one."""
         with self._condition:
             self._received[camera] = self._received.get(camera, 0) + 1
+            self._senders.add(camera)
             if camera in self._waiting:
                 self._dropped[camera] = self._dropped.get(camera, 0) + 1
             self._waiting[camera] = item
             self._condition.notify()
 
-    def take(self, timeout: float | None = None) -> dict[str, Item]:
+    def take(self, timeout: float | None = None, gather: float = 0.0) -> dict[str, Item]:
         """Return the newest item of each camera that has one, waiting up to ``timeout``.
 
+        Once one item is there, wait up to ``gather`` seconds more for the other cameras that
+        sent since the last :meth:`discard` (not for one that never did), so frames of
+        cameras that fire together share a pass; returns as soon as all of them have one.
         Empty on timeout or after :meth:`close`.
         """
         with self._condition:
             self._condition.wait_for(lambda: self._waiting or self._closed, timeout)
+            if self._waiting and gather > 0:
+                self._condition.wait_for(
+                    lambda: self._closed or len(self._waiting) == len(self._senders), gather)
             items, self._waiting = self._waiting, {}
             return {} if self._closed else items
 
@@ -60,6 +68,7 @@ class LatestFrames(Generic[Item]):
         """Forget waiting items without counting them (the node stops taking frames)."""
         with self._condition:
             self._waiting = {}
+            self._senders = set()
 
     @property
     def closed(self) -> bool:

@@ -101,7 +101,8 @@ class PerceptionCore:
         engine = self.engine
         channel.outputs = Outputs.create(self.create_publisher, engine.has_normals, channel.name)
         channel.builder = OutputBuilder(engine.palette, engine.device)
-        channel.image_topic, images = self._subscribe_images(channel.name, qos)
+        channel.image_topic, channel.frame_type, images = self._subscribe_images(channel.name,
+                                                                                 qos)
         infos = self.create_subscription(CameraInfo, input_topic(channel.name, 'camera_info'),
                                          channel.camera_infos.put, qos)
         self._entities += [*channel.outputs.every(), images, infos]
@@ -204,19 +205,19 @@ class PerceptionCore:
                           depth=self.settings.input_queue_depth,
                           reliability=policies[self.settings.input_reliability])
 
-    def _subscribe_images(self, camera: str, qos: QoSProfile) -> tuple[str, object]:
-        """Subscribe to a camera's raw or compressed frames; return the topic and subscription.
+    def _subscribe_images(self, camera: str, qos: QoSProfile) -> tuple[str, type, object]:
+        """Subscribe to a camera's raw or compressed frames; return topic, type, subscription.
 
         The compressed topic is the raw topic's name plus ``/compressed`` (image_transport's
-        convention), so remapping ``image`` (``<camera>/image``) moves both.
+        convention), so remapping ``image`` (``<camera>/image``) moves both. Frames arrive
+        serialised (``raw``): only those the serving loop takes are deserialised.
         """
         topic = self.resolve_topic_name(input_topic(camera, 'image'))
         kind = Image
         if self.settings.input_transport == 'compressed':
             topic, kind = f'{topic}/compressed', CompressedImage
-        return topic, self.create_subscription(kind, topic,
-                                               functools.partial(self.server.on_image, camera),
-                                               qos)
+        return topic, kind, self.create_subscription(
+            kind, topic, functools.partial(self.server.on_image, camera), qos, raw=True)
 
     def _diagnostic_statuses(self) -> list[DiagnosticStatus]:
         """One status per camera: ``<node>: perception`` (unnamed) or ``... perception/<name>``."""

@@ -75,6 +75,10 @@ PARAMETERS: dict[str, tuple[object, int, str, tuple[float, float] | None]] = {
                 '<name>/image and <name>/camera_info and publishes under ~/<name>/, and the '
                 'frames of all cameras share one forward pass per frame size; [""] = one '
                 'camera on image and camera_info, outputs directly under ~/', None),
+    'batch_window': (0.005, _DOUBLE, 'seconds the serving loop waits, once one camera\'s '
+                     'frame is there, for the other cameras\' frames to share its pass (ends '
+                     'as soon as every camera that sends has one; 0 = never wait)',
+                     (0.0, 0.1)),
     'max_input_pixels': (MAX_FRAME_PIXELS, _INT, 'frames with more pixels (compressed ones: '
                          'declared in their header) are skipped with one warning, before '
                          'decoding', (1024, 1 << 28)),
@@ -84,7 +88,7 @@ PARAMETERS: dict[str, tuple[object, int, str, tuple[float, float] | None]] = {
 LIVE = frozenset({'depth_min', 'depth_max', 'point_stride', 'rectify', 'publish_segmentation',
                   'publish_segmentation_color', 'publish_depth', 'publish_points',
                   'publish_normals', 'fallback_intrinsics', 'diagnostics_period', 'log_period',
-                  'max_input_pixels'})
+                  'max_input_pixels', 'batch_window'})
 _RELIABILITIES = ('best_effort', 'reliable')
 TRANSPORTS = ('raw', 'compressed')
 _DEVICE = re.compile(r'auto|cpu|cuda(:[0-9]+)?')
@@ -117,6 +121,7 @@ class NodeSettings:
     log_period: float
     rectify: bool
     cameras: tuple[str, ...]
+    batch_window: float
     max_input_pixels: int
 
 

@@ -3,8 +3,9 @@
 """The serving loop: the newest frame of each camera in, the outputs somebody subscribed to out.
 
 The subscription callbacks only store messages (:class:`LatestFrames`,
-:class:`CameraInfoStore`). :meth:`FrameServer.serve` takes the newest frame of every camera
-that has one, decodes them, runs the frames of each size in one pass of the engine and
+:class:`CameraInfoStore`); frames are stored as they came off the wire, serialised, so a frame
+that is dropped is never turned into a Python message. :meth:`FrameServer.serve` takes the
+newest frame of every camera that has one, deserialises and decodes them, runs the frames of each size in one pass of the engine and
 publishes each frame's outputs with its own header. Frames that arrive while it works replace
 each other (per camera) and are counted as dropped, so latency stays bounded at any input
 rate; when the network keeps up, each frame is run as soon as it comes (a pass never waits for
@@ -32,6 +33,7 @@ from mtl_perception.ros.output_topics import FrameOutputs, needs_intrinsics, pub
 from mtl_perception.ros.parameters import NodeSettings
 import numpy as np
 from rclpy.clock import Clock
+from rclpy.serialization import deserialize_message
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
@@ -75,7 +77,7 @@ class FrameServer:
     def __init__(self, node: ServedNode, problems: ProblemLog) -> None:
         self.node = node
         self.problems = problems
-        self.frames: LatestFrames[Image | CompressedImage] = LatestFrames()
+        self.frames: LatestFrames[bytes] = LatestFrames()
         self.cameras: dict[str, CameraChannel] = {}
         self.busy = threading.Lock()  # held while frames are processed or outputs close
         self.open = False  # whether the cameras' outputs exist (the node is active)
@@ -84,27 +86,28 @@ class FrameServer:
         """Return camera ``name``'s channel, made on first use and kept for the node's life."""
         return self.cameras.setdefault(name, CameraChannel(name))
 
-    def on_image(self, camera: str, msg: Image | CompressedImage) -> None:
-        """Subscription callback of ``camera``: store the frame, never block."""
+    def on_image(self, camera: str, data: bytes) -> None:
+        """Subscription callback of ``camera`` (serialised frames): store it, never block."""
         self.cameras[camera].last_input = time.monotonic()
-        self.frames.put(camera, msg)
+        self.frames.put(camera, data)
 
     def serve(self, stop: threading.Event) -> None:
         """Process the newest frames, again and again, until ``stop`` is set (main thread)."""
         while not stop.is_set() and not self.frames.closed:
-            taken = self.frames.take(timeout=0.1)
+            taken = self.frames.take(timeout=0.1, gather=self.node.settings.batch_window)
             if not taken:
                 continue
             with self.busy:
                 if self.open:  # not deactivated meanwhile
                     self._process(taken)
 
-    def _process(self, taken: dict[str, Image | CompressedImage]) -> None:
+    def _process(self, taken: dict[str, bytes]) -> None:
         """Decode every taken frame, run each size's frames in one pass, publish each frame."""
         by_size: dict[tuple[int, ...], list[ReadyFrame]] = {}
-        for camera, msg in taken.items():
-            channel = self.cameras[camera]
+        for camera, data in taken.items():
+            channel, msg = self.cameras[camera], None
             try:
+                msg = deserialize_message(data, channel.frame_type)
                 frame = self._prepare(channel, msg)
             except Exception as error:  # noqa: B902  the worker must outlive any bad frame
                 self._skip(channel, msg, error)
@@ -184,12 +187,15 @@ class FrameServer:
                                                     'outputs': time.perf_counter() - started},
                                    frames_in_pass=frames_in_pass)
 
-    def _skip(self, channel: CameraChannel, msg: Image | CompressedImage,
+    def _skip(self, channel: CameraChannel, msg: Image | CompressedImage | None,
               error: Exception) -> None:
         """Count a frame that could not be served and log its cause once per camera."""
         channel.stats.skipped_bad += 1
         label = camera_label(channel.name)
-        if isinstance(error, MtlPerceptionError):
+        if msg is None:
+            self.problems.report(error, f'{label}skipped a frame that does not deserialise as '
+                                 f'{channel.frame_type.__name__}', key=channel.name)
+        elif isinstance(error, MtlPerceptionError):
             self.problems.report(error, f'{label}skipped a frame from '
                                  f'{short(msg.header.frame_id)}', key=channel.name)
         else:

@@ -72,6 +72,36 @@ def test_a_dynamic_size_export_equals_the_torch_predictor_at_any_frame_size(
     _assert_agrees(engine.predict(frame[..., ::-1].copy(), bgr=True), reference.predict(frame))
 
 
+def test_the_graph_runs_a_batch_of_frames_as_each_frame_alone(dynamic_graph,
+                                                               normals_checkpoint_path,
+                                                               tmp_path):
+    """The batch axis GPU providers run several cameras' frames on (format 3)."""
+    import onnxruntime
+
+    three = tmp_path / 'three.onnx'
+    export_onnx(normals_checkpoint_path, three, dynamic_size=True)
+    for path, size in ((dynamic_graph, (96, 320)), (three, (48, 64))):
+        session = onnxruntime.InferenceSession(str(path), providers=['CPUExecutionProvider'])
+        assert session.get_inputs()[0].shape == ['batch', 'height', 'width', 3]
+        frames = np.stack([_street(size[1], size[0], seed) for seed in (1, 2, 3)])
+        together = session.run(None, {'image': frames})
+        for index, frame in enumerate(frames):
+            alone = session.run(None, {'image': frame[None]})
+            assert (together[0][index] == alone[0][0]).mean() >= 0.999
+            for output in range(1, len(alone)):  # depth, and normals where the model has them
+                np.testing.assert_allclose(together[output][index], alone[output][0],
+                                           rtol=1e-4, atol=1e-5, equal_nan=True)
+
+
+def test_on_the_cpu_a_batch_runs_concurrently_and_equals_each_frame_alone(dynamic_graph):
+    engine = OnnxRuntimeEngine(dynamic_graph, device='cpu')
+    frames = [_street(320, 96, seed) for seed in (4, 5, 6)]
+    together = engine.infer_batch(frames)
+    assert engine._runners is not None  # the concurrent path ran
+    for frame, batched in zip(frames, together):
+        np.testing.assert_array_equal(batched.labels.numpy(), engine.predict(frame).labels)
+
+
 def test_the_graph_carries_the_checkpoint_metadata(dynamic_graph):
     model = onnx.load(str(dynamic_graph))
     props = {entry.key: entry.value for entry in model.metadata_props}

@@ -28,6 +28,30 @@ def test_the_mailbox_hands_out_the_newest_item_of_each_camera_and_counts_the_dro
     assert frames.take(timeout=0) == {'left': 'b'}
 
 
+def test_a_gathering_take_returns_once_every_camera_that_sends_has_a_frame():
+    frames = LatestFrames()
+    frames.put('front', 0)
+    frames.put('left', 0)
+    assert frames.take(timeout=0) == {'front': 0, 'left': 0}
+    frames.put('front', 1)
+    results = []
+    worker = threading.Thread(target=lambda: results.append(frames.take(timeout=0, gather=60)))
+    worker.start()
+    frames.put('left', 1)  # ends the wait: both cameras that send have a frame
+    worker.join(timeout=30)
+    assert not worker.is_alive() and results == [{'front': 1, 'left': 1}]
+    frames.put('front', 2)  # alone at once: a gather of 0 never waits ...
+    assert frames.take(timeout=0) == {'front': 2}
+    frames.put('front', 3)  # ... and a silent camera is waited for no longer than gather
+    assert frames.take(timeout=0, gather=0.01) == {'front': 3}
+    frames.discard()  # after a discard only cameras that send again count
+    frames.put('front', 4)
+    worker = threading.Thread(target=lambda: results.append(frames.take(timeout=0, gather=60)))
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive() and results[-1] == {'front': 4}
+
+
 def test_closing_the_mailbox_wakes_a_waiting_worker():
     frames = LatestFrames()
     results = []
