@@ -75,8 +75,8 @@ PARAMETERS: dict[str, tuple[object, int, str, tuple[float, float] | None]] = {
                 '<name>/image and <name>/camera_info and publishes under ~/<name>/, and the '
                 'frames of all cameras share one forward pass per frame size; [""] = one '
                 'camera on image and camera_info, outputs directly under ~/', None),
-    'batch_window': (0.005, _DOUBLE, 'seconds the serving loop waits, once one camera\'s '
-                     'frame is there, for the other cameras\' frames to share its pass (ends '
+    'batch_window': (0.005, _DOUBLE, "seconds the serving loop waits, once one camera's "
+                     "frame is there, for the other cameras' frames to share its pass (ends "
                      'as soon as every camera that sends has one; 0 = never wait)',
                      (0.0, 0.1)),
     'max_input_pixels': (MAX_FRAME_PIXELS, _INT, 'frames with more pixels (compressed ones: '
