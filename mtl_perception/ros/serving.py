@@ -5,12 +5,13 @@
 The subscription callbacks only store messages (:class:`LatestFrames`,
 :class:`CameraInfoStore`); frames are stored as they came off the wire, serialised, so a frame
 that is dropped is never turned into a Python message. :meth:`FrameServer.serve` takes the
-newest frame of every camera that has one, deserialises and decodes them, runs the frames of each size in one pass of the engine and
-publishes each frame's outputs with its own header. Frames that arrive while it works replace
-each other (per camera) and are counted as dropped, so latency stays bounded at any input
-rate; when the network keeps up, each frame is run as soon as it comes (a pass never waits for
-other cameras). Bad input is logged once per cause and camera and skipped; the loop keeps
-serving.
+newest frame of every camera that has one (waiting ``batch_window`` for cameras that fire
+together), deserialises and decodes them, runs the frames of each size through one
+``infer_batch`` of the engine and publishes each frame's outputs with its own header. Frames
+that arrive while it works replace each other (per camera) and are counted as dropped, so
+latency stays bounded at any input rate and every camera is served each round; a camera that
+stops sending holds nobody up. Bad input is logged once per cause and camera and skipped; the
+loop keeps serving.
 """
 
 from __future__ import annotations
