@@ -72,9 +72,8 @@ def test_a_dynamic_size_export_equals_the_torch_predictor_at_any_frame_size(
     _assert_agrees(engine.predict(frame[..., ::-1].copy(), bgr=True), reference.predict(frame))
 
 
-def test_the_graph_runs_a_batch_of_frames_as_each_frame_alone(dynamic_graph,
-                                                               normals_checkpoint_path,
-                                                               tmp_path):
+def test_the_graph_runs_a_batch_of_frames_as_each_frame_alone(
+        dynamic_graph, normals_checkpoint_path, tmp_path):
     """The batch axis GPU providers run several cameras' frames on (format 3)."""
     import onnxruntime
 
