@@ -9,12 +9,15 @@ frame stamped with its send time; a consumer subscribes to each camera's ``~/poi
 sent and out, latency (send to ``~/points``), and per configuration the nodes' resident memory
 (RSS, summed over the node processes) and CPU. Usage::
 
-    python bench/cameras_benchmark.py --seconds 20 --rate 30 --json bench/cameras_results.json
+    python bench/cameras_benchmark.py --seconds 20 --rates 30 10 --json cameras.json
+
+``python bench/run_benchmarks.py`` runs it as its ``cameras`` section.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 from pathlib import Path
@@ -24,6 +27,7 @@ import subprocess
 import sys
 import time
 
+from cameras_report import cameras_tables
 from diagnostic_msgs.msg import DiagnosticArray
 from mtl_perception.ros.conversions import array_to_image
 from mtl_perception.synthetic import kitti_like_intrinsics, render_frame
@@ -160,45 +164,55 @@ def run_configuration(label: str, nodes: dict[str, tuple[str, ...]],
             'cpu_percent': 100.0 * (sum(cpu for cpu, _ in usage) - cpu_before) / (sending + 2.0)}
 
 
-def main() -> None:
-    """Run the three configurations side by side; print a Markdown table."""
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--seconds', type=float, default=20.0)
-    parser.add_argument('--rate', type=float, default=30.0, help='frames per second per camera')
-    parser.add_argument('--backend', default='auto')
-    parser.add_argument('--json', type=Path)
-    args = parser.parse_args()
+def bench_cameras(rates: tuple[float, ...], seconds: float,
+                  backend: str = 'auto') -> dict[str, object]:
+    """Run the three configurations at each rate (per camera); rows by rate."""
     image = render_frame(1_000_000).rgb
-    os.environ['ROS_DOMAIN_ID'] = str(1 + os.getpid() % 100)
-    rclpy.init()
     one = {'front': ('one/front', '/one/mtl_perception/front')}
     separate = {camera: (f'{camera}_node/{camera}', f'/{camera}_node/mtl_perception/{camera}')
                 for camera in CAMERAS}
     shared = {camera: (f'shared/{camera}', f'/shared/mtl_perception/{camera}')
               for camera in CAMERAS}
-    rows = [
-        run_configuration('one node, one camera', {'one': ('front',)}, one, image, args.rate,
-                          args.seconds, args.backend),
-        run_configuration('three nodes, one camera each',
-                          {f'{camera}_node': (camera,) for camera in CAMERAS}, separate, image,
-                          args.rate, args.seconds, args.backend),
-        run_configuration('one node, three cameras', {'shared': CAMERAS}, shared, image,
-                          args.rate, args.seconds, args.backend)]
-    rclpy.shutdown()
-    print('| configuration | nodes | per camera: out / sent (share) | total out Hz | '
-          'points p50 ms per camera | RSS MiB (all nodes) | CPU % |')
-    print('| --- | --- | --- | --- | --- | --- | --- |')
-    for row in rows:
-        cameras = row['cameras'].values()
-        shares = ', '.join(f'{c["out"]}/{c["sent"]} ({c["out_share"]:.0%})' for c in cameras)
-        latencies = ' / '.join(f'{c["latency_p50_ms"]:.0f}' if c['latency_p50_ms'] else '-'
-                               for c in cameras)
-        print(f'| {row["configuration"]} | {row["nodes"]} | {shares} | '
-              f'{row["total_out_hz"]:.1f} | {latencies} | {row["rss_mib"]:.0f} | '
-              f'{row["cpu_percent"]:.0f} |')
+    results: dict[str, object] = {'seconds': seconds, 'backend': backend, 'rates': {},
+                                  'date': datetime.date.today().isoformat()}
+    os.environ['ROS_DOMAIN_ID'] = str(1 + os.getpid() % 100)
+    rclpy.init()
+    try:
+        _run_rates(results, rates, image, (one, separate, shared))
+    finally:
+        rclpy.shutdown()
+    return results
+
+
+def _run_rates(results: dict, rates: tuple[float, ...], image: np.ndarray,
+               topics: tuple[dict, dict, dict]) -> None:
+    """Fill ``results['rates']``: the three configurations at each rate."""
+    one, separate, shared = topics
+    seconds, backend = results['seconds'], results['backend']
+    for rate in rates:
+        results['rates'][str(rate)] = [
+            run_configuration('one node, one camera', {'one': ('front',)}, one, image, rate,
+                              seconds, backend),
+            run_configuration('three nodes, one camera each',
+                              {f'{camera}_node': (camera,) for camera in CAMERAS}, separate,
+                              image, rate, seconds, backend),
+            run_configuration('one node, three cameras', {'shared': CAMERAS}, shared, image,
+                              rate, seconds, backend)]
+
+
+def main() -> None:
+    """Run the configurations side by side; print the tables (and write the JSON)."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--seconds', type=float, default=20.0)
+    parser.add_argument('--rates', type=float, nargs='+', default=[30.0, 10.0],
+                        help='frames per second per camera (default 30 and 10)')
+    parser.add_argument('--backend', default='auto')
+    parser.add_argument('--json', type=Path)
+    args = parser.parse_args()
+    results = bench_cameras(tuple(args.rates), args.seconds, args.backend)
+    print(cameras_tables(results))
     if args.json:
-        args.json.write_text(json.dumps({'rate_hz': args.rate, 'seconds': args.seconds,
-                                         'rows': rows}, indent=2) + '\n')
+        args.json.write_text(json.dumps(results, indent=2) + '\n')
 
 
 if __name__ == '__main__':

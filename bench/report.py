@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cameras_report import cameras_section, cameras_targets, plot_cameras
 import matplotlib
 
 matplotlib.use('Agg')
@@ -192,6 +193,8 @@ def _targets(results: dict) -> str:
         fp16 = _forward_ms(results['forward'], '640x480', 'fp16 NHWC')
         rows.append([f'GPU fp16 forward 640x480 <= 2 ms ({gpu})', f'{fp16:.2f} ms',
                      'yes' if fp16 <= 2 else 'no'])
+    if 'cameras' in results:
+        rows += cameras_targets(results['cameras'])
     return _table(['target', 'measured', 'met'], rows)
 
 
@@ -357,4 +360,7 @@ It is offered, off by default, as the Predictor's `compile_model` and the node's
 `compile_model` parameter (the node compiles during its warm-up, before subscribing). CUDA
 graphs are benchmarked on CUDA only.
 """
+    if 'cameras' in results:
+        plot_cameras(results['cameras'], plot_path.parent / 'cameras_rates.png')
+        text += cameras_section(results['cameras'])
     path.write_text(text)

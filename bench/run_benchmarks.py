@@ -43,7 +43,7 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 FORWARD_SIZES = ((480, 640, 'paper reference'), (375, 1242, 'KITTI raw'),
                  (192, 640, 'default weights input'), (96, 320, 'first default weights input'))
-SECTIONS = ('forward', 'predictor_stages', 'fusion', 'node', 'training')
+SECTIONS = ('forward', 'predictor_stages', 'fusion', 'node', 'cameras', 'training')
 LAYOUTS = (('NCHW', torch.contiguous_format), ('NHWC', torch.channels_last))
 
 
@@ -352,6 +352,9 @@ def main() -> None:
         results['node'] = bench_node(args.model, image, seconds, 'onnxruntime')
         results['null_relay'] = bench_null_relay(args.model, image, seconds, 'onnxruntime')
         results['node_torch'] = bench_node(args.model, image, seconds, 'torch')
+    if 'cameras' in sections:
+        from cameras_benchmark import bench_cameras
+        results['cameras'] = bench_cameras((30.0, 10.0), 3.0 if args.quick else 20.0)
     if 'training' in sections:
         results['training'] = bench_training(2 if args.quick else 8)
     if args.only:
