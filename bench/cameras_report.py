@@ -44,15 +44,22 @@ def _by_name(rows: list[dict]) -> dict[str, dict]:
 
 
 def cameras_targets(results: dict) -> list[list[str]]:
-    """Return the memory, throughput and fairness target rows, at the highest rate measured."""
+    """Return the memory, throughput and fairness target rows.
+
+    Memory and throughput at the highest rate measured; fairness (each camera >= 30 % of
+    what it sends) at the lowest, the rate where the network can serve that much.
+    """
     rate = max(results['rates'], key=float)
     rows = _by_name(results['rates'][rate])
     one, three, shared = (rows['one node, one camera'], rows['three nodes, one camera each'],
                           rows['one node, three cameras'])
     memory = shared['rss_mib'] / one['rss_mib']
     throughput = shared['total_out_hz'] / three['total_out_hz']
+    low = min(results['rates'], key=float)
+    slow = _by_name(results['rates'][low])['one node, three cameras']
+    fewest = min(c['out_share'] for c in slow['cameras'].values())
     outs = [c['out'] for c in shared['cameras'].values()]
-    fewest = min(outs) / max(sum(outs), 1)
+    fewest_output = min(outs) / max(sum(outs), 1)
     return [
         ['3 cameras, one node: resident memory <= 1.3x a one-camera node (three nodes: '
          f'{three["rss_mib"] / one["rss_mib"]:.1f}x)',
@@ -62,8 +69,11 @@ def cameras_targets(results: dict) -> list[list[str]]:
          'nodes in total frames per second',
          f'{shared["total_out_hz"]:.1f} vs {three["total_out_hz"]:.1f} Hz ({throughput:.2f}x)',
          'yes' if throughput >= 1.0 else 'no'],
-        ['no camera starved: each >= 30 % of the output when all send at one rate',
-         f'fewest {fewest:.0%}', 'yes' if fewest >= 0.3 else 'no'],
+        [f'no camera starved: each >= 30 % of the frames it sends ({float(low):.0f} Hz each; '
+         f'at {float(rate):.0f} Hz: each >= 30 % of the output)',
+         f'fewest {fewest:.0%} of its frames; at {float(rate):.0f} Hz fewest '
+         f'{fewest_output:.0%} of the output',
+         'yes' if fewest >= 0.3 and fewest_output >= 0.3 else 'no'],
         ['GPU: batched 3 cameras >= 2x the frames per second of three one-camera nodes',
          'not measured (no GPU lent)', '-'],
     ]
@@ -99,7 +109,7 @@ def plot_cameras(results: dict, path: Path) -> None:
 
 
 def cameras_section(results: dict) -> str:
-    """The Markdown section: how it was measured, the tables and the plot."""
+    """Return the Markdown section: how it was measured, the tables and the plot."""
     return f"""
 ## Several cameras in one node
 
@@ -118,6 +128,12 @@ up with any configuration: each node takes the newest frame and drops the rest.
 
 ![frames per second out of each camera](images/cameras_rates.png)
 
+Read the throughput comparison as "on par", not as a lead: in three runs on this machine
+(2026-11-29/30, per rate) the three-camera node delivered 0.92x to 1.15x the total of the
+three one-camera nodes at 30 Hz and 1.04x to 1.09x at 10 Hz; this machine's forward pass
+varies by more than that from run to run. The memory figure does not vary: one process, one
+runtime, one copy of the weights.
+
 On these 2 cores the forward pass is compute-bound: one ONNX Runtime run over a batch of three
 640x192 frames took as long as three runs of one frame, in a quiet process and in the node
 (317-333 ms for three frames either way, against 80 ms for one frame in a one-camera node:
@@ -127,8 +143,13 @@ fills the cores where one run leaves them idle (in the node: 12.7 frames/s again
 one batched run and 9.3 for one run per frame after another); so on the CPU `infer_batch` runs
 concurrently, and a single batched run is kept for GPU providers, where batching is what
 pays (not measured: no GPU lent). Frames are also taken off the wire serialised and
-deserialised only when served (a dropped frame is never turned into a Python message), and
-`batch_window` (5 ms) lets frames of cameras that fire together share a round: without it
-the first camera of each burst was often served alone and got 32 % of the output against
-44 % for the others at 10 Hz.
+deserialised only when served (a dropped frame is never turned into a Python message; no
+measurable change here). `batch_window` (5 ms) lets frames of cameras that fire together
+share a round, which is what a GPU batch needs; on these cores 0, 5 and 20 ms made no
+difference beyond the run-to-run noise. Every camera is served in every round it has a frame
+waiting, but at 10 Hz the first camera of each burst (front) gets fewer frames out than the
+other two (about 32-35 % of what it sends against 41-42 %): newest-frame-wins drops depend
+on where in a round each camera's frames arrive. At 30 Hz no configuration can serve 30 % of
+what each camera sends (the network alone needs more than 3 x 30 x 80 ms per second), so the
+fairness target is read there as each camera's share of the output.
 """
