@@ -163,15 +163,19 @@ class PerceptionCore:
         return SetParametersResult(successful=True)
 
     def _warm_up(self) -> float:
-        """Run one frame before subscribing; return its milliseconds.
+        """Run one frame (and one round of every camera) before subscribing; return the ms.
 
-        The first forward pass creates the kernels (oneDNN primitives, cuDNN plans) and takes
-        many times longer than the next; meanwhile real frames would pile up and, beyond the
-        input queue depth, be lost inside the middleware without the node seeing them.
+        The first forward pass creates the kernels (oneDNN primitives, cuDNN plans, a
+        TensorRT engine per input shape) and takes many times longer than the next; meanwhile
+        real frames would pile up and, beyond the input queue depth, be lost inside the
+        middleware without the node seeing them.
         """
         started = time.perf_counter()
+        frame = np.zeros((*self.engine.input_size, 3), dtype=np.uint8)
         try:
-            self.engine.infer(np.zeros((*self.engine.input_size, 3), dtype=np.uint8))
+            self.engine.infer(frame)
+            if len(self.settings.cameras) > 1:
+                self.engine.infer_batch([frame] * len(self.settings.cameras))
         except Exception as error:  # noqa: B902  torch.compile raises many library types
             first_line = next(iter(str(error).splitlines()), '')
             hint = '; try compile_model:=false' if self.settings.compile_model else ''
