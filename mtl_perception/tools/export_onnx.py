@@ -16,7 +16,7 @@ from pathlib import Path
 import sys
 
 from mtl_perception.cli import image_size, usage_error
-from mtl_perception.engines.onnx_export import export_onnx, MAX_SIDE, MIN_SIDE
+from mtl_perception.engines.onnx_export import export_onnx, MAX_BATCH, MAX_SIDE, MIN_SIDE
 from mtl_perception.errors import MtlPerceptionError
 
 PROGRAM = 'mtl_export_onnx'
@@ -60,9 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     height, width = record['input_size']
     frames = 'any frame size' if record['dynamic_size'] else f'{width}x{height} frames'
-    LOGGER.info('wrote %s: outputs %s, network input %dx%d, %s%s; matches the torch '
-                'Predictor', args.output, ', '.join(record['outputs']), width, height, frames,
-                ', float16' if record['half'] else '')
+    LOGGER.info('wrote %s: outputs %s, network input %dx%d, %s (1 to %d of them per run)%s; '
+                'matches the torch Predictor', args.output, ', '.join(record['outputs']), width,
+                height, frames, MAX_BATCH, ', float16' if record['half'] else '')
     return 0
 
 

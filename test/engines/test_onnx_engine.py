@@ -305,7 +305,7 @@ def test_the_export_command_writes_a_graph_and_says_what_it_holds(tmp_path, chec
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == (
         f'wrote {tmp_path / "m.onnx"}: outputs labels, depth, network input 96x64, any frame '
-        'size; matches the torch Predictor')
+        'size (1 to 64 of them per run); matches the torch Predictor')
     assert result.stdout == ''
 
 
