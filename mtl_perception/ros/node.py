@@ -94,7 +94,7 @@ class PerceptionCore:
             f'{", normals" if engine.has_normals else ""}, input '
             f'{describe_input(engine)}) on {describe(engine)}, warmed up '
             f'in {self.warm_up_ms:.0f} ms; subscribed to {", ".join(topics)}'
-            f'{" (one pass per frame size)" if len(topics) > 1 else ""}')
+            f'{f" ({len(topics)} cameras, one network)" if len(topics) > 1 else ""}')
 
     def _open_camera(self, channel: CameraChannel, qos: QoSProfile) -> None:
         """Create one camera's publishers and subscriptions."""

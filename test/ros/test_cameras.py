@@ -209,5 +209,5 @@ def test_the_ready_line_names_every_cameras_topic(node_process):
     assert len(ready) == 1
     assert ready[0].rstrip().endswith(
         'subscribed to ' + ', '.join(f'{NAMESPACE}/{camera}/image' for camera in CAMERAS)
-        + ' (one pass per frame size)')
+        + f' ({len(CAMERAS)} cameras, one network)')
     assert node_process.returncode == 0
