@@ -12,8 +12,9 @@ ROS 2 and Open3D are not needed. ``bench/run_on_gpu.sh`` installs carried wheels
 Checks (each compared with the torch float32 Predictor on the CPU, the reference):
 the torch Predictor on CUDA in float32 and float16, the ONNX Runtime engine on its best GPU
 provider, a float16-autocast (AMP) training run with ``--stop-after`` and ``--resume`` on
-CUDA. Timings: the network forward variants, one Predictor frame stage by stage, training
-images per second.
+CUDA. Timings: the network forward variants, one Predictor frame stage by stage, three
+cameras' frames as one batch against one pass each (``infer_batch``), training images per
+second.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 import subprocess
 import sys
 import tempfile
+import time
 
 from mtl_perception.checkpoint import load_checkpoint
 from mtl_perception.default_model import default_model_path
@@ -108,7 +110,49 @@ def bench(model: Path, repeats: int) -> dict[str, object]:
     image = render_frame(1_000_000).rgb
     return {'forward': rows,
             'predictor_stages': bench_predictor_stages(predictor, engine, image, repeats * 4),
+            'camera_batches': bench_camera_batches(model, repeats * 4),
             'training': bench_training(4 if repeats < 10 else 16)}
+
+
+def bench_camera_batches(model: Path, repeats: int, cameras: int = 3) -> dict[str, object]:
+    """Three cameras' 640x192 frames: one ``infer_batch`` against a pass per frame, per engine.
+
+    What a node with several cameras gains on the GPU; each batch result is also checked
+    against its frame run alone.
+    """
+    frames = [render_frame(1_000_000 + index).rgb for index in range(cameras)]
+    engines = {'torch float16': Predictor.from_checkpoint(model, device='cuda', half=True),
+               'onnxruntime': load_engine(model, backend='onnxruntime', device='cuda')}
+    results = {}
+    for name, engine in engines.items():
+        def one_by_one() -> None:
+            for frame in frames:
+                engine.predict(frame)
+
+        def batched() -> None:
+            for result in engine.infer_batch(frames):
+                result.labels.cpu(), result.depth.cpu()
+
+        times = {}
+        for label, run in (('one by one', one_by_one), ('batch', batched)):
+            for _ in range(3):
+                run()
+            torch.cuda.synchronize()
+            runs = []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                run()
+                torch.cuda.synchronize()
+                runs.append((time.perf_counter() - started) * 1000.0)
+            times[label] = float(np.median(runs))
+        alone = [engine.predict(frame) for frame in frames]
+        together = engine.infer_batch(frames)
+        equal = float(np.mean([(a.labels == b.labels.cpu().numpy()).mean()
+                               for a, b in zip(alone, together)]))
+        results[name] = {'provider': engine.provider, 'one_by_one_ms': times['one by one'],
+                         'batch_ms': times['batch'], 'labels_equal': equal,
+                         'frames_per_second_batched': cameras * 1000.0 / times['batch']}
+    return results
 
 
 def write_markdown(results: dict, path: Path) -> None:
@@ -151,6 +195,14 @@ def write_markdown(results: dict, path: Path) -> None:
               'Runtime on the GPU)', '', '| stage | median ms | p95 ms |', '| --- | --- | --- |']
     for stage, timing in results['bench']['predictor_stages'].items():
         lines.append(f"| {stage} | {timing['median_ms']:.3f} | {timing['p95_ms']:.3f} |")
+    if 'camera_batches' in results['bench']:
+        lines += ['', '## Three cameras: one batch against a pass per frame (640x192)', '',
+                  '| engine | provider | 3 frames one by one, ms | one batch of 3, ms | '
+                  'frames/s batched | class ids equal |', '| --- | --- | --- | --- | --- | --- |']
+        for name, entry in results['bench']['camera_batches'].items():
+            lines.append(f"| {name} | {entry['provider']} | {entry['one_by_one_ms']:.2f} | "
+                         f"{entry['batch_ms']:.2f} | {entry['frames_per_second_batched']:.0f} | "
+                         f"{100 * entry['labels_equal']:.2f} % |")
     training = results['bench']['training']
     lines += ['', f"## Training rate ({training['input_size']}, batch "
               f"{training['batch_size']}, AMP)", '', '| layout | images/s |', '| --- | --- |']
