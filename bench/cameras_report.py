@@ -75,7 +75,8 @@ def cameras_targets(results: dict) -> list[list[str]]:
          f'{fewest_output:.0%} of the output',
          'yes' if fewest >= 0.3 and fewest_output >= 0.3 else 'no'],
         ['GPU: batched 3 cameras >= 2x the frames per second of three one-camera nodes',
-         'not measured (no GPU lent)', '-'],
+         'not measured (no GPU lent); `bench/run_on_gpu.sh run` times it (gpu_checks.py, '
+         'three cameras: one batch against a pass per frame)', '-'],
     ]
 
 
