@@ -22,10 +22,12 @@ from mtl_perception.engines.loading import load_engine
 from mtl_perception.formats.ros_clouds import pointcloud2_to_array
 from mtl_perception.formats.ros_images import image_to_array
 from mtl_perception.ros.conversions import array_to_image
+from mtl_perception.ros.lifecycle_node import PerceptionLifecycleNode
 import numpy as np
 import pytest
 import rclpy
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from ros_fixtures import domain_id
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
@@ -211,3 +213,33 @@ def test_the_ready_line_names_every_cameras_topic(node_process):
         'subscribed to ' + ', '.join(f'{NAMESPACE}/{camera}/image' for camera in CAMERAS)
         + f' ({len(CAMERAS)} cameras, one network)')
     assert node_process.returncode == 0
+
+
+def test_a_lifecycle_node_takes_other_cameras_while_unconfigured(checkpoint_path):
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = PerceptionLifecycleNode(context=context, parameter_overrides=[
+        Parameter('model', value=str(checkpoint_path)), Parameter('device', value='cpu'),
+        Parameter('cameras', value=['front', 'left'])])
+    try:
+        node.trigger_configure()
+        node.trigger_activate()
+        assert {s.topic_name for s in node.subscriptions} == {
+            '/front/image', '/front/camera_info', '/left/image', '/left/camera_info'}
+        assert '/mtl_perception/left/points' in {p.topic_name for p in node.publishers}
+        node.trigger_deactivate()
+        node.trigger_cleanup()
+        assert node.set_parameters([Parameter('cameras', value=['rear'])])[0].successful
+        node.trigger_configure()
+        node.trigger_activate()
+        assert {s.topic_name for s in node.subscriptions} == {'/rear/image',
+                                                              '/rear/camera_info'}
+        published = {p.topic_name for p in node.publishers}
+        assert '/mtl_perception/rear/points' in published
+        assert not {'/mtl_perception/front/points', '/mtl_perception/left/points'} & published
+        refused = node.set_parameters([Parameter('cameras', value=['front'])])[0]
+        assert not refused.successful and 'cleanup' in refused.reason  # configured: fixed
+    finally:
+        node.trigger_shutdown()
+        node.destroy_node()
+        rclpy.shutdown(context=context)

@@ -118,6 +118,54 @@ def test_the_perception_launch_brings_the_node_up_in_its_namespace_on_the_given_
     assert code == 0, output[-3000:]
 
 
+def test_several_cameras_get_their_topics_from_the_patterns_and_publish_apart(share, domain):
+    process = _launch(share, 'perception.launch.py', 'namespace:=car', 'rviz:=false',
+                      'device:=cpu', 'cameras:=front,left',
+                      'image_topic:=/car_cams/{camera}/image_rect',
+                      'camera_info_topic:=/car_cams/{camera}/camera_info')
+    node = Node('launch_test_cameras')
+    clouds = {camera: [] for camera in ('front', 'left')}
+    for camera, received in clouds.items():
+        node.create_subscription(PointCloud2, f'/car/mtl_perception/{camera}/points',
+                                 received.append,
+                                 QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE))
+    images = {camera: node.create_publisher(Image, f'/car_cams/{camera}/image_rect',
+                                            qos_profile_sensor_data) for camera in clouds}
+    infos = {camera: node.create_publisher(CameraInfo, f'/car_cams/{camera}/camera_info',
+                                           qos_profile_sensor_data) for camera in clouds}
+    frame = render_frame(1_000_322, width=160, height=48)
+    k = frame.intrinsics
+    deadline = time.monotonic() + 240
+    try:
+        while not all(clouds.values()) and time.monotonic() < deadline and (
+                process.poll() is None):
+            for camera in clouds:
+                header = Header(frame_id=f'{camera}_optical_frame')
+                header.stamp = node.get_clock().now().to_msg()
+                infos[camera].publish(CameraInfo(
+                    header=header, width=160, height=48,
+                    k=[k.fx, 0.0, k.cx, 0.0, k.fy, k.cy, 0.0, 0.0, 1.0]))
+                images[camera].publish(array_to_image(frame.rgb, 'rgb8', header))
+            _spin_until(node, lambda: all(clouds.values()), 0.2, process)
+    finally:
+        node.destroy_node()
+        code, output = _stop(process)
+    assert all(clouds.values()), output[-3000:]
+    for camera, received in clouds.items():
+        assert received[0].header.frame_id == f'{camera}_optical_frame'
+    assert ('subscribed to /car_cams/front/image_rect, /car_cams/left/image_rect' in output)
+    assert code == 0, output[-3000:]
+
+
+def test_several_cameras_on_one_topic_are_refused_in_one_message(share):
+    process = _launch(share, 'perception.launch.py', 'rviz:=false', 'cameras:=front,left',
+                      'image_topic:=/camera/image_rect')
+    output = process.communicate(timeout=120)[0]
+    assert process.returncode != 0, output[-3000:]
+    assert 'image_topic:=/camera/image_rect gives every camera the same topic' in output
+    assert 'ready: model' not in output
+
+
 def _ready_line(process: subprocess.Popen, seconds: float = 240) -> str:
     """Read the launch's output until the node's ready line (or the launch ends)."""
     deadline = time.monotonic() + seconds
