@@ -22,7 +22,6 @@ import json
 import os
 from pathlib import Path
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ from cameras_report import cameras_tables
 from diagnostic_msgs.msg import DiagnosticArray
 from mtl_perception.ros.conversions import array_to_image
 from mtl_perception.synthetic import kitti_like_intrinsics, render_frame
-from node_benchmark import process_usage
+from node_benchmark import process_usage, serialised_stamp
 import numpy as np
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
@@ -76,7 +75,7 @@ class _Streams:
             self.node.create_subscription(
                 PointCloud2, f'{outputs}/points',
                 lambda data, arrivals=self.arrivals[camera]: arrivals.setdefault(
-                    _stamp(data), time.time()), RELIABLE, raw=True)
+                    serialised_stamp(data), time.time()), RELIABLE, raw=True)
             self.node.create_subscription(Image, f'{outputs}/segmentation', lambda data: None,
                                           RELIABLE, raw=True)
 
@@ -119,12 +118,6 @@ class _Streams:
         while time.monotonic() < settle:
             self.executor.spin_once(timeout_sec=0.01)
         return sending
-
-
-def _stamp(data: bytes) -> int:
-    """Read the header stamp of a serialised message (after the CDR encapsulation), in ns."""
-    sec, nanosec = struct.unpack_from('<iI', data, 4)
-    return sec * 10**9 + nanosec
 
 
 def run_configuration(label: str, nodes: dict[str, tuple[str, ...]],

@@ -54,6 +54,12 @@ def process_usage(pid: int) -> tuple[float, float]:
     return cpu, rss_pages * os.sysconf('SC_PAGE_SIZE') / 2**20
 
 
+def serialised_stamp(data: bytes) -> int:
+    """Read only the header stamp (ns) of a serialised message, after the CDR encapsulation."""
+    sec, nanosec = struct.unpack_from('<iI', data, 4)
+    return sec * 10**9 + nanosec
+
+
 class _Driver:
     """Publishes stamped frames to the node and records when each output comes back."""
 
@@ -83,9 +89,7 @@ class _Driver:
 
     @staticmethod
     def _on_output(arrivals: dict[int, float], data: bytes) -> None:
-        """Read only the header stamp of a serialised output (after the CDR encapsulation)."""
-        sec, nanosec = struct.unpack_from('<iI', data, 4)
-        arrivals.setdefault(sec * 10**9 + nanosec, time.time())
+        arrivals.setdefault(serialised_stamp(data), time.time())
 
     def _on_diagnostics(self, msg: DiagnosticArray) -> None:
         for status in msg.status:
