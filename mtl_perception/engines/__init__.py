@@ -14,6 +14,8 @@ from pathlib import Path
 import pkgutil
 
 ENGINE_SUFFIX = '_engine'
+#: What arithmetic runs the network (see :func:`.loading.load_engine`).
+PRECISIONS = ('auto', 'fp32', 'fp16', 'int8')
 
 
 @cache

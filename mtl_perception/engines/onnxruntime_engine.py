@@ -16,22 +16,19 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 import ctypes
 import importlib.util
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
 from google.protobuf.message import DecodeError
-from mtl_perception.checkpoint import ModelMetadata, parse_metadata
+from mtl_perception.checkpoint import ModelMetadata
 from mtl_perception.engines.cache import cached_graph, drop_entry
 from mtl_perception.engines.contract import (
-    BatchPrediction, check_batch, check_image, DevicePrediction, EngineBase, EngineOptions,
-    mark_out_of_range, mask_normals
+    check_batch, check_image, DevicePrediction, EngineOptions
 )
-from mtl_perception.engines.onnx_export import (
-    EXPORT_FORMAT, EXPORT_KEY, graph_digest, MAX_BATCH, METADATA_KEY
-)
-from mtl_perception.errors import CheckpointError, EngineError, InputImageError, ModelConfigError
+from mtl_perception.engines.exported_graph import GraphEngineBase, read_graph_metadata
+from mtl_perception.engines.onnx_export import graph_digest
+from mtl_perception.errors import EngineError, ModelConfigError
 import numpy as np
 import onnx
 import torch
@@ -39,6 +36,7 @@ import torch
 BACKEND = 'onnxruntime'
 #: ``auto`` prefers the available backend with the highest preference.
 AUTO_PREFERENCE = 10
+MODEL_SUFFIXES = ('.onnx', '.pt')
 LOGGER = logging.getLogger(__name__)
 TENSORRT_LIBRARIES = ('libnvinfer.so.10', 'libnvinfer.so.11', 'libnvinfer.so')
 CONCURRENT_CPU_RUNS = 4  # frames of one infer_batch run at the same time on the CPU
@@ -142,28 +140,6 @@ def providers_for(device: str, half: bool | None, available: list[str],
     return chosen
 
 
-def read_graph_metadata(proto_props: dict[str, str], source: str) -> tuple[ModelMetadata,
-                                                                           dict[str, Any]]:
-    """Read metadata and export record from an exported graph's ``metadata_props``.
-
-    Raises:
-        EngineError: The graph was not exported by ``mtl_export_onnx`` or its metadata is bad.
-    """
-    if METADATA_KEY not in proto_props or EXPORT_KEY not in proto_props:
-        raise EngineError(f'{source}: not an mtl_perception graph (no {METADATA_KEY!r} '
-                          'metadata); export one with mtl_export_onnx')
-    try:
-        raw, record = json.loads(proto_props[METADATA_KEY]), json.loads(proto_props[EXPORT_KEY])
-        metadata = parse_metadata(raw, Path(source))
-    except (ValueError, CheckpointError) as error:
-        raise EngineError(f'{source}: unreadable mtl_perception metadata: {error}') from None
-    if record.get('format') != EXPORT_FORMAT:
-        raise EngineError(f'{source}: export format {record.get("format")!r}; this '
-                          f'mtl_perception reads format {EXPORT_FORMAT} (re-export it with '
-                          'mtl_export_onnx)')
-    return metadata, record
-
-
 def read_verified_graph(path: Path) -> tuple[bytes, ModelMetadata, dict[str, Any]]:
     """Read an exported graph and check its weights and nodes against the hash it records.
 
@@ -188,7 +164,7 @@ def read_verified_graph(path: Path) -> tuple[bytes, ModelMetadata, dict[str, Any
     return data, metadata, record
 
 
-class OnnxRuntimeEngine(EngineBase):
+class OnnxRuntimeEngine(GraphEngineBase):
     """Runs an exported graph with the engine contract.
 
     Results come back on the host (``device`` is the CPU for the output tensors); the
@@ -225,36 +201,21 @@ class OnnxRuntimeEngine(EngineBase):
         providers = providers_for(str(device), half,
                                   usable_providers(onnxruntime.get_available_providers()),
                                   self.path.parent / 'tensorrt')
-        data, metadata, self.record = read_verified_graph(self.path)
+        data, metadata, record = read_verified_graph(self.path)
         try:
             self.session = onnxruntime.InferenceSession(data, options, providers=providers)
         except Exception as error:  # noqa: B902  onnxruntime raises its own Fail/InvalidGraph
             first = next(iter(str(error).splitlines()), type(error).__name__)
             raise EngineError(f'{self.path}: not a loadable ONNX graph (damaged or not ONNX): '
                               f'{first[:200]}') from None
-        super().__init__(metadata)
+        super().__init__(metadata, record)
         self.provider = self.session.get_providers()[0]
         wanted = providers[0][0] if isinstance(providers[0], tuple) else providers[0]
         if self.provider != wanted:
             LOGGER.warning('%s could not start; running on %s', wanted, self.provider)
         self.device = torch.device('cpu')
         self.half = self.provider == 'TensorrtExecutionProvider' and half is not False
-        self.input_size = tuple(self.record['input_size'])
-        self.resizes = self.metadata.resize_input
         self._runners: ThreadPoolExecutor | None = None  # concurrent CPU runs, made on demand
-
-    def set_depth_range(self, low: float, high: float) -> None:
-        """Narrow the valid depth range (metres); the graph already masks outside its own.
-
-        Raises:
-            ModelConfigError: Unless ``0 <= low < high`` within the exported range.
-        """
-        graph_low, graph_high = self.metadata.depth_range
-        if not graph_low <= low < high <= graph_high:
-            raise ModelConfigError(
-                f"depth range ({low}, {high}) must lie within the exported graph's "
-                f'({graph_low}, {graph_high}); re-export or use backend torch to widen it')
-        super().set_depth_range(low, high)
 
     def infer(self, image: np.ndarray, *, bgr: bool = False) -> DevicePrediction:
         """Predict one frame; results as CPU tensors (no copy of the graph's outputs).
@@ -290,19 +251,6 @@ class OnnxRuntimeEngine(EngineBase):
 
     def _run(self, frames: np.ndarray, bgr: bool) -> list[DevicePrediction]:
         """Run the graph on checked ``NxHxWx3`` frames; split its outputs per frame."""
-        if len(frames) > MAX_BATCH:
-            raise InputImageError(f'at most {MAX_BATCH} frames per pass, got {len(frames)}')
-        if not self.record['dynamic_size'] and tuple(frames.shape[1:3]) != self.input_size:
-            raise InputImageError(
-                f'this graph takes {self.input_size[1]}x{self.input_size[0]} frames only, got '
-                f'{frames.shape[2]}x{frames.shape[1]}; export with --dynamic-size')
-        frames = np.ascontiguousarray(frames[..., ::-1] if bgr else frames)
-        outputs = self.session.run(None, {'image': frames})
-        depth = torch.from_numpy(outputs[1])
-        normals = torch.from_numpy(outputs[2]) if self.has_normals else None
-        if self.depth_range != self.metadata.depth_range:  # the graph marked its own range
-            depth = mark_out_of_range(depth, *self.depth_range)
-            if normals is not None:
-                normals = mask_normals(normals, depth)
-        return BatchPrediction(labels=torch.from_numpy(outputs[0]), depth=depth,
-                               normals=normals).frames()
+        outputs = self.session.run(None, {'image': self.graph_input(frames, bgr)})
+        return self.predictions(outputs[0], outputs[1],
+                                outputs[2] if self.has_normals else None)

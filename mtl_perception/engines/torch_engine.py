@@ -27,6 +27,7 @@ from torch.nn import functional as F
 BACKEND = 'torch'
 #: ``auto`` prefers the available backend with the highest preference.
 AUTO_PREFERENCE = 0
+MODEL_SUFFIXES = ('.pt',)
 
 
 def available() -> bool:

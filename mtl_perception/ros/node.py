@@ -192,7 +192,7 @@ class PerceptionCore:
                 self.model_path, backend=settings.backend, device=settings.device,
                 half=None if settings.half else False,
                 input_size=size if size[0] else None,
-                compile_model=settings.compile_model)
+                compile_model=settings.compile_model, precision=settings.precision)
         except (MtlPerceptionError, OSError) as error:
             raise ModelLoadError(f'cannot load model {self.model_path!r}: {error}') from None
         try:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import math
 import re
 
-from mtl_perception.engines import backend_choices
+from mtl_perception.engines import backend_choices, PRECISIONS
 from mtl_perception.formats.ros_images import MAX_FRAME_PIXELS
 from mtl_perception.ros.errors import SettingsError
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType
@@ -37,10 +37,13 @@ PARAMETERS: dict[str, tuple[object, int, str, tuple[float, float] | None]] = {
     'model': ('', _STRING, 'checkpoint file; empty = the default weights installed in '
               'share/mtl_perception/models', None),
     'device': ('auto', _STRING, 'auto (CUDA if present), cpu, cuda or cuda:N', None),
-    'backend': ('auto', _STRING, 'inference engine: auto (ONNX Runtime when installed), torch '
-                'or onnxruntime (a .pt model is exported to ONNX on first use and cached)',
-                None),
+    'backend': ('auto', _STRING, 'inference engine: auto (ONNX Runtime when installed), torch, '
+                'onnxruntime or openvino (INT8; a .pt model is exported on first use and '
+                'cached)', None),
     'half': (True, _BOOL, 'run in float16 on CUDA (ignored on the CPU)', None),
+    'precision': ('auto', _STRING, 'auto (float16 on CUDA as half says, float32 on the CPU), '
+                  'fp32, fp16 or int8 (backend openvino on the CPU; a .pt trained on rendered '
+                  'streets is quantised on first use, minutes, and cached)', None),
     'compile_model': (False, _BOOL, 'torch.compile the network at start-up: faster frames, '
                       'but start-up takes about a minute and needs a C++ compiler (CPU) or Triton '
                       '(CUDA)', None),
@@ -102,6 +105,7 @@ class NodeSettings:
     device: str
     backend: str
     half: bool
+    precision: str
     compile_model: bool
     input_height: int
     input_width: int
@@ -217,6 +221,9 @@ def check_settings(settings: NodeSettings) -> None:
     if not _DEVICE.fullmatch(settings.device):
         raise SettingsError(f'parameter device: {settings.device!r} is not auto, cpu, cuda '
                             'or cuda:N')
+    if settings.precision not in PRECISIONS:
+        raise SettingsError(f'parameter precision: {settings.precision!r} is not one of '
+                            f'{", ".join(PRECISIONS)}')
     if settings.backend not in backend_choices():
         raise SettingsError(f'parameter backend: {settings.backend!r} is not one of '
                             f'{", ".join(backend_choices())}')

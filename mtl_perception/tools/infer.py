@@ -19,7 +19,7 @@ import sys
 from mtl_perception.checkpoint import ModelMetadata
 from mtl_perception.cli import image_size
 from mtl_perception.default_model import DEFAULT_MODEL_FILE, default_model_path
-from mtl_perception.engines import backend_choices, backend_help
+from mtl_perception.engines import backend_choices, backend_help, PRECISIONS
 from mtl_perception.engines.contract import Engine
 from mtl_perception.engines.loading import load_engine
 from mtl_perception.engines.torch_engine import Predictor
@@ -134,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help=backend_help() + '; --random-init always runs torch')
     parser.add_argument('--half', action=argparse.BooleanOptionalAction, default=None,
                         help='float16 inference (default: on CUDA only)')
+    parser.add_argument('--precision', choices=PRECISIONS, default='auto',
+                        help='auto (as --half says), fp32, fp16, or int8 (OpenVINO on the CPU; '
+                             'a .xml from mtl_export_onnx --precision int8, or a .pt trained on '
+                             'rendered streets, quantised on first use; default: %(default)s)')
     parser.add_argument('--input-size', type=image_size(example='192x640'), metavar='HxW',
                         help='resize every frame to HxW for the network (default: as the '
                              "model says: its trained size, or each frame's own size for "
@@ -204,7 +208,8 @@ def _prepare(args: argparse.Namespace) -> tuple[list[Sequence], Engine, str | No
     codec = choose_codec(args.codec) if wants_video else None
     predictor = (untrained_predictor(args.device, args.input_size) if args.random_init else
                  load_engine(args.model or default_model_path(), backend=args.backend,
-                             device=args.device, half=args.half, input_size=args.input_size))
+                             device=args.device, half=args.half, input_size=args.input_size,
+                             precision=args.precision))
     return sequences, predictor, codec
 
 

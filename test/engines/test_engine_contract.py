@@ -18,14 +18,17 @@ import torch
 
 
 @pytest.fixture(scope='module')
-def engines(checkpoint_path):
-    return {name: load_engine(checkpoint_path, backend=name, device='cpu')
+def engines(checkpoint_path, int8_model):
+    """Every backend; the INT8 one on the default weights (the small test model is random,
+    so its INT8 form would not agree with its FP32 one within the export's bound)."""
+    return {name: load_engine(int8_model if name == 'openvino' else checkpoint_path,
+                              backend=name, device='cpu')
             for name in backend_names()}
 
 
 def test_the_backends_are_found_by_their_module_names():
-    assert backend_names() == ('onnxruntime', 'torch')
-    assert backend_choices() == ('auto', 'onnxruntime', 'torch')
+    assert backend_names() == ('onnxruntime', 'openvino', 'torch')
+    assert backend_choices() == ('auto', 'onnxruntime', 'openvino', 'torch')
 
 
 @pytest.mark.parametrize('name', backend_names())
@@ -33,6 +36,7 @@ def test_every_backend_module_declares_the_loader_contract(name):
     module = importlib.import_module(f'mtl_perception.engines.{name}_engine')
     assert module.BACKEND == name
     assert isinstance(module.AUTO_PREFERENCE, int)
+    assert '.pt' in module.MODEL_SUFFIXES
     assert module.available() is True
     assert callable(module.open_engine)
 
