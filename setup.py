@@ -37,6 +37,11 @@ TEACHERS = [
     'transformers>=4.46',
     'scipy',  # Mask2Former's module needs it even for inference
 ]
+#: The INT8 engine (backend openvino, precision int8): OpenVINO runs it, NNCF quantises.
+INT8 = [
+    'openvino>=2025.0',
+    'nncf>=2.14',
+]
 TEST = [
     'colcon-common-extensions',
     'pytest',
@@ -69,7 +74,7 @@ setup(
     # scripts of older setuptools refuse to start when apt provides the same modules.
     install_requires=['setuptools'],
     extras_require={'runtime': RUNTIME, 'ros': ROS_FROM_PYPI, 'teachers': TEACHERS,
-                    'test': TEST},
+                    'int8': INT8, 'test': TEST},
     zip_safe=True,
     maintainer='mtl_perception maintainers',
     maintainer_email='maintainers@mtl-perception.invalid',

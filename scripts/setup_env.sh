@@ -4,7 +4,8 @@
 # Create or refresh the project's virtual environment; safe to run any number of times.
 #   - Debian packages that Open3D and the venv need (apt-get, via sudo when not root)
 #   - a virtualenv at $MTL_VENV (default: .venv in the repository)
-#   - this package in editable mode with its runtime, ROS-from-PyPI, teachers and test extras
+#   - this package in editable mode with its runtime, ROS-from-PyPI, teachers, INT8 and test
+#     extras
 #   - a second virtualenv at $MTL_JAZZY_VENV (default: .venv-jazzy) with ROS 2 Jazzy's rclpy and
 #     message wheels, sharing every non-ROS package of the first one, so the ROS tests also
 #     run against an LTS rclpy (scripts/test.sh)
@@ -43,7 +44,7 @@ install_python_packages() {
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     echo "setup_env: installing Python packages into $venv (first time: several minutes)"
     "$venv/bin/python" -m pip install -q --upgrade pip
-    "$venv/bin/python" -m pip install -q -e "$repo_root[runtime,ros,teachers,test]"
+    "$venv/bin/python" -m pip install -q -e "$repo_root[runtime,ros,teachers,int8,test]"
     echo "$wanted" >"$stamp"
   fi
 }

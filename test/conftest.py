@@ -42,7 +42,7 @@ def export_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope='session')
 def int8_model(export_cache: Path) -> Path:
-    """The default weights quantised to INT8 through the export cache (about a minute, once).
+    """Quantise the default weights to INT8 through the export cache (about a minute, once).
 
     Calibrated on rendered frames of their training seeds, at their trained 640x192, for
     frames of any size; the ``.xml`` of the cache entry (its ``.bin`` beside it).

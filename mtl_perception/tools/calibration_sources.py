@@ -80,12 +80,14 @@ def _bag_frames(path: Path, wanted: int, topic: str | None) -> list[tuple[str, n
                         frame_to_rgb(message, MAX_FRAME_PIXELS))))
                 except Exception as error:  # noqa: B902  any undecodable frame is refused
                     raise UnreadableInputError(f'calibration bag {path}: {name} does not '
-                                               f'decode: {error}') from None
+                                               f'decode: {" ".join(str(error).split())}'
+                                               ) from None
                 if len(frames) == wanted:
                     break
     except (InputImageError, UnreadableInputError):
         raise
     except Exception as error:  # noqa: B902  rosbags raises many types for damaged bags
         raise UnreadableInputError(f'calibration source {path}: not a readable rosbag2 '
-                                   f'({type(error).__name__}: {str(error)[:160]})') from None
+                                   f'({type(error).__name__}: '
+                                   f'{" ".join(str(error).split())[:160]})') from None
     return frames

@@ -19,8 +19,11 @@ import torch
 
 @pytest.fixture(scope='module')
 def engines(checkpoint_path, int8_model):
-    """Every backend; the INT8 one on the default weights (the small test model is random,
-    so its INT8 form would not agree with its FP32 one within the export's bound)."""
+    """Open every backend; the INT8 one on the default weights.
+
+    The small test model is random, so its INT8 form would not agree with its FP32 one
+    within the export's bound.
+    """
     return {name: load_engine(int8_model if name == 'openvino' else checkpoint_path,
                               backend=name, device='cpu')
             for name in backend_names()}

@@ -18,7 +18,8 @@ import rclpy
 #: second domain) never share one within a run.
 MODULE_OFFSETS = {'node': 0, 'bag_play': 7, 'camera_inputs': 17, 'demo': 31,
                   'lifecycle_node': 41, 'distilled_student': 53, 'node_edges': 61,
-                  'executor': 67, 'node_normals': 73, 'launch_run': 89, 'cameras': 23}
+                  'executor': 67, 'node_normals': 73, 'launch_run': 89, 'cameras': 23,
+                  'node_int8': 79}
 
 
 def domain_id(module: str) -> int:
