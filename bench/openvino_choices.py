@@ -11,7 +11,12 @@ float until the labels of validation frames (other training seeds) agree with FP
 0.5 %. Scored on held-out frames against FP32 as int8_choices does.
 Needs ``pip install openvino nncf`` (not dependencies of the package).
 
-Usage: python bench/openvino_choices.py [--threads 2] [--runs 30] [--json FILE]
+The overflow fix (NNCF's 7-bit weights, so that the 8-bit multiply-adds cannot saturate)
+is tried with every operator in 8 bits and with the first convolution and heads float, the
+setting ``mtl_export_onnx --precision int8`` ships (``int8_export.float_operators``).
+
+Usage: python bench/openvino_choices.py [--threads 2] [--runs 30] [--only NAME ...]
+           [--held-out 16] [--held-out-seed 1000000] [--json FILE]
 """
 
 from __future__ import annotations
@@ -24,10 +29,15 @@ import tempfile
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from int8_choices import HELD_OUT_SEED, measure, report, score  # noqa: E402
 from mtl_perception.default_model import default_model_path  # noqa: E402
+from mtl_perception.engines.int8_export import float_operators  # noqa: E402
 from mtl_perception.engines.onnx_export import export_onnx  # noqa: E402
 from mtl_perception.synthetic import render_frame  # noqa: E402
 import nncf  # noqa: E402
+from nncf.quantization.advanced_parameters import (  # noqa: E402
+    AdvancedQuantizationParameters, OverflowFix
+)
 import numpy as np  # noqa: E402
+import onnx  # noqa: E402
 import openvino  # noqa: E402
 
 VALIDATION_SEEDS = 500  # training seeds, apart from the calibration frames
@@ -80,10 +90,13 @@ def main() -> None:
                         help='rendered frames of training seeds to calibrate on')
     parser.add_argument('--held-out', type=int, default=16,
                         help='rendered frames of held-out seeds to score on')
+    parser.add_argument('--held-out-seed', type=int, default=HELD_OUT_SEED,
+                        help='seed of the first held-out frame (default: %(default)s)')
+    parser.add_argument('--only', nargs='+', help='names (substrings) of settings to run')
     parser.add_argument('--json', type=Path, help='also write the figures here')
     args = parser.parse_args()
     calibration = [render_frame(seed).rgb[None] for seed in range(args.calibration)]
-    held_out = [render_frame(HELD_OUT_SEED + index) for index in range(args.held_out)]
+    held_out = [render_frame(args.held_out_seed + index) for index in range(args.held_out)]
     core = openvino.Core()
     config = {'INFERENCE_NUM_THREADS': args.threads, 'PERFORMANCE_HINT': 'LATENCY'}
     with tempfile.TemporaryDirectory() as work:
@@ -94,18 +107,28 @@ def main() -> None:
         rows = [{'setting': 'onnxruntime fp32', **baseline, 'labels_agree': 1.0}]
         model = core.read_model(str(fp32))
         convolutions = _convolutions(model)
+        overflow_fix = AdvancedQuantizationParameters(overflow_fix=OverflowFix.ENABLE)
+        shipped = float_operators(onnx.load(str(fp32)), model)
         settings = {
             'openvino fp32': None,
-            'openvino int8 (nncf, mixed preset)': nncf.IgnoredScope(),
-            'openvino int8, first conv float': nncf.IgnoredScope(names=convolutions[:1]),
-            'openvino int8, first conv + heads float': nncf.IgnoredScope(
-                names=convolutions[:1] + convolutions[-4:])}
-        networks = {name: model if ignored is None else nncf.quantize(
+            'openvino int8 (nncf, mixed preset)': (nncf.IgnoredScope(), None),
+            'openvino int8, first conv float': (nncf.IgnoredScope(names=convolutions[:1]),
+                                                None),
+            'openvino int8, first conv + heads float': (nncf.IgnoredScope(
+                names=convolutions[:1] + convolutions[-4:]), None),
+            'openvino int8, overflow fix': (nncf.IgnoredScope(), overflow_fix),
+            'openvino int8, overflow fix, first conv + heads float (shipped)': (
+                nncf.IgnoredScope(names=shipped, validate=False), overflow_fix)}
+        chosen = {name: setting for name, setting in settings.items()
+                  if not args.only or any(part in name for part in args.only)}
+        networks = {name: model if setting is None else nncf.quantize(
             model, nncf.Dataset(calibration), subset_size=len(calibration),
-            preset=nncf.QuantizationPreset.MIXED, ignored_scope=ignored)
-            for name, ignored in settings.items()}
-        networks['openvino int8, accuracy control (labels within 0.5 %)'] = _accuracy_controlled(
-            core, model, calibration, config)
+            preset=nncf.QuantizationPreset.MIXED, ignored_scope=setting[0],
+            **({'advanced_parameters': setting[1]} if setting[1] else {}))
+            for name, setting in chosen.items()}
+        accuracy_control = 'openvino int8, accuracy control (labels within 0.5 %)'
+        if not args.only or any(part in accuracy_control for part in args.only):
+            networks[accuracy_control] = _accuracy_controlled(core, model, calibration, config)
         for name, network in networks.items():
             precision = {'INFERENCE_PRECISION_HINT': 'f32'}
             compiled = core.compile_model(network, 'CPU', {**config, **precision})

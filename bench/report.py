@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cameras_report import cameras_section, cameras_targets, plot_cameras
+from int8_report import int8_section, int8_targets
 import matplotlib
 
 matplotlib.use('Agg')
@@ -195,6 +196,8 @@ def _targets(results: dict) -> str:
                      'yes' if fp16 <= 2 else 'no'])
     if 'cameras' in results:
         rows += cameras_targets(results['cameras'])
+    if 'int8' in results:
+        rows += int8_targets(results['int8'])
     return _table(['target', 'measured', 'met'], rows)
 
 
@@ -363,4 +366,6 @@ graphs are benchmarked on CUDA only.
     if 'cameras' in results:
         plot_cameras(results['cameras'], plot_path.parent / 'cameras_rates.png')
         text += cameras_section(results['cameras'])
+    if 'int8' in results:
+        text += int8_section(results['int8'])
     path.write_text(text)

@@ -8,8 +8,9 @@ Usage: python bench/run_benchmarks.py [--quick] [--model PATH] [--node-seconds S
 Each figure is the median (and 95th percentile) of repeated runs after warm-up, timed with
 ``time.perf_counter`` (CUDA timings are synchronised). CUDA rows appear only where a GPU is
 present. The node benchmark starts ``perception_node`` as a separate process and drives it
-over DDS from this process. ``--only`` runs some sections and prints their JSON without
-touching the report.
+over DDS from this process; section ``int8`` does the same with the INT8 engine beside FP32
+(``bench/int8_engine_benchmark.py``; needs ``openvino`` and ``nncf``). ``--only`` runs some
+sections and prints their JSON without touching the report.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 FORWARD_SIZES = ((480, 640, 'paper reference'), (375, 1242, 'KITTI raw'),
                  (192, 640, 'default weights input'), (96, 320, 'first default weights input'))
-SECTIONS = ('forward', 'predictor_stages', 'fusion', 'node', 'cameras', 'training')
+SECTIONS = ('forward', 'predictor_stages', 'fusion', 'node', 'cameras', 'int8', 'training')
 LAYOUTS = (('NCHW', torch.contiguous_format), ('NHWC', torch.channels_last))
 
 
@@ -355,6 +356,10 @@ def main() -> None:
     if 'cameras' in sections:
         from cameras_benchmark import bench_cameras
         results['cameras'] = bench_cameras((30.0, 10.0), 3.0 if args.quick else 20.0)
+    if 'int8' in sections:
+        from int8_engine_benchmark import bench_int8
+        results['int8'] = bench_int8(runs=10 if args.quick else 40, frames=4 if args.quick
+                                     else 16, node_seconds=3.0 if args.quick else 10.0)
     if 'training' in sections:
         results['training'] = bench_training(2 if args.quick else 8)
     if args.only:

@@ -10,13 +10,16 @@ range is applied here, after the run.
 
 from __future__ import annotations
 
+import abc
+from collections.abc import Sequence
 import json
 from pathlib import Path
 from typing import Any
 
 from mtl_perception.checkpoint import ModelMetadata, parse_metadata
 from mtl_perception.engines.contract import (
-    BatchPrediction, DevicePrediction, EngineBase, mark_out_of_range, mask_normals
+    BatchPrediction, check_batch, check_image, DevicePrediction, EngineBase, mark_out_of_range,
+    mask_normals
 )
 from mtl_perception.engines.onnx_export import EXPORT_FORMAT, EXPORT_KEY, MAX_BATCH, METADATA_KEY
 from mtl_perception.errors import CheckpointError, EngineError, InputImageError, ModelConfigError
@@ -71,6 +74,31 @@ class GraphEngineBase(EngineBase):
                 f"depth range ({low}, {high}) must lie within the exported graph's "
                 f'({graph_low}, {graph_high}); re-export or use backend torch to widen it')
         super().set_depth_range(low, high)
+
+    def infer(self, image: np.ndarray, *, bgr: bool = False) -> DevicePrediction:
+        """Predict one frame; results as CPU tensors.
+
+        Raises:
+            InputImageError: Not an ``HxWx3`` uint8 image, or (for a fixed-size graph) not of
+                the exported size.
+        """
+        check_image(image)
+        return self._run(image[None], bgr)[0]
+
+    def infer_batch(self, images: Sequence[np.ndarray], *,
+                    bgr: bool = False) -> list[DevicePrediction]:
+        """Predict frames of one size in one run of the graph's batch axis.
+
+        Raises:
+            InputImageError: No frames, a frame that is not ``HxWx3`` uint8, frames of
+                different sizes, or (for a fixed-size graph) not of the exported size.
+        """
+        check_batch(images)
+        return self._run(np.stack(images), bgr)
+
+    @abc.abstractmethod
+    def _run(self, frames: np.ndarray, bgr: bool) -> list[DevicePrediction]:
+        """Run the graph on checked ``NxHxWx3`` frames; one prediction per frame."""
 
     def graph_input(self, frames: np.ndarray, bgr: bool) -> np.ndarray:
         """Return checked ``NxHxWx3`` frames as the graph takes them (RGB, contiguous).

@@ -24,7 +24,7 @@ from google.protobuf.message import DecodeError
 from mtl_perception.checkpoint import ModelMetadata
 from mtl_perception.engines.cache import cached_graph, drop_entry
 from mtl_perception.engines.contract import (
-    check_batch, check_image, DevicePrediction, EngineOptions
+    check_batch, DevicePrediction, EngineOptions
 )
 from mtl_perception.engines.exported_graph import GraphEngineBase, read_graph_metadata
 from mtl_perception.engines.onnx_export import graph_digest
@@ -217,16 +217,6 @@ class OnnxRuntimeEngine(GraphEngineBase):
         self.half = self.provider == 'TensorrtExecutionProvider' and half is not False
         self._runners: ThreadPoolExecutor | None = None  # concurrent CPU runs, made on demand
 
-    def infer(self, image: np.ndarray, *, bgr: bool = False) -> DevicePrediction:
-        """Predict one frame; results as CPU tensors (no copy of the graph's outputs).
-
-        Raises:
-            InputImageError: Not an ``HxWx3`` uint8 image, or (for a fixed-size graph) not of
-                the exported size.
-        """
-        check_image(image)
-        return self._run(image[None], bgr)[0]
-
     def infer_batch(self, images: Sequence[np.ndarray], *,
                     bgr: bool = False) -> list[DevicePrediction]:
         """Predict frames of one size: one run of the graph's batch axis on a GPU provider.
@@ -241,9 +231,9 @@ class OnnxRuntimeEngine(GraphEngineBase):
             InputImageError: No frames, a frame that is not ``HxWx3`` uint8, frames of
                 different sizes, or (for a fixed-size graph) not of the exported size.
         """
+        if len(images) < 2 or self.provider != 'CPUExecutionProvider':
+            return super().infer_batch(images, bgr=bgr)
         check_batch(images)
-        if len(images) == 1 or self.provider != 'CPUExecutionProvider':
-            return self._run(np.stack(images), bgr)
         if self._runners is None:
             self._runners = ThreadPoolExecutor(CONCURRENT_CPU_RUNS,
                                                thread_name_prefix='onnxruntime_run')

@@ -15,15 +15,12 @@ refuses a damaged one, but an edited graph structure that still parses is not de
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import importlib.util
 from pathlib import Path
 from typing import Any
 
 from mtl_perception.engines.cache import cached_int8, drop_entry
-from mtl_perception.engines.contract import (
-    check_batch, check_image, DevicePrediction, EngineOptions
-)
+from mtl_perception.engines.contract import DevicePrediction, EngineOptions
 from mtl_perception.engines.exported_graph import GraphEngineBase, read_graph_metadata
 from mtl_perception.engines.int8_export import CPU_CONFIG, import_openvino, weights_digest
 from mtl_perception.engines.onnx_export import EXPORT_KEY, METADATA_KEY
@@ -138,27 +135,6 @@ class OpenVinoEngine(GraphEngineBase):
         self.provider = 'OpenVINO CPU int8'
         self.device = torch.device('cpu')
         self.half = False
-
-    def infer(self, image: np.ndarray, *, bgr: bool = False) -> DevicePrediction:
-        """Predict one frame; results as CPU tensors.
-
-        Raises:
-            InputImageError: Not an ``HxWx3`` uint8 image, or (for a fixed-size graph) not of
-                the exported size.
-        """
-        check_image(image)
-        return self._run(image[None], bgr)[0]
-
-    def infer_batch(self, images: Sequence[np.ndarray], *,
-                    bgr: bool = False) -> list[DevicePrediction]:
-        """Predict frames of one size in one run of the graph's batch axis.
-
-        Raises:
-            InputImageError: No frames, a frame that is not ``HxWx3`` uint8, frames of
-                different sizes, or (for a fixed-size graph) not of the exported size.
-        """
-        check_batch(images)
-        return self._run(np.stack(images), bgr)
 
     def _run(self, frames: np.ndarray, bgr: bool) -> list[DevicePrediction]:
         result = self._request.infer({'image': self.graph_input(frames, bgr)})

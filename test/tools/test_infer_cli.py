@@ -152,6 +152,24 @@ def test_both_backends_and_an_exported_graph_write_the_same_labels(
     np.testing.assert_array_equal(labels['graph'], labels['onnxruntime'])
 
 
+def test_precision_int8_runs_the_int8_model_and_refuses_another_backend(
+        tmp_path, int8_model, street_image):
+    from mtl_perception.engines.loading import load_engine
+    from mtl_perception.synthetic import render_frame
+    frame = render_frame(1_000_800).rgb
+    cv2.imwrite(str(tmp_path / 'street.png'), frame[..., ::-1])
+    result = run_infer(tmp_path / 'street.png', '--model', int8_model, '--precision', 'int8',
+                       '--output', tmp_path / 'out')
+    assert result.returncode == 0, result.stderr
+    labels = cv2.imread(str(tmp_path / 'out' / 'street_labels.png'), cv2.IMREAD_UNCHANGED)
+    np.testing.assert_array_equal(labels, load_engine(int8_model).predict(frame).labels)
+    refused = run_infer(tmp_path / 'street.png', '--model', int8_model, '--precision', 'int8',
+                        '--backend', 'torch', '--output', tmp_path / 'refused')
+    assert refused.returncode == 2
+    assert 'precision int8 runs on backend openvino (or auto), not torch' in refused.stderr
+    assert refused.stderr.count('\n') == 1 and not (tmp_path / 'refused').exists()
+
+
 def test_an_unknown_backend_is_a_usage_error(tmp_path, image_folder, checkpoint_path):
     result = run_infer(image_folder, '--model', checkpoint_path, '--backend', 'tensorrt',
                        '--output', tmp_path / 'out')
