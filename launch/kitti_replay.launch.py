@@ -33,8 +33,10 @@ def _arguments() -> list:
         ('model', '', 'checkpoint file; empty = config/kitti_replay.yaml, else the installed '
                       'default weights'),
         ('device', '', 'auto, cpu, cuda or cuda:N; empty = config/kitti_replay.yaml'),
-        ('backend', '', 'auto (ONNX Runtime when installed), torch or onnxruntime; empty = '
-                        'config/kitti_replay.yaml'),
+        ('backend', '', 'auto (ONNX Runtime when installed), torch, onnxruntime or openvino; '
+                        'empty = config/kitti_replay.yaml'),
+        ('precision', '', 'auto, fp32, fp16 or int8 (OpenVINO on the CPU); empty = '
+                          'config/kitti_replay.yaml'),
         ('rviz', 'true', 'also start rviz2 with config/kitti_replay.rviz'),
         ('fixed_frame', 'base_link', "rviz2's fixed frame; base_link needs the bag's /tf_static "
                                      '(drives with calibration and LiDAR or OXTS)'),
@@ -94,6 +96,7 @@ def generate_launch_description():
             'camera_info_topic': ['/kitti/camera_color_', camera, '/camera_info'],
             'model': LaunchConfiguration('model'), 'device': LaunchConfiguration('device'),
             'backend': LaunchConfiguration('backend'),
+            'precision': LaunchConfiguration('precision'),
             'params_file': os.path.join(share, 'config', 'kitti_replay.yaml'),
             'use_sim_time': 'true', 'rviz': LaunchConfiguration('rviz'),
             'rviz_config': os.path.join(share, 'config', 'kitti_replay.rviz'),

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 """Launch perception_node on a camera, optionally with rviz2 showing its outputs.
 
-Parameters come from ``params_file``; the launch arguments ``model``, ``device`` and
-``backend`` override it only when given (empty by default), as image_pipeline's launch files
+Parameters come from ``params_file``; the launch arguments ``model``, ``device``, ``backend``
+and ``precision`` override it only when given (empty by default), as image_pipeline's launch files
 behave: a params file naming your model is obeyed, and ``model:=...`` on the command line
 still wins over it.
 
@@ -45,8 +45,10 @@ def _arguments(share: str) -> list:
                     '~/<camera>/; empty = params_file, else one camera'),
         ('model', '', 'checkpoint file; empty = params_file, else the installed default weights'),
         ('device', '', 'auto, cpu, cuda or cuda:N; empty = params_file, else auto'),
-        ('backend', '', 'auto (ONNX Runtime when installed), torch or onnxruntime; empty = '
-                        'params_file, else auto'),
+        ('backend', '', 'auto (ONNX Runtime when installed), torch, onnxruntime or openvino; '
+                        'empty = params_file, else auto'),
+        ('precision', '', 'auto, fp32, fp16 or int8 (OpenVINO on the CPU); empty = params_file, '
+                          'else auto'),
         ('params_file', os.path.join(share, 'config', 'perception.yaml'), 'parameter file'),
         ('namespace', '', 'namespace of the node'),
         ('use_sim_time', 'false', 'use /clock (true when replaying bags with --clock)'),
@@ -61,7 +63,7 @@ def _arguments(share: str) -> list:
             for name, default, text in defaults]
 
 
-OVERRIDABLE = ('model', 'device', 'backend')  # launch arguments that override params_file
+OVERRIDABLE = ('model', 'device', 'backend', 'precision')  # override params_file when given
 
 
 def generate_launch_description():

@@ -27,7 +27,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCH_FILE = ROOT / 'launch' / 'perception.launch.py'
 EXPECTED_ARGUMENTS = {'image_topic', 'camera_info_topic', 'cameras', 'model', 'device',
-                      'backend', 'rviz_fixed_frame', 'rviz_topic_prefix', 'params_file',
+                      'backend', 'precision',
+                      'rviz_fixed_frame', 'rviz_topic_prefix', 'params_file',
                       'namespace', 'use_sim_time', 'rviz', 'rviz_config'}
 REPLAY_FILE = ROOT / 'launch' / 'kitti_replay.launch.py'
 
@@ -71,7 +72,8 @@ def test_the_launch_file_declares_the_documented_arguments():
 
 def test_the_kitti_replay_plays_the_converter_topics_into_the_perception_launch():
     assert _declared_arguments(REPLAY_FILE) == {'rate', 'camera', 'model', 'device',
-                                                'backend', 'rviz', 'player', 'fixed_frame'}
+                                                'backend', 'precision', 'rviz', 'player',
+                                                'fixed_frame'}
     text = REPLAY_FILE.read_text()
     assert "DeclareLaunchArgument('bag', description=" in text  # required: no default
     assert "['ros2', 'bag', 'play', '--delay', '1']" in text and "'--clock'" in text
