@@ -73,8 +73,8 @@ def cached_int8(checkpoint: Path, input_size: tuple[int, int] | None) -> Path:
     if not path.is_file() or not path.with_suffix('.bin').is_file():
         metadata = load_checkpoint(checkpoint).metadata
         size = input_size or tuple(metadata.input_size)
-        frames = rendered_frames(metadata, str(checkpoint), size)
         _check_writable(path.parent)
+        frames = rendered_frames(metadata, str(checkpoint), size)
         LOGGER.info('quantising %s to INT8 (first use, minutes; cached as %s)', checkpoint, path)
         try:
             export_int8(checkpoint, path, frames, input_size=input_size, dynamic_size=True)

@@ -89,7 +89,8 @@ def load_engine(path: str | Path, *, backend: str = 'auto', device: str = 'auto'
         EngineError: The graph cannot be exported, loaded or run, or no installed engine
             runs an exported graph.
         ExportCacheError: The export cache cannot be written and ``backend`` names a graph
-            engine (with ``auto`` the checkpoint runs on torch instead, with a warning).
+            engine or ``precision`` is ``int8`` (otherwise, with ``auto``, the checkpoint runs
+            on torch instead, with a warning).
     """
     path = Path(path)
     chosen = resolve_backend(backend, path.suffix.lower(), precision)
@@ -104,7 +105,7 @@ def load_engine(path: str | Path, *, backend: str = 'auto', device: str = 'auto'
     try:
         return backend_module(chosen).open_engine(path, options)
     except ExportCacheError as error:
-        if backend != 'auto' or chosen == 'torch':
-            raise
+        if backend != 'auto' or chosen == 'torch' or precision == 'int8':
+            raise  # asked for explicitly (a graph engine, or INT8): no silent float fallback
         LOGGER.warning('%s. Backend auto runs this checkpoint with torch instead.', error)
         return backend_module('torch').open_engine(path, options)

@@ -19,7 +19,9 @@ from mtl_perception.engines.cache import cached_int8
 from mtl_perception.engines.int8_export import agreement, DEPTH_BOUND, LABELS_BOUND
 from mtl_perception.engines.loading import load_engine
 from mtl_perception.engines.openvino_engine import OpenVinoEngine
-from mtl_perception.errors import EngineError, InputImageError, ModelConfigError
+from mtl_perception.errors import (
+    EngineError, ExportCacheError, InputImageError, ModelConfigError
+)
 from mtl_perception.synthetic import render_frame
 import numpy as np
 import pytest
@@ -95,6 +97,17 @@ def test_the_cache_reuses_its_entry_and_exports_a_damaged_one_again(int8_model, 
         entry.with_suffix('.bin').write_bytes(bytes(weights))
         engine = load_engine(default_model_path(), precision='int8')  # refused, re-exported
         assert engine.path == entry and entry.stat().st_mtime_ns != stamp
+    finally:
+        os.environ['MTL_PERCEPTION_CACHE'] = previous
+
+
+def test_an_unwritable_cache_is_an_error_not_a_silent_float_fallback(tmp_path):
+    blocker = tmp_path / 'not_a_folder'
+    blocker.write_text('a file where the cache folder should be')
+    os.environ['MTL_PERCEPTION_CACHE'], previous = str(blocker), os.environ['MTL_PERCEPTION_CACHE']
+    try:
+        with pytest.raises(ExportCacheError, match='not writable'):
+            load_engine(default_model_path(), precision='int8')
     finally:
         os.environ['MTL_PERCEPTION_CACHE'] = previous
 
