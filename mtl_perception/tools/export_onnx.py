@@ -39,8 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--precision', choices=('fp32', 'fp16', 'int8'), default='fp32',
                         help='fp32; fp16: the network in float16 inside the graph (GPU/'
                              'TensorRT); int8: OpenVINO IR for the CPU (backend openvino), '
-                             f'refused unless labels agree with FP32 on >= {LABELS_BOUND:.0%} '
-                             f'and depth on >= {DEPTH_BOUND:.0%} of held-out pixels '
+                             f'refused unless labels agree with FP32 on >= '
+                             f'{100 * LABELS_BOUND:.0f} %% and depth on >= '
+                             f'{100 * DEPTH_BOUND:.0f} %% of held-out pixels '
                              '(default: %(default)s)')
     parser.add_argument('--calibration', type=Path, metavar='SRC',
                         help='int8: frames of your camera to calibrate on: an image folder or '

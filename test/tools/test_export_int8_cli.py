@@ -110,6 +110,15 @@ def test_bad_arguments_are_usage_errors(capsys, tmp_path, arguments, message):
     assert code == 2 and message in errors and _nothing_written(tmp_path)
 
 
+def test_help_describes_precision_and_calibration(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(['--help'])
+    text = capsys.readouterr().out
+    assert stop.value.code == 0
+    assert '--precision {fp32,fp16,int8}' in text and '>= 99 % and depth on >= 99 %' in text
+    assert '--calibration SRC' in text and 'rosbag2' in text
+
+
 def test_int8_output_must_be_ir(capsys, tmp_path):
     code = main([str(default_model_path()), '--output', str(tmp_path / 'model.onnx'),
                  '--precision', 'int8'])
