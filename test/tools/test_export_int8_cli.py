@@ -113,7 +113,7 @@ def test_bad_arguments_are_usage_errors(capsys, tmp_path, arguments, message):
 def test_help_describes_precision_and_calibration(capsys):
     with pytest.raises(SystemExit) as stop:
         main(['--help'])
-    text = capsys.readouterr().out
+    text = ' '.join(capsys.readouterr().out.split())  # as wide as the terminal
     assert stop.value.code == 0
     assert '--precision {fp32,fp16,int8}' in text and '>= 99 % and depth on >= 99 %' in text
     assert '--calibration SRC' in text and 'rosbag2' in text
