@@ -45,7 +45,7 @@ RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 
 def _node_command(namespace: str, cameras: tuple[str, ...], backend: str) -> list[str]:
     """One node in ``namespace`` serving ``cameras`` (named, under ``~/<camera>/``)."""
-    return [sys.executable, '-m', 'mtl_perception.ros.entry', '--ros-args',
+    return [sys.executable, '-m', 'mtl_perception', 'perception_node', '--ros-args',
             '-r', f'__ns:=/{namespace}', '-p', 'input_reliability:=reliable',
             '-p', 'device:=auto', '-p', f'backend:={backend}',
             '-p', f'cameras:=[{", ".join(cameras)}]']

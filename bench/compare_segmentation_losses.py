@@ -30,7 +30,7 @@ BEGIN, END = '<!-- loss-comparison:begin -->', '<!-- loss-comparison:end -->'
 def _train(loss: str, steps: int, output: Path) -> subprocess.Popen:
     overrides = [f'train.segmentation_loss={loss}', 'train.epochs=1',
                  f'train.max_steps_per_epoch={steps}', 'train.warmup_steps=50']
-    command = [sys.executable, '-m', 'mtl_perception.training.train', '--config',
+    command = [sys.executable, '-m', 'mtl_perception', 'mtl_train', '--config',
                str(ROOT / 'config' / 'train_synthetic.yaml'), '--output', str(output),
                '--no-progress', *[item for o in overrides for item in ('--set', o)]]
     environment = {**os.environ, 'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}

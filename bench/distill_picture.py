@@ -48,10 +48,10 @@ def main() -> None:
         rgb = render_frame(1_100_000 + index, width=SIZE[1], height=SIZE[0]).rgb
         cv2.imwrite(str(frames / f'{index:05d}.png'), rgb[..., ::-1])
     teacher = str(default_model_path())
-    _run('mtl_perception.training.distill', '--source', str(frames), '--teacher-segmentation',
+    _run('mtl_perception', 'mtl_distill', '--source', str(frames), '--teacher-segmentation',
          teacher, '--teacher-depth', teacher, '--classes', 'synthetic', '--output',
          'distilled', cwd=work)
-    _run('mtl_perception.training.train', '--config', str(ROOT / 'config/train_distilled.yaml'),
+    _run('mtl_perception', 'mtl_train', '--config', str(ROOT / 'config/train_distilled.yaml'),
          '--output', 'student', '--set', 'model.class_set=synthetic', '--set',
          'model.backbone_weights=null', '--set', 'model.init_checkpoint=null', '--set',
          f'data.input_size=[{SIZE[0]}, {SIZE[1]}]', '--set',

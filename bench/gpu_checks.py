@@ -90,7 +90,7 @@ def check_predictors(model: Path) -> dict[str, object]:
 
 def check_amp_training(folder: Path) -> dict[str, object]:
     """Train on CUDA with AMP in two sittings (``--stop-after 1``, then ``--resume``)."""
-    command = [sys.executable, '-m', 'mtl_perception.training.train', '--output', str(folder),
+    command = [sys.executable, '-m', 'mtl_perception', 'mtl_train', '--output', str(folder),
                '--no-progress']
     for setting in TRAIN_SETTINGS:
         command += ['--set', setting]

@@ -36,7 +36,7 @@ def main() -> None:
         drive = write_kitti_drive(work / 'kitti', seed=args.seed, frames=args.frames,
                                   cameras=(2,), sensors=False, progress=False)
         images = drive / 'image_02' / 'data'
-        subprocess.run([sys.executable, '-m', 'mtl_perception.tools.infer', str(images),
+        subprocess.run([sys.executable, '-m', 'mtl_perception', 'mtl_infer', str(images),
                         '--video', '--no-frames', '--output', str(work / 'out')], check=True)
         capture = cv2.VideoCapture(str(work / 'out' / 'data.mp4'))
         capture.set(cv2.CAP_PROP_POS_FRAMES, args.frames // 2)

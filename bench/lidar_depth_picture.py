@@ -62,10 +62,10 @@ def main() -> None:
         work = args.work or Path(temporary)
         drive = write_kitti_drive(work / 'kitti', seed=args.seed, frames=args.frames,
                                   cameras=(2,))
-        subprocess.run([sys.executable, '-m', 'mtl_perception.tools.kitti_to_bag', str(drive),
+        subprocess.run([sys.executable, '-m', 'mtl_perception', 'mtl_kitti_to_bag', str(drive),
                         str(work / 'bag'), '--depth-root', str(work / 'kitti' / 'depth')],
                        check=True)
-        subprocess.run([sys.executable, '-m', 'mtl_perception.ros.process_bag',
+        subprocess.run([sys.executable, '-m', 'mtl_perception', 'mtl_process_bag',
                         str(work / 'bag'), str(work / 'out'), '--lidar-topic',
                         '/kitti/velo/pointcloud', '--no-progress'], check=True,
                        stdout=subprocess.DEVNULL)

@@ -248,7 +248,8 @@ def bench_node(model: Path, image: np.ndarray, seconds: float,
     """Run every mode against one node process with ``backend``; add the overhead ratios."""
     without_dds = bench_node_work_in_process(model, image, 60, backend)
     bare_ms = without_dds['bare_predict_ms']
-    results = _run_modes(_node_command(['-m', 'mtl_perception.ros.entry'], model, backend),
+    results = _run_modes(_node_command(['-m', 'mtl_perception', 'perception_node'], model,
+                                       backend),
                          image, seconds)
     results.update(backend=backend, bare_predictor_ms=bare_ms,
                    overhead_ratio=results['node_frame_ms'] / bare_ms,

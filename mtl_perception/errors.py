@@ -49,3 +49,11 @@ class ConversionError(MtlPerceptionError, ValueError):
 
 class FrameTooLargeError(MtlPerceptionError):
     """A camera frame has (or declares) more pixels than ``max_input_pixels`` allows."""
+
+
+class FrameTooSmallError(MtlPerceptionError):
+    """A camera frame is smaller than any camera's image (``MIN_FRAME_SIDE`` on a side)."""
+
+
+class MediaFileError(MtlPerceptionError):
+    """An image or video file is missing, not of its kind, or does not decode."""

@@ -47,6 +47,26 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> Path:
     return path
 
 
+def room_problem(folder: Path, needed_bytes: int = 0) -> str | None:
+    """Say why ``folder`` cannot take a new file of ``needed_bytes``, or None if it can.
+
+    Checked before long work (an export, a quantisation) whose result would otherwise fail
+    to be written only at its end. The folder is created if missing; a probe file is made
+    and removed; the free space must hold ``needed_bytes``.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+        free = shutil.disk_usage(folder).free
+    except OSError as error:
+        return f'{folder} is not writable ({error.strerror or error})'
+    if free < needed_bytes:
+        return (f'{folder} has {free / 1e6:.1f} MB free, and about {needed_bytes / 1e6:.1f} MB '
+                'are needed')
+    return None
+
+
 def _staging_prefix(output: Path) -> str:
     return f'.{output.name}.partial-'
 

@@ -213,7 +213,7 @@ def test_a_checkpoint_with_flipped_bytes_is_refused_by_its_checksums(tmp_path, c
 
 def test_evaluation_and_resuming_refuse_a_damaged_checkpoint(tmp_path, checkpoint_path):
     damaged = _flip_bytes_inside_the_tensors(checkpoint_path, tmp_path / 'flipped.pt')
-    result = subprocess.run([sys.executable, '-m', 'mtl_perception.training.evaluate',
+    result = subprocess.run([sys.executable, '-m', 'mtl_perception', 'mtl_eval',
                              '--checkpoint', str(damaged), '--frames', '1'],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and 'damaged file' in result.stderr
@@ -222,7 +222,7 @@ def test_evaluation_and_resuming_refuse_a_damaged_checkpoint(tmp_path, checkpoin
     run.mkdir()
     _flip_bytes_inside_the_tensors(checkpoint_path, run / 'last.pt')
     (run / 'config.yaml').write_text('{}\n')
-    result = subprocess.run([sys.executable, '-m', 'mtl_perception.training.train', '--output',
+    result = subprocess.run([sys.executable, '-m', 'mtl_perception', 'mtl_train', '--output',
                              str(run), '--resume', '--no-progress'],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and 'last.pt: damaged file' in result.stderr

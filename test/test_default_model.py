@@ -34,7 +34,7 @@ def test_mtl_eval_on_the_held_out_seeds_reproduces_the_model_card_metrics():
     seeds = card['data'].split('seeds ')[1].split(' ')[0]
     first, last = (int(v) for v in seeds.split('..'))
     result = subprocess.run(
-        [sys.executable, '-m', 'mtl_perception.training.evaluate', '--checkpoint',
+        [sys.executable, '-m', 'mtl_perception', 'mtl_eval', '--checkpoint',
          str(default_model_path()), '--dataset', 'synthetic', '--seed', str(first), '--frames',
          str(last - first + 1), '--device', 'cpu', '--json'],
         capture_output=True, text=True, timeout=1200, check=True)

@@ -13,18 +13,19 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-import tempfile
 
 from mtl_perception.checkpoint import load_checkpoint
 from mtl_perception.engines.calibration import rendered_frames
 from mtl_perception.engines.int8_export import export_int8
 from mtl_perception.engines.onnx_export import EXPORT_FORMAT, export_onnx
 from mtl_perception.errors import ExportCacheError
+from mtl_perception.safe_output import room_problem
 from mtl_perception.weights_file import file_sha256
 
 LOGGER = logging.getLogger(__name__)
 CACHE_ENV = 'MTL_PERCEPTION_CACHE'
-_HINT = f'; set {CACHE_ENV} to a writable folder, or use the torch backend'
+_HINT = f'; set {CACHE_ENV} to a writable folder'
+_TORCH_HINT = f'{_HINT}, or use the torch backend'  # not for INT8: torch runs no INT8
 
 
 def cache_dir() -> Path:
@@ -47,13 +48,13 @@ def cached_graph(checkpoint: Path, input_size: tuple[int, int] | None) -> Path:
     """
     path = _entry(checkpoint, input_size, 'onnx')
     if not path.is_file():
-        _check_writable(path.parent)
+        _check_writable(path.parent, 2 * checkpoint.stat().st_size, _TORCH_HINT)
         LOGGER.info('exporting %s to ONNX (first use; cached as %s)', checkpoint, path)
         try:
             export_onnx(checkpoint, path, input_size=input_size, dynamic_size=True)
         except OSError as error:
             raise ExportCacheError(f'could not write the exported graph {path}: '
-                                   f'{error.strerror or error}{_HINT}') from None
+                                   f'{error.strerror or error}{_TORCH_HINT}') from None
     return path
 
 
@@ -73,7 +74,7 @@ def cached_int8(checkpoint: Path, input_size: tuple[int, int] | None) -> Path:
     if not path.is_file() or not path.with_suffix('.bin').is_file():
         metadata = load_checkpoint(checkpoint).metadata
         size = input_size or tuple(metadata.input_size)
-        _check_writable(path.parent)
+        _check_writable(path.parent, checkpoint.stat().st_size, _HINT)
         frames = rendered_frames(metadata, str(checkpoint), size)
         LOGGER.info('quantising %s to INT8 (first use, minutes; cached as %s)', checkpoint, path)
         try:
@@ -90,14 +91,10 @@ def _entry(checkpoint: Path, input_size: tuple[int, int] | None, suffix: str) ->
             / f'{file_sha256(checkpoint)[:20]}-{size}-f{EXPORT_FORMAT}.{suffix}')
 
 
-def _check_writable(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise ExportCacheError(f'the export cache {folder} is not writable '
-                               f'({error.strerror or error}){_HINT}') from None
+def _check_writable(folder: Path, needed_bytes: int, hint: str) -> None:
+    problem = room_problem(folder, needed_bytes)
+    if problem is not None:
+        raise ExportCacheError(f'the export cache {problem}{hint}')
 
 
 def drop_entry(graph: Path, reason: object) -> None:

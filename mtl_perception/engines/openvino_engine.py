@@ -91,8 +91,9 @@ def read_verified_ir(openvino: Any, core: Any, path: Path) -> tuple[Any, Any, di
         model = core.read_model(model=xml, weights=openvino.Tensor(
             np.frombuffer(weights, np.uint8)))
     except RuntimeError as error:
+        said = [line.strip() for line in str(error).splitlines() if line.strip()]
         raise EngineError(f'{path}: not a loadable OpenVINO IR (damaged, or not IR): '
-                          f'{str(error).splitlines()[-1][:200]}') from None
+                          f'{(said or [type(error).__name__])[-1][:200]}') from None
     properties = {key: model.get_rt_info([key]).astype(str)
                   for key in (METADATA_KEY, EXPORT_KEY) if model.has_rt_info([key])}
     metadata, record = read_graph_metadata(properties, str(path))

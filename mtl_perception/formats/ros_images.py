@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import cv2
-from mtl_perception.errors import ConversionError, FrameTooLargeError
+from mtl_perception.errors import ConversionError, FrameTooLargeError, FrameTooSmallError
 from mtl_perception.formats.compressed import decode_compressed
 import numpy as np
 
@@ -60,6 +60,9 @@ _TO_RGB = {
 #: Frames with more pixels are refused (raw ones by their header fields, compressed ones by
 #: the size their header declares, before decoding): the node's ``max_input_pixels`` default.
 MAX_FRAME_PIXELS = 4096 * 4096
+#: Fewer pixels on a side are no camera's image (a 1x1 frame has been seen on the wire); the
+#: same frames are refused whatever outputs are wanted.
+MIN_FRAME_SIDE = 8
 YUV422 = ('yuv422', 'uyvy', 'yuv422_yuy2', 'yuyv')
 COLOUR_ENCODINGS = ('rgb8', 'bgr8', 'rgba8', 'bgra8', 'mono8', '8UC1', 'mono16', 'rgb16',
                     'bgr16', *_TO_RGB)
@@ -135,8 +138,13 @@ def image_to_rgb(msg: Any) -> np.ndarray:
     converted with OpenCV; 16-bit images keep their high byte (``value / 256``, as
     cv_bridge converts them to 8 bits).
     """
-    pixels = image_to_array(msg)
     encoding = msg.encoding
+    if encoding not in COLOUR_ENCODINGS:
+        known = 'is not a camera image' if encoding in ENCODINGS else (
+            'is not a camera image encoding this package knows')
+        raise ConversionError(f'image encoding {encoding!r} {known}; the network takes '
+                              f'{", ".join(COLOUR_ENCODINGS)}')
+    pixels = image_to_array(msg)
     if encoding in _TO_RGB:
         return cv2.cvtColor(np.ascontiguousarray(pixels), _TO_RGB[encoding])
     if encoding in ('mono16', 'rgb16', 'bgr16'):
@@ -152,11 +160,7 @@ def image_to_rgb(msg: Any) -> np.ndarray:
         return pixels[..., :3]
     if encoding == 'bgra8':
         return pixels[..., 2::-1]
-    if encoding in ('mono8', '8UC1'):
-        return np.repeat(pixels[..., None], 3, axis=2)
-    raise ConversionError(
-        f'image encoding {encoding!r} is not a camera image; the network takes '
-        f'{", ".join(COLOUR_ENCODINGS)}')
+    return np.repeat(pixels[..., None], 3, axis=2)  # mono8, 8UC1
 
 
 def compressed_to_rgb(msg: Any, max_pixels: int) -> np.ndarray:
@@ -185,11 +189,22 @@ def frame_to_rgb(msg: Any, max_pixels: int) -> np.ndarray:
 
     Raises:
         FrameTooLargeError: The frame has (or declares) more than ``max_pixels`` pixels.
+        FrameTooSmallError: The frame is under ``MIN_FRAME_SIDE`` pixels on a side.
         ConversionError: The message cannot be decoded; names the field or cause.
     """
     if hasattr(msg, 'format'):
-        return compressed_to_rgb(msg, max_pixels)
+        rgb = compressed_to_rgb(msg, max_pixels)
+        _refuse_tiny(rgb.shape[1], rgb.shape[0])
+        return rgb
     if int(msg.height) * int(msg.width) > max_pixels:
         raise FrameTooLargeError(f'a {msg.width}x{msg.height} frame has more than '
                                  f'max_input_pixels={max_pixels} pixels')
+    _refuse_tiny(int(msg.width), int(msg.height))
     return image_to_rgb(msg)
+
+
+def _refuse_tiny(width: int, height: int) -> None:
+    """Refuse a frame under ``MIN_FRAME_SIDE`` pixels on a side, before it goes anywhere."""
+    if min(width, height) < MIN_FRAME_SIDE:
+        raise FrameTooSmallError(f'a {width}x{height} frame is smaller than '
+                                 f'{MIN_FRAME_SIDE}x{MIN_FRAME_SIDE} pixels: not a camera image')

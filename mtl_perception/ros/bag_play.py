@@ -19,11 +19,15 @@ import threading
 import time
 
 from mtl_perception.cli import usage_error
+from mtl_perception.holds import hold_if_asked
+from mtl_perception.process_signals import stop_flag, StopFlag
 from mtl_perception.ros.bag_reading import readable_messages
-from mtl_perception.ros.errors import BagPlayError
+from mtl_perception.ros.entry import spin_until
+from mtl_perception.ros.errors import BagPlayError, RosArgumentsError
+from mtl_perception.ros.rcl_init import init_rclpy, ros_arguments_problem
 import rclpy
 from rclpy._rclpy_pybind11 import RCLError
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.utilities import remove_ros_args
@@ -100,11 +104,11 @@ class BagPlayer(Node):
     """Publishes the chosen topics of a bag; ``play`` runs on the calling thread."""
 
     def __init__(self, bag: Path, *, rate: float = 1.0, topics: list[str] | None = None,
-                 clock_hz: float = 0.0) -> None:
+                 clock_hz: float = 0.0, stop: threading.Event | None = None) -> None:
         super().__init__('mtl_bag_play')
         if not bag.exists():
             raise BagPlayError(f'bag {bag} not found')
-        self.stop = threading.Event()
+        self.stop = stop if stop is not None else threading.Event()
         self.published = 0
         self.damaged: list[str] = []
         try:
@@ -128,6 +132,8 @@ class BagPlayer(Node):
                 continue
             self.publishers_by_topic[connection.topic] = self.create_publisher(
                 kind, connection.topic, recorded_qos(connection))
+            if len(self.publishers_by_topic) == 1:
+                hold_if_asked('publishers', self.stop)  # tests signal it while it creates them
         if not self.publishers_by_topic:
             raise BagPlayError(f'{bag}: none of its message types is installed')
         self.clock_publisher = self.create_publisher(Clock, '/clock', 10) if clock_hz else None
@@ -177,6 +183,7 @@ class BagPlayer(Node):
                     self.publishers_by_topic[connection.topic].publish(bytes(raw))
                     self.published += 1
                     passed += 1
+                    hold_if_asked(f'publish {self.published}', self.stop)
                 listed = sum(c.msgcount for c in connections)
                 if not self.stop.is_set() and passed < listed:
                     self.damaged.append(f'{listed - passed} of the {listed} listed message(s) '
@@ -229,31 +236,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _report_stopped(count: int, bag: Path) -> None:
-    sys.stderr.write(f'mtl_bag_play: stopped early: published {count} messages from {bag}\n')
-
-
-def _spin(executor: SingleThreadedExecutor, stop: threading.Event) -> None:
-    """Serve the clock timer until ROS shuts down (Ctrl-C), then stop the playback."""
-    try:
-        executor.spin()
-    except ExternalShutdownException:
-        pass
-    finally:
-        stop.set()
+def _report_stopped(stop: StopFlag, count: int, bag: Path) -> None:
+    """Say in one line that a signal ended the playback, and how far it got."""
+    sys.stderr.write(f'mtl_bag_play: stopped early by {stop.signal_name}: published {count} '
+                     f'messages from {bag}\n')
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``mtl_bag_play``; return its exit code.
 
-    0: played, or stopped by Ctrl-C or SIGTERM (as ``ros2 bag play``); 1: the bag is damaged
-    part-way; 2: the bag is unreadable or the arguments are wrong.
+    0: played, or stopped by SIGINT or SIGTERM at any instant (as ``ros2 bag play``), with
+    one line; 1: the bag is damaged part-way; 2: the bag is unreadable or the arguments are
+    wrong. rclpy's context is shut down last, after the playback and the clock timer ended,
+    so no message is ever published on a context that is going away.
     """
+    stop = stop_flag()
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         own = remove_ros_args(['mtl_bag_play', *argv])[1:]
     except RCLError as error:
-        return usage_error('mtl_bag_play', f'--ros-args: {str(error).splitlines()[0]}')
+        return usage_error('mtl_bag_play', ros_arguments_problem(str(error)))
     args = _parser().parse_args(own)
     try:
         expected = {topic: int(count) for topic, _, count in
@@ -261,19 +263,36 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         return usage_error('mtl_bag_play', f'--expect takes TOPIC:COUNT, got {args.expect}')
     try:
-        rclpy.init(args=['mtl_bag_play', *argv])
-    except RCLError as error:
-        return usage_error('mtl_bag_play', f'--ros-args: {str(error).splitlines()[0]}')
-    player = None
-    executor = SingleThreadedExecutor()
-    spinner: threading.Thread | None = None
+        init_rclpy(['mtl_bag_play', *argv])
+    except RosArgumentsError as error:
+        return usage_error('mtl_bag_play', error)
     try:
-        player = BagPlayer(args.bag, rate=args.rate, topics=args.topics, clock_hz=args.clock)
+        return _play(args, expected, stop)
+    except BagPlayError as error:
+        return usage_error('mtl_bag_play', error)
+    finally:
+        rclpy.try_shutdown()
+
+
+def _play(args: argparse.Namespace, expected: dict[str, int], stop: StopFlag) -> int:
+    """Create the player, play, and take it down in order; return the exit code."""
+    player = executor = spinner = None
+    spinning_done, failures = threading.Event(), []
+    try:
+        hold_if_asked('init', stop)
+        if not stop.is_set():
+            player = BagPlayer(args.bag, rate=args.rate, topics=args.topics,
+                               clock_hz=args.clock, stop=stop)
+        if stop.is_set():
+            _report_stopped(stop, 0, args.bag)
+            return 0
+        executor = SingleThreadedExecutor()
         executor.add_node(player)
-        spinner = threading.Thread(target=_spin, args=(executor, player.stop), daemon=True)
+        spinner = threading.Thread(target=spin_until, args=(executor, spinning_done, failures),
+                                   name='executor')
         spinner.start()
-        time.sleep(args.delay)
-        if args.wait_for_subscribers > 0:
+        stop.wait(args.delay)
+        if args.wait_for_subscribers > 0 and not stop.is_set():
             missing = player.wait_for_subscribers(args.wait_for_subscribers, expected)
             if missing:
                 player.get_logger().warning(
@@ -281,31 +300,26 @@ def main(argv: list[str] | None = None) -> int:
                     f'{", ".join(missing)}; playing anyway')
         started = time.monotonic()
         count = player.play(loop=args.loop)
-        if rclpy.ok():
+        if stop.is_set():
+            _report_stopped(stop, count, args.bag)
+        else:
             player.get_logger().info(f'published {count} messages from {args.bag} in '
                                      f'{time.monotonic() - started:.2f} s')
-        else:  # ROS is shut down (Ctrl-C, SIGTERM): its logger can no longer reach /rosout
-            _report_stopped(count, args.bag)
+        if failures:
+            sys.stderr.write(f'mtl_bag_play: error: the /clock timer failed: '
+                             f'{type(failures[0]).__name__}: {failures[0]}\n')
+            return 1
         if player.damaged:
             sys.stderr.write(f'mtl_bag_play: error: {args.bag} is damaged, playback '
                              f'incomplete: {"; ".join(player.damaged)}\n')
             return 1
         return 0
-    except BagPlayError as error:
-        return usage_error('mtl_bag_play', error)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        _report_stopped(player.published if player is not None else 0, args.bag)
-        return 0
     finally:
-        if player is not None:
-            player.stop.set()
-        executor.shutdown()
-        if spinner is not None and spinner.is_alive():
-            spinner.join(timeout=5)
+        hold_if_asked('shutdown', stop.next_signal())
+        spinning_done.set()
+        if spinner is not None:
+            spinner.join()
+        if executor is not None:
+            executor.shutdown()
         if player is not None:
             player.destroy_node()
-        rclpy.try_shutdown()
-
-
-if __name__ == '__main__':
-    sys.exit(main())

@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -29,7 +30,13 @@ from mtl_perception.default_model import default_model_path
 from mtl_perception.engines import backend_choices, backend_help
 from mtl_perception.formats.ros_clouds import pointcloud2_to_array
 from mtl_perception.formats.ros_images import image_to_array, image_to_rgb
+from mtl_perception.holds import hold_if_asked
+from mtl_perception.process_signals import signals_deferred, stop_flag
+from mtl_perception.ros.entry import spin_until
+from mtl_perception.ros.errors import DemoError, RosArgumentsError
+from mtl_perception.ros.rcl_init import init_rclpy
 from mtl_perception.ros.recorder import OutputRecorder, Recording
+from mtl_perception.safe_output import remove_stale_stagings
 from mtl_perception.synthetic.kitti_layout import write_kitti_drive
 from mtl_perception.tools.kitti_to_bag import camera_topics, convert
 from mtl_perception.tools.ply import write_semantic_ply
@@ -44,23 +51,42 @@ TOPICS = camera_topics(2)
 
 
 def _start_node(model: Path, backend: str, log_path: Path) -> subprocess.Popen:
-    command = [sys.executable, '-m', 'mtl_perception.ros.entry', '--ros-args',
+    command = [sys.executable, '-m', 'mtl_perception', 'perception_node', '--ros-args',
                '-r', f'image:={TOPICS["image"]}', '-r', f'camera_info:={TOPICS["camera_info"]}',
                '-p', f'model:={model}', '-p', f'backend:={backend}',
                '-p', 'use_sim_time:=true', '-p', 'point_stride:=2',
                '-p', 'input_reliability:=reliable', '-p', 'input_queue_depth:=2',
                '-p', 'log_period:=5.0']
-    log = log_path.open('w')
-    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    with log_path.open('w') as log:
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _play(bag: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, '-m', 'mtl_perception', 'mtl_bag_play', str(bag),
+                             '--clock', '--delay', '0', '--wait-for-subscribers', '60',
+                             '--expect', f'{TOPICS["image"]}:2',  # the node and the recorder
+                             '--topics', TOPICS['image'], TOPICS['camera_info']])
+
+
+def _stop(process: subprocess.Popen | None, timeout: float = 60.0) -> None:
+    """End a child process with SIGTERM (SIGKILL if it does not end in ``timeout``)."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_for_node(recorder: OutputRecorder, node: subprocess.Popen, log_path: Path) -> None:
     deadline = time.monotonic() + 180
     while recorder.count_publishers(recorder.output_topic) == 0:
         if node.poll() is not None:
-            raise RuntimeError(f'perception_node exited with {node.returncode}; see {log_path}')
+            raise DemoError(f'perception_node exited with {node.returncode}; see {log_path}')
         if time.monotonic() > deadline:
-            raise RuntimeError(f'perception_node did not come up in 180 s; see {log_path}')
+            raise DemoError(f'perception_node did not come up in 180 s; see {log_path}')
         time.sleep(0.2)
 
 
@@ -104,7 +130,7 @@ def _write_pictures(recording: Recording, output: Path, depth_range: tuple[float
     stamps = sorted(s for s in recording.outputs['depth/image']
                     if s in recording.inputs and s in recording.outputs['segmentation/color'])
     if not stamps:
-        raise RuntimeError(
+        raise DemoError(
             f'no frame to show: recorded {len(recording.inputs)} camera image(s) and '
             f'{len(recording.outputs["depth/image"])} depth image(s) from perception_node')
     written = []
@@ -131,7 +157,13 @@ def _write_pictures(recording: Recording, output: Path, depth_range: tuple[float
 
 def run_demo(output: Path, *, frames: int, model: Path,
              backend: str = 'auto') -> dict[str, object]:
-    """Run the whole chain and write the results to ``output``; returns the summary."""
+    """Run the whole chain and write the results to ``output``; returns the summary.
+
+    The results are written into a hidden staging folder and moved into ``output`` at the
+    end, with signals held back while they move: a demo stopped part-way leaves the previous
+    results as they were, never some old and some new. ``output/work`` keeps the rendered
+    drive and its bag.
+    """
     work = output / 'work'
     shutil.rmtree(work, ignore_errors=True)
     output.mkdir(parents=True, exist_ok=True)
@@ -142,40 +174,62 @@ def run_demo(output: Path, *, frames: int, model: Path,
     bag = work / 'kitti_bag'
     convert(drive, bag, depth_root=work / 'kitti_raw' / 'depth')
     metadata = load_checkpoint(model).metadata
-    rclpy.init()
-    recorder = OutputRecorder(TOPICS['image'], work / 'outputs_bag')
-    executor = SingleThreadedExecutor()
-    executor.add_node(recorder)
-    spinner = threading.Thread(target=executor.spin, daemon=True)
-    spinner.start()
-    node = _start_node(model, backend, output / 'perception_node.log')
-    try:
-        LOGGER.info('starting perception_node with %s (backend %s)', model, backend)
-        _wait_for_node(recorder, node, output / 'perception_node.log')
-        LOGGER.info('replaying the bag into it with mtl_bag_play --clock')
-        subprocess.run([sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag),
-                        '--clock', '--delay', '0', '--wait-for-subscribers', '60',
-                        '--expect', f'{TOPICS["image"]}:2',  # the node and the recorder
-                        '--topics', TOPICS['image'], TOPICS['camera_info']], check=True)
-        time.sleep(3.0)
-    finally:
-        node.send_signal(signal.SIGTERM)
-        node.wait(timeout=30)
-        executor.shutdown()
-        spinner.join(timeout=5)
-        recorder.close()
-        recorder.destroy_node()
-        rclpy.try_shutdown()
-    summary = _summary(recorder.recording, frames, 'unknown')
-    pictures = _write_pictures(recorder.recording, output, metadata.depth_range)
-    shutil.rmtree(output / 'outputs_bag', ignore_errors=True)  # from an earlier run
-    shutil.move(str(work / 'outputs_bag'), str(output / 'outputs_bag'))
-    (output / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
+    remove_stale_stagings(output / 'results')
+    with tempfile.TemporaryDirectory(prefix='.results.partial-', dir=output) as staging:
+        results = Path(staging)
+        recording = _record_drive(bag, model, backend, output / 'perception_node.log',
+                                  results / 'outputs_bag')
+        summary = _summary(recording, frames, 'unknown')
+        pictures = _write_pictures(recording, results, metadata.depth_range)
+        (results / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
+        hold_if_asked('results')
+        with signals_deferred():
+            for item in sorted(results.iterdir()):
+                target = output / item.name
+                if target.is_dir():
+                    shutil.rmtree(target)  # outputs_bag of an earlier run
+                os.replace(item, target)
     names = [p.name for p in [*pictures, output / 'summary.json', output / 'outputs_bag',
                               output / 'perception_node.log']]
     LOGGER.info('results in %s:\n  %s', output, '\n  '.join(names))
     LOGGER.info('%s', json.dumps(summary))
     return summary
+
+
+def _record_drive(bag: Path, model: Path, backend: str, log_path: Path,
+                  outputs_bag: Path) -> Recording:
+    """Start the node, replay ``bag`` into it, record its outputs; stop everything in order."""
+    init_rclpy(['mtl_demo'])
+    recorder = OutputRecorder(TOPICS['image'], outputs_bag)
+    executor = SingleThreadedExecutor()
+    executor.add_node(recorder)
+    spinning_done = threading.Event()
+    spinner = threading.Thread(target=spin_until, args=(executor, spinning_done, []),
+                               name='executor')
+    spinner.start()
+    node = player = None
+    try:
+        node = _start_node(model, backend, log_path)
+        LOGGER.info('starting perception_node with %s (backend %s)', model, backend)
+        _wait_for_node(recorder, node, log_path)
+        hold_if_asked('node started')
+        LOGGER.info('replaying the bag into it with mtl_bag_play --clock')
+        player = _play(bag)
+        if player.wait() != 0:
+            raise DemoError(f'mtl_bag_play exited with {player.returncode}')
+        hold_if_asked('played')
+        stop_flag().wait(3.0)  # the last frames' outputs are still on their way
+    finally:
+        with signals_deferred():
+            _stop(player)
+            _stop(node)
+            spinning_done.set()
+            spinner.join()
+            executor.shutdown()
+            recorder.close()
+            recorder.destroy_node()
+            rclpy.try_shutdown()
+    return recorder.recording
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,10 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format='%(name)s: %(message)s')
     os.environ.setdefault('ROS_DOMAIN_ID', str(1 + os.getpid() % 100))
-    run_demo(args.output, frames=args.frames, model=args.model or default_model_path(),
-             backend=args.backend)
+    try:
+        run_demo(args.output, frames=args.frames, model=args.model or default_model_path(),
+                 backend=args.backend)
+    except (DemoError, RosArgumentsError) as error:
+        sys.stderr.write(f'mtl_demo: error: {error}\n')
+        return 1
     return 0
-
-
-if __name__ == '__main__':
-    sys.exit(main())

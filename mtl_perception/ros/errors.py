@@ -27,3 +27,11 @@ class BagPlayError(MtlPerceptionError):
 
 class RvizConfigError(MtlPerceptionError):
     """The topic prefix is not a valid absolute ROS name."""
+
+
+class RosArgumentsError(MtlPerceptionError, ValueError):
+    """A ``--ros-args`` argument is malformed (rclpy cannot be initialised with it)."""
+
+
+class DemoError(MtlPerceptionError):
+    """A process of the demo's chain failed (the node did not come up, the player failed)."""

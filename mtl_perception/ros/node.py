@@ -18,6 +18,7 @@ from mtl_perception.default_model import default_model_path
 from mtl_perception.engines.contract import depth_range_with, describe, describe_input, Engine
 from mtl_perception.engines.loading import load_engine
 from mtl_perception.errors import ModelConfigError, MtlPerceptionError
+from mtl_perception.holds import hold_if_asked
 from mtl_perception.ros import NODE_NAME
 from mtl_perception.ros.cameras import CameraChannel, input_topic
 from mtl_perception.ros.class_info import class_info_yaml
@@ -26,7 +27,7 @@ from mtl_perception.ros.health import CameraCounts, perception_status, ProblemLo
 from mtl_perception.ros.output_topics import Outputs
 from mtl_perception.ros.outputs import OutputBuilder
 from mtl_perception.ros.parameters import (
-    declare_settings, NodeSettings, PARAMETERS, settings_with
+    declare_settings, NodeSettings, PARAMETERS, settings_with, type_refusal
 )
 from mtl_perception.ros.serving import FrameServer
 import numpy as np
@@ -83,6 +84,7 @@ class PerceptionCore:
         class_info.publish(String(data=class_info_yaml(engine.metadata, self.model_path)))
         self.diagnostics = publish(DiagnosticArray, '/diagnostics', 10)
         self._entities = [class_info, self.diagnostics]
+        hold_if_asked('interfaces')  # tests signal the node while it creates its topics
         qos = self._input_qos()
         for name in self.settings.cameras:
             self._open_camera(self.server.camera(name), qos)
@@ -143,6 +145,13 @@ class PerceptionCore:
                                     settings.depth_max)
         except ModelConfigError as error:
             raise SettingsError(f'parameters depth_min and depth_max: {error}') from None
+
+    def set_parameters_atomically(self, parameter_list: list[Parameter]) -> SetParametersResult:
+        """Set parameters (the parameter services come here), refusing bad types in words."""
+        reason = type_refusal(parameter_list, self.has_parameter)
+        if reason is not None:
+            return SetParametersResult(successful=False, reason=reason)
+        return super().set_parameters_atomically(parameter_list)
 
     def _on_set_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
         """Apply live parameter changes, all or none; refuse what would not work."""

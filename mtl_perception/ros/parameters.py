@@ -10,6 +10,7 @@ before the model is loaded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import dataclasses
 from dataclasses import dataclass
 import math
@@ -21,6 +22,7 @@ from mtl_perception.ros.errors import SettingsError
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType
 from rclpy.exceptions import ParameterException
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 
 _STRING = ParameterType.PARAMETER_STRING
 _BOOL = ParameterType.PARAMETER_BOOL
@@ -150,12 +152,51 @@ def _descriptor(name: str, kind: int, text: str, bounds: tuple[float, float] | N
     return descriptor
 
 
+_TYPE_NAMES = {_STRING: 'a string', _BOOL: 'a bool (true or false)', _INT: 'an integer',
+               _DOUBLE: 'a number (e.g. 1.0)', _DOUBLES: 'a list of numbers',
+               _STRINGS: 'a list of strings',
+               ParameterType.PARAMETER_BOOL_ARRAY: 'a list of bools',
+               ParameterType.PARAMETER_INTEGER_ARRAY: 'a list of integers',
+               ParameterType.PARAMETER_BYTE_ARRAY: 'a list of bytes'}
+_YAML_BOOLEANS_HINT = ('YAML reads y, n, yes, no, on, off, true and false as booleans: quote '
+                       "such names, e.g. -p \"cameras:=['n', 'front']\"")
+
+
 def _refusal(name: str, error: ParameterException) -> SettingsError:
     """One line out of rclpy's refusal of a parameter value."""
     text = str(error)
     reason = text.split('Reason: ', 1)[1] if 'Reason: ' in text else text
     reason = reason.rsplit(f': {name}', 1)[0]
+    if PARAMETERS[name][1] == _STRINGS and "of type 'BOOL_ARRAY'" in reason:
+        reason += f' ({_YAML_BOOLEANS_HINT})'
     return SettingsError(f'parameter {name}: {reason}')
+
+
+def type_refusal(parameters: list[Parameter], declared: Callable[[str], bool]) -> str | None:
+    """Say why rclpy would refuse setting ``parameters``, in words, or None if it would not.
+
+    rclpy's own reasons for a live change name the types by number on Jazzy ("Wrong
+    parameter type, expected '1' got '4'") and list no name for one that does not exist
+    ("undeclared parameter(s): []"); this names the parameter, its type and the value.
+
+    Args:
+        parameters: The requested values.
+        declared: Whether the node declared a parameter of that name.
+    """
+    unknown = sorted({p.name for p in parameters if not declared(p.name)})
+    if unknown:
+        return (f'{", ".join(unknown)}: no such parameter on this node (its parameters: '
+                f'{", ".join(PARAMETERS)}; see --help)')
+    for parameter in parameters:
+        if parameter.name not in PARAMETERS or parameter.type_ == Parameter.Type.NOT_SET:
+            continue
+        wanted, given = PARAMETERS[parameter.name][1], parameter.type_.value
+        if given != wanted:
+            hint = f' ({_YAML_BOOLEANS_HINT})' if (
+                wanted == _STRINGS and given == ParameterType.PARAMETER_BOOL_ARRAY) else ''
+            return (f'parameter {parameter.name} takes {_TYPE_NAMES[wanted]}, got '
+                    f'{_TYPE_NAMES.get(given, "another type")} {parameter.value!r}{hint}')
+    return None
 
 
 def declare_settings(node: Node, *, fixed_until: str = 'restart') -> NodeSettings:

@@ -31,6 +31,7 @@ from mtl_perception.engines.loading import load_engine
 from mtl_perception.errors import ExportCacheError, MtlPerceptionError
 from mtl_perception.formats.ros_images import frame_to_rgb, image_to_array, MAX_FRAME_PIXELS
 from mtl_perception.geometry import Intrinsics
+from mtl_perception.holds import hold_if_asked
 from mtl_perception.metrics import DepthMetrics
 from mtl_perception.ros import NODE_NAME
 from mtl_perception.ros.bag_reading import readable_messages
@@ -185,6 +186,7 @@ def process_bag(input_bag: Path, output_bag: Path, predictor: Engine, *,
                 if has_truth:
                     pair('predicted', key, prediction.depth)
                 frames += 1
+                hold_if_asked(f'frame {frames}')
             bar.close()
             if frames == 0:
                 raise NothingProducedError(
@@ -304,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     except (MtlPerceptionError, OSError) as error:
         return usage_error('mtl_process_bag', error)
     LOGGER.info('%s', json.dumps(result))
+    hold_if_asked('written')
     damage = result['damaged']
     if damage and not args.skip_damaged:
         sys.stderr.write(f'mtl_process_bag: error: output incomplete, the input is damaged: '
@@ -313,7 +316,3 @@ def main(argv: list[str] | None = None) -> int:
     if damage:
         LOGGER.warning('input damaged, output lacks: %s', '; '.join(damage))
     return 0
-
-
-if __name__ == '__main__':
-    sys.exit(main())

@@ -26,6 +26,7 @@ from mtl_perception.errors import ConversionError, MtlPerceptionError
 from mtl_perception.formats.camera_info import has_distortion
 from mtl_perception.formats.ros_images import frame_to_rgb
 from mtl_perception.geometry import Intrinsics
+from mtl_perception.holds import hold_if_asked
 from mtl_perception.ros.camera import frame_intrinsics
 from mtl_perception.ros.cameras import camera_label, CameraChannel
 from mtl_perception.ros.frame_slot import LatestFrames
@@ -37,6 +38,11 @@ from rclpy.clock import Clock
 from rclpy.serialization import deserialize_message
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+
+
+#: A frame stamped further than this from the node's clock (seconds, either way) comes from
+#: another clock: no real latency is that long.
+OTHER_CLOCK_S = 60.0
 
 
 def looks_raw(topic: str) -> bool:
@@ -184,9 +190,17 @@ class FrameServer:
             prediction, header, frame.intrinsics, frame.camera_info,
             self.node.settings.point_stride, engine.depth_range))
         latency = (self.node.get_clock().now() - Time.from_msg(header.stamp)).nanoseconds * 1e-9
+        if abs(latency) > OTHER_CLOCK_S:
+            self.problems.report_text(
+                f'{frame.channel.name}/other-clock', f'{camera_label(frame.channel.name)}frame '
+                f"stamps are {latency:.0f} s away from this node's clock: they come from "
+                'another clock (a bag played without --clock and use_sim_time:=true?); latency '
+                'is not measured for such frames')
+            latency = None
         frame.channel.stats.record(latency, stages={'inference': inference_s,
                                                     'outputs': time.perf_counter() - started},
                                    frames_in_pass=frames_in_pass)
+        hold_if_asked(f'publish {frame.channel.stats.processed}')
 
     def _skip(self, channel: CameraChannel, msg: Image | CompressedImage | None,
               error: Exception) -> None:

@@ -25,13 +25,14 @@ class FrameStats:
         self.skipped_bad = 0
         self.skipped_unsubscribed = 0
 
-    def record(self, latency: float, now: float | None = None,
+    def record(self, latency: float | None, now: float | None = None,
                stages: dict[str, float] | None = None, frames_in_pass: int = 1) -> None:
-        """Add one published frame: its latency, seconds per stage, frames in its pass."""
+        """Add one published frame: its latency (None: not measurable), stages, pass size."""
         with self._lock:
             self.processed += 1
             self._pass_sizes.append(frames_in_pass)
-            self._latencies.append(latency)
+            if latency is not None:
+                self._latencies.append(latency)
             self._finished.append(time.monotonic() if now is None else now)
             for name, seconds in (stages or {}).items():
                 self._stages.setdefault(name, deque(maxlen=self._window)).append(seconds)

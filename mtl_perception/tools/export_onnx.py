@@ -24,6 +24,7 @@ from mtl_perception.engines.calibration import (
 from mtl_perception.engines.int8_export import DEPTH_BOUND, export_int8, LABELS_BOUND
 from mtl_perception.engines.onnx_export import export_onnx, MAX_BATCH, MAX_SIDE, MIN_SIDE
 from mtl_perception.errors import MtlPerceptionError
+from mtl_perception.safe_output import room_problem
 from mtl_perception.tools.calibration_sources import read_calibration_frames
 
 PROGRAM = 'mtl_export_onnx'
@@ -84,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
         return usage_error(PROGRAM, '--calibration applies to --precision int8 only')
     if args.calibration_frames < MIN_FRAMES:
         return usage_error(PROGRAM, f'--calibration-frames must be at least {MIN_FRAMES}')
+    room = room_problem(args.output.parent, (1 if precision == 'int8' else 2)
+                        * args.checkpoint.stat().st_size) if args.checkpoint.is_file() else None
+    if room is not None:  # before minutes of exporting and quantising, not after
+        sys.stderr.write(f'{PROGRAM}: error: --output {args.output}: {room}\n')
+        return 1
     try:
         if precision == 'int8':
             record = export_int8(args.checkpoint, args.output, _calibration(args),
@@ -92,8 +98,12 @@ def main(argv: list[str] | None = None) -> int:
             record = export_onnx(args.checkpoint, args.output, input_size=args.input_size,
                                  dynamic_size=args.dynamic_size, half=precision == 'fp16',
                                  verbose=args.verbose)
-    except (MtlPerceptionError, OSError) as error:
+    except MtlPerceptionError as error:
         sys.stderr.write(f'{PROGRAM}: error: {error}\n')
+        return 1
+    except OSError as error:  # the disk filled up while writing
+        sys.stderr.write(f'{PROGRAM}: error: cannot write --output {args.output}: '
+                         f'{error.strerror or error}; nothing was written\n')
         return 1
     height, width = record['input_size']
     frames = 'any frame size' if record['dynamic_size'] else f'{width}x{height} frames'
@@ -121,7 +131,3 @@ def _calibration(args: argparse.Namespace) -> CalibrationFrames:
     if not args.dynamic_size:
         size = args.input_size or tuple(load_checkpoint(args.checkpoint).metadata.input_size)
     return split_frames(frames, str(args.calibration), size)
-
-
-if __name__ == '__main__':
-    sys.exit(main())

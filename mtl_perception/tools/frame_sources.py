@@ -14,13 +14,12 @@ from dataclasses import dataclass
 import math
 from pathlib import Path
 
-import cv2
+from mtl_perception.errors import FrameTooLargeError, MediaFileError
+from mtl_perception.formats.media_files import (IMAGE_SUFFIXES, read_image_file,
+                                                VIDEO_SUFFIXES, VideoFile)
+from mtl_perception.formats.ros_images import MAX_FRAME_PIXELS
 from mtl_perception.tools.errors import UnreadableInputError
-from mtl_perception.tools.native_stderr import native_stderr_silenced
 import numpy as np
-
-IMAGE_SUFFIXES = frozenset({'.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.ppm', '.pgm'})
-VIDEO_SUFFIXES = frozenset({'.mp4', '.avi', '.mkv', '.mov', '.webm', '.mpg', '.mpeg'})
 
 
 @dataclass(frozen=True)
@@ -62,21 +61,19 @@ class Sequence:
         """Frames in the sequence: the container's count for a video (0 if it cannot say)."""
         if self.video is None:
             return len(self.images)
-        capture = _open_capture(self.video)
         try:
-            return max(int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
-        finally:
-            capture.release()
+            return VideoFile(self.video).stated_frames
+        except MediaFileError:
+            return 0
 
     def frame_rate(self, fallback: float) -> float:
         """Return the video's frame rate, or ``fallback`` for images and silent videos."""
         if self.video is None:
             return fallback
-        capture = _open_capture(self.video)
         try:
-            rate = capture.get(cv2.CAP_PROP_FPS)
-        finally:
-            capture.release()
+            rate = VideoFile(self.video).fps
+        except MediaFileError:
+            return fallback
         return rate if math.isfinite(rate) and 0.0 < rate <= 1000.0 else fallback
 
     def frames(self, selection: FrameSelection, skip: Callable[[UnreadableInputError], None]
@@ -84,11 +81,14 @@ class Sequence:
         """Yield ``(output name, BGR image)`` for the selected frames.
 
         Video frames are named ``<sequence>_<index in the video>``, images as
-        :func:`collect_sequences` named them. An image that cannot be decoded
-        is passed to ``skip`` and the sequence goes on.
+        :func:`collect_sequences` named them. An image that cannot be decoded, or declares
+        more than ``MAX_FRAME_PIXELS`` pixels in its header, is passed to ``skip`` and the
+        sequence goes on.
 
         Raises:
-            UnreadableInputError: If a video cannot be opened or holds no decodable frame.
+            UnreadableInputError: If a video cannot be opened, holds no decodable frame, or
+                ends before the frame count its container lists (truncated, damaged), after
+                the frames that did decode.
         """
         if self.video is not None:
             yield from _video_frames(self.video, self.name, selection)
@@ -99,42 +99,31 @@ class Sequence:
                 return
             if not selection.picks(index):
                 continue
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            if image is None:
-                skip(UnreadableInputError(f'{path}: cannot be decoded as an image'))
+            try:
+                image = read_image_file(path, MAX_FRAME_PIXELS)
+            except (MediaFileError, FrameTooLargeError) as error:
+                skip(UnreadableInputError(str(error)))
                 continue
             taken += 1
             yield name, image
 
 
-def _open_capture(path: Path) -> cv2.VideoCapture:
-    """Open a video quietly: whether it opened is checked, FFmpeg's complaints are not shown."""
-    with native_stderr_silenced():
-        return cv2.VideoCapture(str(path))
-
-
 def _video_frames(path: Path, name: str,
                   selection: FrameSelection) -> Iterator[tuple[str, np.ndarray]]:
-    capture = _open_capture(path)
     try:
-        if not capture.isOpened():
-            raise UnreadableInputError(f'{path}: cannot be opened as a video')
-        index = taken = 0
-        while selection.max_frames is None or taken < selection.max_frames:
-            if selection.picks(index):
-                ok, frame = capture.read()
-                if ok:
-                    taken += 1
-                    yield f'{name}_{index:06d}', frame
-            else:
-                ok = capture.grab()  # skipped frames are not decoded into an image
-            if not ok:
-                break
-            index += 1
-        if index == 0:
-            raise UnreadableInputError(f'{path}: video holds no decodable frame')
-    finally:
-        capture.release()
+        video = VideoFile(path)
+    except MediaFileError as error:
+        raise UnreadableInputError(str(error)) from None
+    taken = 0
+    for index, frame in video.frames(selection.picks):
+        if frame is not None:
+            taken += 1
+            yield f'{name}_{index:06d}', frame
+            if selection.max_frames is not None and taken >= selection.max_frames:
+                return  # the rest is not read: whether it decodes is not known
+    problem = video.shortfall()
+    if problem is not None:
+        raise UnreadableInputError(problem)
 
 
 def collect_sequences(paths: list[Path]) -> list[Sequence]:

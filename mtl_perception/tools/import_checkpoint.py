@@ -93,7 +93,3 @@ def main(argv: list[str] | None = None) -> int:
                 metadata.created_by['importer'], metadata.dataset, metadata.num_classes, tasks,
                 size)
     return 0
-
-
-if __name__ == '__main__':
-    sys.exit(main())

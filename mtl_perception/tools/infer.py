@@ -10,11 +10,11 @@ segmentation, depth, class legend, depth colour bar).
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 import importlib.util
 import logging
 import os
 from pathlib import Path
-import sys
 
 from mtl_perception.checkpoint import ModelMetadata
 from mtl_perception.cli import image_size
@@ -28,6 +28,7 @@ from mtl_perception.formats.images import write_png
 from mtl_perception.geometry import Intrinsics
 from mtl_perception.labels import get_class_set
 from mtl_perception.model import build_model
+from mtl_perception.process_signals import INTERRUPTED_EXIT, signals_deferred
 from mtl_perception.tools.errors import UnreadableInputError, VideoOutputError
 from mtl_perception.tools.frame_sources import collect_sequences, FrameSelection, Sequence
 from mtl_perception.tools.infer_outputs import (FramePictures, intrinsics_for, StackedFrames,
@@ -237,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         log.error('interrupted; the files written so far are complete, no video was written '
                   'for the unfinished input')
-        return 130
+        return INTERRUPTED_EXIT
     except OSError as error:
         log.error('cannot write the results: %s', error)
         return 1
@@ -245,10 +246,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, sequences: list[Sequence], predictor: Engine,
          codec: str | None) -> int:
-    depth_range = predictor.metadata.depth_range
-    write_png(args.output / 'legend.png', legend(predictor.class_names, predictor.palette))
-    write_png(args.output / 'depth_scale.png', depth_colour_bar(depth_range))
     selection = FrameSelection(args.start, args.every, args.max_frames)
+    depth_range = predictor.metadata.depth_range
     stacked = StackedFrames(predictor.class_names, predictor.palette, depth_range)
     failures = written = 0
 
@@ -260,37 +259,57 @@ def _run(args: argparse.Namespace, sequences: list[Sequence], predictor: Engine,
     total = sum(selection.count(s.frame_count()) for s in sequences)
     with tqdm(total=total, unit='frame', disable=None) as progress:
         for sequence in sequences:
-            wants_frames = args.frames if args.frames is not None else not sequence.is_video
-            sinks = _sinks(args, sequence, codec)
-            taken, failures_before = 0, failures
-            try:
-                for name, bgr in sequence.frames(selection, skip=fail):
-                    prediction = predictor.predict(bgr, bgr=True)
-                    pictures = FramePictures.of(bgr, prediction, depth_range)
-                    if wants_frames:
-                        write_frame_files(name, pictures, prediction, args.output)
-                    if args.ply:
-                        height, width = prediction.depth.shape
-                        write_frame_cloud(name, prediction, pictures, intrinsics_for(
-                            width, height, args.intrinsics, args.hfov), args.output)
-                    frame = stacked(pictures) if sinks else None
-                    for sink in sinks:
-                        sink.add(frame)
-                    taken += 1
-                    progress.update()
-                for sink in sinks:
-                    sink.close()
-            except (UnreadableInputError, VideoOutputError) as error:
-                fail(error)
-            finally:
-                for sink in sinks:
-                    sink.abort()  # a no-op for a closed sink
-            written += taken
+            failures_before = failures
+            taken, delivered = _run_sequence(args, sequence, predictor, codec, selection,
+                                             stacked, fail, progress)
+            if delivered and not written:  # the keys to the pictures, once there is one
+                write_png(args.output / 'legend.png',
+                          legend(predictor.class_names, predictor.palette))
+                write_png(args.output / 'depth_scale.png', depth_colour_bar(depth_range))
+            written += delivered
             if not taken and failures == failures_before:
                 log.warning('%s: no frame selected: --start %d is at or past its end',
                             sequence.name, args.start)
     log.info('wrote %d frame(s) to %s', written, args.output)
     return 1 if failures else 0
+
+
+def _run_sequence(args: argparse.Namespace, sequence: Sequence, predictor: Engine,
+                  codec: str | None, selection: FrameSelection, stacked: StackedFrames,
+                  fail: Callable[[MtlPerceptionError], None], progress: tqdm) -> tuple[int, int]:
+    """Run one sequence into its files and videos; return frames taken and delivered.
+
+    Delivered frames reached a file: their own pictures, or a video that was completed.
+    """
+    depth_range = predictor.metadata.depth_range
+    wants_frames = args.frames if args.frames is not None else not sequence.is_video
+    sinks = _sinks(args, sequence, codec)
+    taken = finished = 0
+    try:
+        for name, bgr in sequence.frames(selection, skip=fail):
+            prediction = predictor.predict(bgr, bgr=True)
+            pictures = FramePictures.of(bgr, prediction, depth_range)
+            if wants_frames:
+                write_frame_files(name, pictures, prediction, args.output)
+            if args.ply:
+                height, width = prediction.depth.shape
+                write_frame_cloud(name, prediction, pictures, intrinsics_for(
+                    width, height, args.intrinsics, args.hfov), args.output)
+            frame = stacked(pictures) if sinks else None
+            for sink in sinks:
+                sink.add(frame)
+            taken += 1
+            progress.update()
+        for sink in sinks:
+            sink.close()
+            finished += 1
+    except (UnreadableInputError, VideoOutputError) as error:
+        fail(error)
+    finally:
+        with signals_deferred():  # a signal now must not leave a hidden partial video
+            for sink in sinks:
+                sink.abort()  # a no-op for a closed sink
+    return taken, taken if wants_frames or args.ply or (sinks and finished == len(sinks)) else 0
 
 
 def _sinks(args: argparse.Namespace, sequence: Sequence,
@@ -302,7 +321,3 @@ def _sinks(args: argparse.Namespace, sequence: Sequence,
     if args.gif:
         sinks.append(GifSink(args.output / f'{sequence.name}.gif', rate))
     return sinks
-
-
-if __name__ == '__main__':
-    sys.exit(main())

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
-import sys
 
 import cv2
 from mtl_perception.cli import usage_error
@@ -200,7 +199,3 @@ def main(argv: list[str] | None = None) -> int:
         LOGGER.info('%6d messages on %s', count, topic)
     LOGGER.info('wrote %s', args.output)
     return 0
-
-
-if __name__ == '__main__':
-    sys.exit(main())

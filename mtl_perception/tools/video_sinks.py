@@ -16,9 +16,9 @@ from pathlib import Path
 import tempfile
 
 import cv2
+from mtl_perception.native_stderr import native_stderr_silenced
 from mtl_perception.safe_output import write_atomically
 from mtl_perception.tools.errors import VideoOutputError
-from mtl_perception.tools.native_stderr import native_stderr_silenced
 import numpy as np
 from PIL import Image
 
@@ -102,6 +102,7 @@ class Mp4Sink:
         self._codec = codec
         self._fps = fps
         self._partial = path.with_name(f'.{path.stem}.partial{path.suffix}')
+        self._partial.unlink(missing_ok=True)  # left by a run that was killed (SIGKILL)
         self._writer: cv2.VideoWriter | None = None
         self._size = (0, 0)
         self._frames = 0
@@ -134,7 +135,8 @@ class Mp4Sink:
             padded = np.zeros((self._size[1], self._size[0], 3), np.uint8)
             padded[:rgb.shape[0], :rgb.shape[1]] = rgb
             rgb = padded
-        self._writer.write(np.ascontiguousarray(rgb[:, :, ::-1]))
+        with native_stderr_silenced():  # a full disk: FFmpeg's warnings; close() says it once
+            self._writer.write(np.ascontiguousarray(rgb[:, :, ::-1]))
         self._frames += 1
 
     def close(self) -> Path | None:
@@ -145,7 +147,8 @@ class Mp4Sink:
         """
         if self._writer is None:
             return None
-        self._writer.release()
+        with native_stderr_silenced():
+            self._writer.release()
         self._writer = None
         with native_stderr_silenced():
             capture = cv2.VideoCapture(str(self._partial))

@@ -22,24 +22,25 @@ import logging
 import os
 from pathlib import Path
 import shlex
-import signal
 import sys
 
 from mtl_perception.cli import usage_error
 from mtl_perception.engines.torch_engine import Predictor
 from mtl_perception.errors import MtlPerceptionError
 from mtl_perception.formats.images import depth_to_png, write_png
+from mtl_perception.formats.ros_images import MAX_FRAME_PIXELS
+from mtl_perception.process_signals import INTERRUPTED_EXIT
 from mtl_perception.training.datasets import build_dataset
 from mtl_perception.training.datasets.sample import Sample
 from mtl_perception.training.distillation.command import distill_sources
-from mtl_perception.training.distillation.output import DEPTH_SCALE, LIST_NAME
+from mtl_perception.training.distillation.output import DEPTH_SCALE, LIST_NAME, RECORDS
 from mtl_perception.training.errors import TrainingConfigError
+from mtl_perception.training.teachers.class_maps import yaml_problem
 from torch.utils.data import Dataset
 from tqdm import tqdm
 import yaml
 
 LOGGER = logging.getLogger(__name__)
-INTERRUPTED = 130
 
 
 def distill_dataset(predictor: Predictor, dataset: Dataset, output: Path, *,
@@ -128,6 +129,12 @@ def _parser() -> argparse.ArgumentParser:
                              '(median relative error; default: %(default)s)')
     parser.add_argument('--batch-size', type=int, default=4,
                         help='frames per teacher pass (default: %(default)s)')
+    parser.add_argument('--max-pixels', type=_pixels, default=MAX_FRAME_PIXELS, metavar='N',
+                        help='images whose header declares more pixels are skipped without '
+                             'being decoded (default: %(default)s = 4096x4096)')
+    parser.add_argument('--skip-damaged', action='store_true',
+                        help='accept an output that lacks frames of a damaged source (a '
+                             'truncated video): exit 0 with a warning instead of 1')
     parser.add_argument('--teacher', type=Path, help='(dataset form) teacher checkpoint')
     parser.add_argument('--dataset', metavar='YAML',
                         help='(dataset form) dataset spec as in a training config, e.g. '
@@ -137,6 +144,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:N')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
     return parser
+
+
+def _pixels(text: str) -> int:
+    """Parse ``--max-pixels``: a whole number of at least 64 x 64."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a whole number') from None
+    if value < 64 * 64:
+        raise argparse.ArgumentTypeError(f'{text!r}: at least {64 * 64} (64x64)')
+    return value
 
 
 def _dataset_form(args: argparse.Namespace) -> None:
@@ -150,8 +168,13 @@ def _dataset_form(args: argparse.Namespace) -> None:
                 counts['samples'], counts['pseudo_labels'], counts['pseudo_depth'], args.output)
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+def _kept(output: Path) -> str:
+    """Say what an interrupted or failed run leaves in ``output``, and how to go on."""
+    done = len(list((output / RECORDS).glob('*.json'))) if output.is_dir() else 0
+    if not done:
+        return 'no frame was finished, nothing to keep'
+    return (f'the {done} frame(s) done so far are kept in {output}: run the same command '
+            'again to go on')
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,11 +184,6 @@ def main(argv: list[str] | None = None) -> int:
     main_process = os.environ.get('RANK', '0') == '0'
     logging.basicConfig(level=logging.INFO if main_process else logging.WARNING,
                         format='%(message)s')
-    # SIGINT explicitly too: a shell without job control starts background commands with
-    # SIGINT ignored, and Python then keeps ignoring it; a supervisor's SIGINT must still stop
-    # the run with the frames done kept
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, _interrupt)
     try:
         if args.teacher or args.dataset:
             if not (args.teacher and args.dataset) or args.source:
@@ -174,16 +192,28 @@ def main(argv: list[str] | None = None) -> int:
             _dataset_form(args)
             return 0
         summary = distill_sources(args, shlex.join(['mtl_distill', *argv]))
-    except (MtlPerceptionError, yaml.YAMLError) as error:
+    except MtlPerceptionError as error:
         return usage_error('mtl_distill', error)
+    except yaml.YAMLError as error:
+        return usage_error('mtl_distill', f'--dataset is not valid YAML: {yaml_problem(error)}')
+    except OSError as error:  # the machine's: a full disk, a folder that became unwritable
+        sys.stderr.write(f'mtl_distill: error: cannot write {args.output}: {error}; '
+                         f'{_kept(args.output)}\n')
+        return 1
     except KeyboardInterrupt:
-        sys.stderr.write(f'mtl_distill: interrupted; the frames done so far are kept in '
-                         f'{args.output}: run the same command again to go on\n')
-        return INTERRUPTED
+        sys.stderr.write(f'mtl_distill: interrupted; {_kept(args.output)}\n')
+        return INTERRUPTED_EXIT
     if summary is None:  # another rank writes the summary
         return 0
     counts = summary['counts']
     skipped = f': {counts["skipped_by_reason"]}' if counts['skipped'] else ''
+    if summary['damaged'] and not args.skip_damaged:
+        sys.stderr.write(f'mtl_distill: error: output incomplete, a source is damaged: '
+                         f'{"; ".join(summary["damaged"])}; {counts["written"]} frame(s) '
+                         f'written to {args.output} (pass --skip-damaged to accept it)\n')
+        return 1
+    for problem in summary['damaged']:
+        LOGGER.warning('accepted with --skip-damaged: %s', problem)
     if not counts['written']:
         sys.stderr.write(f'mtl_distill: error: no frame was written to {args.output} '
                          f'({counts["skipped"]} skipped{skipped}); see its manifest.json\n')
@@ -191,7 +221,3 @@ def main(argv: list[str] | None = None) -> int:
     LOGGER.info('wrote %d frames to %s (%d skipped%s)', counts['written'], args.output,
                 counts['skipped'], skipped)
     return 0
-
-
-if __name__ == '__main__':
-    sys.exit(main())

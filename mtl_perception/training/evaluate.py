@@ -202,7 +202,3 @@ def main(argv: list[str] | None = None) -> int:
         os.replace(temporary, args.output)
     print(text if args.json else f'{description}\n{_report(metrics)}')
     return 0
-
-
-if __name__ == '__main__':
-    sys.exit(main())

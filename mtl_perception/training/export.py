@@ -13,7 +13,6 @@ import argparse
 import csv
 import json
 from pathlib import Path
-import sys
 
 from mtl_perception.checkpoint import load_checkpoint, save_checkpoint
 from mtl_perception.cli import usage_error
@@ -85,7 +84,3 @@ def main(argv: list[str] | None = None) -> int:
         return usage_error('mtl_export', error)
     print(json.dumps(metrics, indent=2))
     return 0
-
-
-if __name__ == '__main__':
-    sys.exit(main())

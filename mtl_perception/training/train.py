@@ -84,7 +84,3 @@ def main(argv: list[str] | None = None) -> int:
         return usage_error('mtl_train', error)
     LOGGER.info('run folder: %s', args.output)
     return 0
-
-
-if __name__ == '__main__':
-    sys.exit(main())

@@ -20,6 +20,7 @@ from typing import Any
 from mtl_perception.checkpoint import load_checkpoint, ModelMetadata, save_checkpoint
 from mtl_perception.engines.torch_engine import Predictor
 from mtl_perception.errors import CheckpointError
+from mtl_perception.holds import hold_if_asked
 from mtl_perception.labels import ClassSet, get_class_set
 from mtl_perception.model import build_model
 from mtl_perception.training.config import save_config
@@ -27,7 +28,6 @@ from mtl_perception.training.datasets import build_datasets
 from mtl_perception.training.distributed import DistributedContext, init_distributed
 from mtl_perception.training.epochs import epoch_loader, loader_workers, steps_per_epoch
 from mtl_perception.training.evaluate import evaluate
-from mtl_perception.training.holds import hold_if_asked
 from mtl_perception.training.losses import MultiTaskLoss
 from mtl_perception.training.optimisation import build_optimizer, build_scheduler
 from mtl_perception.training.plots import plot_training_curves

@@ -295,7 +295,7 @@ def test_tensorrt_is_not_asked_for_without_its_libraries():
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, '-m', 'mtl_perception.tools.export_onnx', *args],
+    return subprocess.run([sys.executable, '-m', 'mtl_perception', 'mtl_export_onnx', *args],
                           capture_output=True, text=True, timeout=600,
                           env={**os.environ, 'PYTHONWARNINGS': 'ignore'})
 

@@ -306,7 +306,7 @@ def test_an_mtl_perception_checkpoint_needs_no_import(tmp_path, checkpoint_path)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, '-m', 'mtl_perception.tools.import_checkpoint',
+    return subprocess.run([sys.executable, '-m', 'mtl_perception', 'mtl_import_checkpoint',
                            *args], capture_output=True, text=True, timeout=300)
 
 

@@ -50,7 +50,7 @@ def _play(domain_id, bag_path, *extra):
     node.create_subscription(CameraInfo, TOPICS['camera_info'], infos.append, qos)
     node.create_subscription(Clock, '/clock', clocks.append, 10)
     process = subprocess.Popen(
-        [sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag_path), '--delay', '0',
+        [sys.executable, '-m', 'mtl_perception', 'mtl_bag_play', str(bag_path), '--delay', '0',
          '--wait-for-subscribers', '60', *extra],
         env={**os.environ, 'ROS_DOMAIN_ID': domain_id}, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True)
@@ -82,7 +82,7 @@ def test_every_image_arrives_unchanged_at_the_recorded_pace_with_a_clock(bag, do
 
 def test_waiting_for_subscribers_names_the_topics_short_of_them(bag, domain):
     result = subprocess.run(
-        [sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag[0]), '--delay', '0',
+        [sys.executable, '-m', 'mtl_perception', 'mtl_bag_play', str(bag[0]), '--delay', '0',
          '--wait-for-subscribers', '0.5', '--topics', TOPICS['camera_info'], '--expect',
          f'{TOPICS["camera_info"]}:2'], capture_output=True, text=True, timeout=60,
         env={**os.environ, 'ROS_DOMAIN_ID': str(int(domain) % 100 + 1)})
@@ -93,7 +93,7 @@ def test_waiting_for_subscribers_names_the_topics_short_of_them(bag, domain):
 
 
 def test_a_malformed_expectation_is_reported(bag):
-    result = subprocess.run([sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag[0]),
+    result = subprocess.run([sys.executable, '-m', 'mtl_perception', 'mtl_bag_play', str(bag[0]),
                              '--expect', '/topic:many'], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 2 and '--expect takes TOPIC:COUNT' in result.stderr
@@ -110,7 +110,7 @@ def test_rate_and_topic_selection(bag, domain):
 
 
 def test_a_missing_bag_is_reported(tmp_path):
-    result = subprocess.run([sys.executable, '-m', 'mtl_perception.ros.bag_play',
+    result = subprocess.run([sys.executable, '-m', 'mtl_perception', 'mtl_bag_play',
                              str(tmp_path / 'none'), '--delay', '0'],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and 'none not found' in result.stderr
@@ -118,7 +118,7 @@ def test_a_missing_bag_is_reported(tmp_path):
 
 def test_a_folder_that_is_not_a_bag_is_reported(tmp_path):
     (tmp_path / 'empty').mkdir()
-    result = subprocess.run([sys.executable, '-m', 'mtl_perception.ros.bag_play',
+    result = subprocess.run([sys.executable, '-m', 'mtl_perception', 'mtl_bag_play',
                              str(tmp_path / 'empty'), '--delay', '0'],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and 'cannot read bag' in result.stderr
@@ -131,7 +131,7 @@ def test_a_folder_that_is_not_a_bag_is_reported(tmp_path):
     (['--clock', '-5'], "--clock: '-5': must be a finite number >= 0"),
 ])
 def test_bad_numbers_are_refused_with_one_line(bag, args, message):
-    result = subprocess.run([sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag[0]),
+    result = subprocess.run([sys.executable, '-m', 'mtl_perception', 'mtl_bag_play', str(bag[0]),
                              *args], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and message in result.stderr
     assert 'Traceback' not in result.stderr
@@ -148,7 +148,7 @@ def test_a_bag_damaged_inside_plays_what_it_can_and_says_it_is_incomplete(
                                                                    dtype=np.uint8).tobytes()
     mcap.write_bytes(bytes(data))
     result = subprocess.run(
-        [sys.executable, '-m', 'mtl_perception.ros.bag_play', str(damaged), '--delay', '0'],
+        [sys.executable, '-m', 'mtl_perception', 'mtl_bag_play', str(damaged), '--delay', '0'],
         capture_output=True, text=True, timeout=60,
         env={**os.environ, 'ROS_DOMAIN_ID': domain})
     assert result.returncode == 1
@@ -193,7 +193,7 @@ def test_topics_keep_their_recorded_qos_and_ros_args_remap_them(tmp_path, domain
     node.create_subscription(CameraInfo, '/cam/info', infos.append, QoSProfile(
         depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL))
     process = subprocess.Popen(
-        [sys.executable, '-m', 'mtl_perception.ros.bag_play', str(tmp_path / 'qos_bag'),
+        [sys.executable, '-m', 'mtl_perception', 'mtl_bag_play', str(tmp_path / 'qos_bag'),
          '--delay', '0', '--wait-for-subscribers', '60', '--ros-args', '-r',
          '/cam/image:=/remapped/image'], env={**os.environ, 'ROS_DOMAIN_ID': domain},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -219,7 +219,7 @@ def test_topics_keep_their_recorded_qos_and_ros_args_remap_them(tmp_path, domain
 
 
 def test_malformed_ros_args_are_refused_with_one_line(bag):
-    result = subprocess.run([sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag[0]),
+    result = subprocess.run([sys.executable, '-m', 'mtl_perception', 'mtl_bag_play', str(bag[0]),
                              '--ros-args', '-r', 'no-separator'], capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 2, result.stderr
@@ -233,7 +233,7 @@ def test_stopping_playback_with_a_signal_is_a_clean_exit(bag, domain, signal_num
     clocks = []
     node.create_subscription(Clock, '/clock', clocks.append, 10)
     process = subprocess.Popen(
-        [sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag[0]), '--delay', '0',
+        [sys.executable, '-m', 'mtl_perception', 'mtl_bag_play', str(bag[0]), '--delay', '0',
          '--rate', '0.02', '--clock'], env={**os.environ, 'ROS_DOMAIN_ID': domain},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 60
@@ -244,7 +244,8 @@ def test_stopping_playback_with_a_signal_is_a_clean_exit(bag, domain, signal_num
     process.send_signal(signal_number)
     output = process.communicate(timeout=300)[0]
     assert process.returncode == 0, output
-    assert output.strip().splitlines()[-1].startswith('mtl_bag_play: stopped early: published')
+    assert output.strip().splitlines()[-1].startswith(
+        f'mtl_bag_play: stopped early by {signal_number.name}: published')
     assert 'Traceback' not in output and 'rosout' not in output, output
 
 
@@ -278,7 +279,7 @@ def test_a_complete_drive_plays_its_lidar_and_oxts_and_leaves_out_types_not_inst
     # looped, so that messages sent while DDS was still matching come round again: the test
     # waits for every recorded stamp on every topic, not for a lucky first pass
     process = subprocess.Popen(
-        [sys.executable, '-m', 'mtl_perception.ros.bag_play', str(bag_path), '--delay', '0',
+        [sys.executable, '-m', 'mtl_perception', 'mtl_bag_play', str(bag_path), '--delay', '0',
          '--loop', '--wait-for-subscribers', '60'], env={**os.environ, 'ROS_DOMAIN_ID': domain},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     recorded = {FIRST_STAMP, FIRST_STAMP + 100_000_000}

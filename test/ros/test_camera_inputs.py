@@ -30,10 +30,9 @@ import numpy as np
 import pytest
 import rclpy
 from rclpy.qos import qos_profile_sensor_data
-from ros_fixtures import domain_id
+from ros_fixtures import Client, domain_id
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
-from test_node import Client
 
 OUTPUTS = ('segmentation', 'depth/image')
 
@@ -46,7 +45,7 @@ def _start(namespace: str, log: Path, *parameters: str) -> subprocess.Popen:
     arguments = [item for parameter in parameters for item in ('-p', parameter)]
     with log.open('w') as stream:
         return subprocess.Popen(
-            [sys.executable, '-m', 'mtl_perception.ros.entry', '--ros-args', '-r',
+            [sys.executable, '-m', 'mtl_perception', 'perception_node', '--ros-args', '-r',
              f'__ns:={namespace}', '-p', 'device:=cpu', '-p', 'backend:=torch', *arguments],
             env={**os.environ, 'ROS_DOMAIN_ID': _domain_id()}, stdout=stream,
             stderr=subprocess.STDOUT)

@@ -34,7 +34,9 @@ from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from std_msgs.msg import Header
 
 NAMESPACE = '/cameras_test'
-#: camera -> (frame size (height, width), sends every N-th step, first stamp second)
+#: camera -> (frame size (height, width), sends every N-th step, first stamp: the frames are
+#: told apart by the stamp's nanoseconds; its seconds are the time of sending, so that the
+#: node measures real latencies)
 SENDERS = {'front': ((48, 80), 1, 1000), 'left': ((48, 80), 2, 2000),
            'right': ((40, 64), 3, 3000)}
 SILENT = 'rear'
@@ -45,7 +47,7 @@ RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 
 
 def _stamp(message: object) -> int:
-    return message.header.stamp.sec
+    return message.header.stamp.nanosec
 
 
 class Cameras:
@@ -76,7 +78,7 @@ class Cameras:
         rng = np.random.default_rng(stamp)
         pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
         header = Header(frame_id=f'{camera}_optical_frame')
-        header.stamp.sec = stamp
+        header.stamp.sec, header.stamp.nanosec = int(time.time()), stamp
         info = CameraInfo(header=header, width=width, height=height,
                           k=[60.0, 0.0, width / 2, 0.0, 60.0, height / 2, 0.0, 0.0, 1.0])
         self.infos[camera].publish(info)
@@ -118,7 +120,7 @@ class Cameras:
 def node_process(checkpoint_path):
     """perception_node with four cameras on the default backend (ONNX Runtime)."""
     os.environ['ROS_DOMAIN_ID'] = str(domain_id('cameras'))
-    command = [sys.executable, '-m', 'mtl_perception.ros.entry', '--ros-args',
+    command = [sys.executable, '-m', 'mtl_perception', 'perception_node', '--ros-args',
                '-r', f'__ns:={NAMESPACE}', '-p', f'model:={checkpoint_path}',
                '-p', 'device:=cpu', '-p', 'point_stride:=1', '-p', 'diagnostics_period:=0.5',
                '-p', 'input_reliability:=reliable', '-p', f'cameras:=[{", ".join(CAMERAS)}]']

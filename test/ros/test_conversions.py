@@ -102,6 +102,14 @@ def test_depth_image_is_not_fed_to_the_network_as_colour():
         image_to_rgb(msg)
 
 
+def test_an_unknown_camera_encoding_lists_only_the_camera_encodings():
+    msg = Image(height=1, width=1, encoding='yuv420', step=2, data=b'\x00\x00')
+    with pytest.raises(ConversionError, match="'yuv420' is not a camera image encoding this "
+                                              'package knows; the network takes rgb8, ') as error:
+        image_to_rgb(msg)
+    assert '32FC1' not in str(error.value) and '16UC1' not in str(error.value)
+
+
 def test_unknown_encoding_is_named_with_the_supported_ones():
     msg = Image(height=1, width=1, encoding='yuv420', step=2, data=b'\x00\x00')
     with pytest.raises(ConversionError, match=r"unsupported image encoding 'yuv420'; "

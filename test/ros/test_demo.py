@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
 import cv2
 from mtl_perception.visualize import render_cloud
 import numpy as np
-from ros_fixtures import domain_id
+from ros_fixtures import domain_id, start_command
 
 
 def test_a_point_straight_ahead_is_drawn_on_the_centre_column():
@@ -34,7 +35,7 @@ def test_the_demo_runs_the_chain_and_writes_every_result(tmp_path, checkpoint_pa
     stale = tmp_path / 'outputs_bag' / 'from_an_earlier_run'
     stale.mkdir(parents=True)
     result = subprocess.run(
-        [sys.executable, '-m', 'mtl_perception.ros.demo', '--output', str(tmp_path),
+        [sys.executable, '-m', 'mtl_perception', 'mtl_demo', '--output', str(tmp_path),
          '--frames', '8', '--model', str(checkpoint_path)],
         capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -50,3 +51,22 @@ def test_the_demo_runs_the_chain_and_writes_every_result(tmp_path, checkpoint_pa
     mosaic = cv2.imread(str(tmp_path / 'mosaic_000.png'))
     assert mosaic.shape == (192, 3 * 640, 3)
     assert 'results in' in result.stdout
+
+
+def test_a_signal_mid_demo_stops_its_processes_and_leaves_the_earlier_results(
+        tmp_path, checkpoint_path):
+    earlier = tmp_path / 'summary.json'
+    earlier.write_text('{"from": "an earlier run"}\n')
+    process = start_command('mtl_demo', '--output', str(tmp_path), '--frames', '4', '--model',
+                            str(checkpoint_path), domain=domain_id('demo'),
+                            hold='node started')
+    process.wait_for('holding at node started', timeout=600)
+    process.signal(signal.SIGTERM)
+    code, output = process.finish()
+    assert code == 130, output
+    assert output.splitlines()[-1] == 'mtl_demo: stopped by SIGTERM'
+    assert 'Traceback' not in output
+    assert earlier.read_text() == '{"from": "an earlier run"}\n'
+    assert not list(tmp_path.glob('.results*')) and not (tmp_path / 'mosaic_000.png').exists()
+    node_log = (tmp_path / 'perception_node.log').read_text()
+    assert 'stopped by SIGTERM while serving' in node_log, node_log

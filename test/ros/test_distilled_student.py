@@ -46,13 +46,13 @@ def student(tmp_path_factory) -> Path:
     bag, _ = kitti_bag(work / 'drive', seed=77, frames=12, width=SIZE[1], height=SIZE[0])
     segformer = tiny_segformer(work / 'segformer')
     depth = tiny_depth_anything(work / 'depth', metric=True)
-    _run('mtl_perception.training.distill', '--source', str(bag), '--image-topic',
+    _run('mtl_perception', 'mtl_distill', '--source', str(bag), '--image-topic',
          '/kitti/camera_color_left/image_raw', '--teacher-segmentation', str(segformer),
          '--teacher-depth', str(depth), '--classes', 'cityscapes_19', '--min-confidence', '0',
          '--output', 'distilled', '--no-progress', cwd=work)
     manifest = json.loads((work / 'distilled' / 'manifest.json').read_text())
     assert manifest['counts']['written'] == 12
-    _run('mtl_perception.training.train', '--config', str(ROOT / 'config/train_distilled.yaml'),
+    _run('mtl_perception', 'mtl_train', '--config', str(ROOT / 'config/train_distilled.yaml'),
          '--output', 'run', '--no-progress', '--set', f'data.input_size=[{SIZE[0]}, {SIZE[1]}]',
          '--set', f'data.base_size=[{SIZE[0]}, {SIZE[1]}]', '--set', 'data.crop_size=null',
          '--set', 'train.epochs=1', '--set', 'train.batch_size=2',
@@ -69,7 +69,7 @@ def test_the_student_starts_from_the_shipped_weights_and_keeps_the_distilled_cla
 
 def test_mtl_eval_scores_the_student_against_the_teachers_on_held_out_frames(student):
     result = subprocess.run(
-        [sys.executable, '-m', 'mtl_perception.training.evaluate', '--checkpoint', str(student),
+        [sys.executable, '-m', 'mtl_perception', 'mtl_eval', '--checkpoint', str(student),
          '--dataset', 'distilled', '--root', str(student.parents[1] / 'distilled'), '--json',
          '--device', 'cpu'], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
@@ -83,7 +83,7 @@ def test_the_student_runs_in_perception_node_as_its_predictor_predicts(student):
     expected = Predictor.from_checkpoint(student, device='cpu').predict(image)
     with ros_domain(domain_id('distilled_student')) as domain:
         node_process = subprocess.Popen(
-            [sys.executable, '-m', 'mtl_perception.ros.entry', '--ros-args', '-r',
+            [sys.executable, '-m', 'mtl_perception', 'perception_node', '--ros-args', '-r',
              f'__ns:={NAMESPACE}', '-p', f'model:={student}', '-p', 'backend:=torch',
              '-p', 'device:=cpu'], env={**os.environ, 'ROS_DOMAIN_ID': domain},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

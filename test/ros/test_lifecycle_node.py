@@ -44,7 +44,7 @@ def ros_context():
 def managed(ros_context, checkpoint_path):
     """Start the lifecycle node (unconfigured) and a client for its services."""
     process = subprocess.Popen(
-        [sys.executable, '-m', 'mtl_perception.ros.entry', '--lifecycle', '--ros-args', '-r',
+        [sys.executable, '-m', 'mtl_perception', 'perception_lifecycle_node', '--ros-args', '-r',
          f'__ns:={NAMESPACE}', '-p', f'model:={checkpoint_path}', '-p', 'device:=cpu',
          '-p', 'diagnostics_period:=0.5'],
         env={**os.environ, 'ROS_DOMAIN_ID': _domain_id(), 'PYTHONUNBUFFERED': '1'},

@@ -8,13 +8,10 @@ import os
 from pathlib import Path
 import re
 import signal
-import subprocess
-import sys
 import time
 
 from bad_frames import distort
 import cv2
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from mtl_perception.checkpoint import load_checkpoint
 from mtl_perception.formats.compressed_depth import decode_compressed_depth
 from mtl_perception.formats.ros_clouds import pointcloud2_to_array
@@ -26,99 +23,24 @@ from mtl_perception.visualize import colourise_depth
 import numpy as np
 import pytest
 import rclpy
-from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data
-from ros_fixtures import domain_id
-from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
+from ros_fixtures import (Client, domain_id, FRAME, image_message, info_message, K,
+                          RunningProcess, start_node, street_frame)
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 import torch
 
 NAMESPACE = '/node_test'
-FRAME = 'camera_optical_frame'
-K = (60.0, 0.0, 31.5, 0.0, 58.0, 23.5, 0.0, 0.0, 1.0)
 P = (52.0, 0.0, 30.0, 0.0, 0.0, 50.0, 22.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # rectified camera
 D = (-0.3, 0.08, 0.0, 0.0, 0.0)  # strong barrel distortion: pixels move by up to 3
-OUTPUTS = {'segmentation': Image, 'segmentation/color': Image, 'depth/image': Image,
-           'depth/color': Image, 'points': PointCloud2, 'depth/camera_info': CameraInfo}
 
 
 def _domain_id() -> str:
     return str(domain_id('node'))
 
 
-def _start_node(model: Path | str, *extra: str) -> subprocess.Popen:
-    env = {**os.environ, 'ROS_DOMAIN_ID': _domain_id(), 'PYTHONUNBUFFERED': '1'}
-    command = [sys.executable, '-m', 'mtl_perception.ros.entry', '--ros-args',
-               '-r', f'__ns:={NAMESPACE}', '-p', f'model:={model}', '-p', 'device:=cpu',
-               '-p', 'point_stride:=1', '-p', 'diagnostics_period:=0.5', *extra]
-    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
-
-
-class Client:
-    """The test side: publishes camera frames and collects every output by stamp."""
-
-    def __init__(self, namespace: str = NAMESPACE) -> None:
-        self.node = Node('node_test_client', namespace=namespace)
-        self.image = self.node.create_publisher(Image, 'image', qos_profile_sensor_data)
-        self.info = self.node.create_publisher(CameraInfo, 'camera_info',
-                                               qos_profile_sensor_data)
-        self.received: dict[str, dict[int, object]] = {name: {} for name in OUTPUTS}
-        self.diagnostics: list[DiagnosticArray] = []
-        for name, kind in OUTPUTS.items():
-            self.node.create_subscription(
-                kind, f'mtl_perception/{name}',
-                lambda msg, name=name: self.received[name].__setitem__(
-                    msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec, msg), 10)
-        self.node.create_subscription(DiagnosticArray, '/diagnostics',
-                                      self.diagnostics.append, 10)
-        self.stamp = 1000
-
-    @staticmethod
-    def stamp_of(message: object) -> int:
-        """Return a message's header stamp in nanoseconds."""
-        return message.header.stamp.sec * 10**9 + message.header.stamp.nanosec
-
-    def spin(self, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            rclpy.spin_once(self.node, timeout_sec=0.05)
-
-    def fresh_status(self, timeout: float = 30.0) -> DiagnosticStatus:
-        """Wait for the next /diagnostics message; return the node's status in it."""
-        self.diagnostics.clear()
-        deadline = time.monotonic() + timeout
-        while not self.diagnostics and time.monotonic() < deadline:
-            rclpy.spin_once(self.node, timeout_sec=0.05)
-        assert self.diagnostics, f'no /diagnostics within {timeout} s'
-        return self.diagnostics[-1].status[0]
-
-    def send(self, image: Image, info: CameraInfo | None = None, frame: str = FRAME) -> int:
-        """Publish ``image`` (and ``info``) with a fresh stamp; return the stamp in ns."""
-        self.stamp += 1
-        header = Header(frame_id=frame)
-        header.stamp.sec = self.stamp
-        image.header = header
-        if info is not None:
-            info.header = header
-            self.info.publish(info)
-        self.image.publish(image)
-        return self.stamp * 10**9
-
-    def request(self, image: Image, info: CameraInfo | None, outputs=tuple(OUTPUTS),
-                timeout: float = 90.0, frame: str = FRAME) -> dict[str, object]:
-        """Send the frame until every named output for one of its copies has arrived."""
-        deadline = time.monotonic() + timeout
-        stamps = []
-        while time.monotonic() < deadline:
-            stamps.append(self.send(image, info, frame))
-            step_end = time.monotonic() + 1.0
-            while time.monotonic() < step_end:
-                rclpy.spin_once(self.node, timeout_sec=0.05)
-                for stamp in stamps:
-                    if all(stamp in self.received[name] for name in outputs):
-                        return {name: self.received[name][stamp] for name in outputs}
-        raise AssertionError(f'no complete outputs {outputs} within {timeout} s')
+def _start_node(model: Path | str, *parameters: str) -> RunningProcess:
+    return start_node(model, 'point_stride:=1', 'diagnostics_period:=0.5', *parameters,
+                      namespace=NAMESPACE, domain=_domain_id())
 
 
 @pytest.fixture(scope='module')
@@ -136,44 +58,28 @@ PROVIDERS = {'torch': 'torch cpu', 'onnxruntime': 'CPUExecutionProvider'}
 @pytest.fixture(scope='module', params=sorted(PROVIDERS))
 def node_process(request, ros_context, checkpoint_path):
     """Start perception_node on the small test checkpoint with each backend in turn."""
-    process = _start_node(checkpoint_path, '-p', f'backend:={request.param}')
+    process = _start_node(checkpoint_path, f'backend:={request.param}')
     process.backend = request.param
     yield process
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=300)
+    process.stop()
 
 
 @pytest.fixture(scope='module')
 def client(ros_context, node_process):
     """Test-side node."""
-    client = Client()
+    client = Client(NAMESPACE)
     yield client
     client.node.destroy_node()
-
-
-def _camera_info(width: int = 64, height: int = 48, k=K) -> CameraInfo:
-    return CameraInfo(width=width, height=height, k=list(k))
-
-
-def _frame(street_like: np.ndarray, encoding: str = 'rgb8') -> Image:
-    pixels = street_like[..., ::-1].copy() if encoding == 'bgr8' else street_like
-    return array_to_image(pixels, encoding, Header())
 
 
 @pytest.fixture(scope='module')
 def image() -> np.ndarray:
     """Make a 64x48 frame with structure."""
-    rng = np.random.default_rng(3)
-    pixels = np.zeros((48, 64, 3), np.uint8)
-    pixels[:16] = (110, 160, 220)
-    pixels[16:30] = (120, 100, 90)
-    pixels[30:] = (70, 70, 75)
-    return pixels + rng.integers(0, 40, pixels.shape, dtype=np.uint8)
+    return street_frame()
 
 
 def test_all_four_outputs_carry_the_input_header_encodings_and_size(client, image):
-    outputs = client.request(_frame(image), _camera_info())
+    outputs = client.request(image_message(image), info_message())
     for name, msg in outputs.items():
         assert msg.header.frame_id == FRAME, name
     assert outputs['segmentation'].encoding == 'mono8'
@@ -188,7 +94,7 @@ def test_all_four_outputs_carry_the_input_header_encodings_and_size(client, imag
 
 
 def test_a_two_task_model_advertises_no_normals(client, image):
-    client.request(_frame(image), _camera_info())
+    client.request(image_message(image), info_message())
     for topic in ('normals', 'normals/color'):
         assert client.node.get_publishers_info_by_topic(
             f'{NAMESPACE}/mtl_perception/{topic}') == []
@@ -196,7 +102,7 @@ def test_a_two_task_model_advertises_no_normals(client, image):
 
 def test_segmentation_and_depth_equal_the_predictor_on_the_same_frame(client, image,
                                                                       checkpoint_path):
-    outputs = client.request(_frame(image, 'bgr8'), _camera_info())
+    outputs = client.request(image_message(image, 'bgr8'), info_message())
     predictor = Predictor.from_checkpoint(checkpoint_path, device='cpu')
     expected = predictor.predict(image)
     labels = image_to_array(outputs['segmentation'])
@@ -212,9 +118,9 @@ def test_segmentation_and_depth_equal_the_predictor_on_the_same_frame(client, im
 
 def test_depth_camera_info_pairs_with_depth_by_header_and_holds_its_intrinsics(client, image):
     doubled = tuple(v * 2 if i in (0, 2, 4, 5) else v for i, v in enumerate(K))
-    sent = _camera_info(128, 96, doubled)
+    sent = info_message(128, 96, doubled)
     sent.d, sent.distortion_model = [0.1, -0.05, 0.0, 0.0, 0.0], 'plumb_bob'
-    outputs = client.request(_frame(image), sent)
+    outputs = client.request(image_message(image), sent)
     info, depth = outputs['depth/camera_info'], outputs['depth/image']
     assert info.header == depth.header
     assert (info.width, info.height) == (depth.width, depth.height) == (64, 48)
@@ -226,13 +132,13 @@ def test_depth_camera_info_pairs_with_depth_by_header_and_holds_its_intrinsics(c
 
 
 def _rectified_info(k=K, p=P) -> CameraInfo:
-    info = _camera_info(k=k)
+    info = info_message(k=k)
     info.p = list(p)
     return info
 
 
 def test_points_are_back_projected_with_p_when_the_camera_info_sets_it(client, image):
-    outputs = client.request(_frame(image), _rectified_info())
+    outputs = client.request(image_message(image), _rectified_info())
     depth = image_to_array(outputs['depth/image'])
     with_p = Intrinsics(P[0], P[5], P[2], P[6], 64, 48)
     expected = backproject(torch.from_numpy(depth.copy()), with_p).numpy()
@@ -252,14 +158,14 @@ def test_rectify_undistorts_a_raw_frame_with_its_camera_info(client, image, chec
     expected = Predictor.from_checkpoint(checkpoint_path, device='cpu').predict(reference)
     assert _set_parameters(client, rectify=True)[0].successful
     try:
-        outputs = client.request(_frame(raw), info, outputs=('segmentation', 'depth/image'))
+        outputs = client.request(image_message(raw), info, outputs=('segmentation', 'depth/image'))
     finally:
         assert _set_parameters(client, rectify=False)[0].successful
     assert (image_to_array(outputs['segmentation']) == expected.labels).mean() > 0.99
     depth = image_to_array(outputs['depth/image'])
     both = np.isfinite(depth) & np.isfinite(expected.depth)
     assert np.median(np.abs(depth[both] / expected.depth[both] - 1)) < 0.01
-    unrectified = client.request(_frame(raw), info, outputs=('segmentation',))
+    unrectified = client.request(image_message(raw), info, outputs=('segmentation',))
     assert (image_to_array(unrectified['segmentation']) != expected.labels).any()
 
 
@@ -286,7 +192,7 @@ def test_class_info_is_latched_for_late_subscribers(client, checkpoint_path):
 
 
 def test_every_point_is_its_depth_pixel_back_projected_with_the_camera_info(client, image):
-    outputs = client.request(_frame(image), _camera_info())
+    outputs = client.request(image_message(image), info_message())
     depth = image_to_array(outputs['depth/image'])
     intrinsics = Intrinsics.from_matrix(K, 64, 48)
     expected = backproject(torch.from_numpy(depth.copy()), intrinsics).numpy()
@@ -328,7 +234,7 @@ class DepthImageProcLike:
 def test_a_depth_image_proc_style_consumer_pairs_by_sibling_topic_and_gets_the_same_cloud(
         client, image):
     consumer = DepthImageProcLike(client, f'{NAMESPACE}/mtl_perception/depth/image')
-    outputs = client.request(_frame(image), _rectified_info(), outputs=('points',))
+    outputs = client.request(image_message(image), _rectified_info(), outputs=('points',))
     stamp = Client.stamp_of(outputs['points'])
     deadline = time.monotonic() + 30
     while not (stamp in consumer.images and stamp in consumer.infos) and (
@@ -350,7 +256,7 @@ def test_every_output_image_has_its_camera_info_on_the_sibling_topic(client, ima
     received = {topic: [] for topic in siblings.values()}
     for topic, messages in received.items():
         client.node.create_subscription(CameraInfo, topic, messages.append, 10)
-    stamp = Client.stamp_of(client.request(_frame(image), _rectified_info(),
+    stamp = Client.stamp_of(client.request(image_message(image), _rectified_info(),
                                            outputs=('segmentation',))['segmentation'])
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not all(
@@ -370,7 +276,7 @@ def test_compressed_outputs_decode_to_the_raw_ones(client, image):
         client.node.create_subscription(
             CompressedImage, f'mtl_perception/{topic}',
             lambda m, messages=messages: messages.__setitem__(Client.stamp_of(m), m), 10)
-    outputs = client.request(_frame(image), _camera_info(),
+    outputs = client.request(image_message(image), info_message(),
                              outputs=('segmentation', 'segmentation/color', 'depth/image'))
     stamp = Client.stamp_of(outputs['segmentation'])
     deadline = time.monotonic() + 30
@@ -396,7 +302,7 @@ def test_compressed_outputs_decode_to_the_raw_ones(client, image):
 
 def test_a_camera_info_of_a_larger_stream_is_rescaled_to_the_image(client, image):
     doubled = tuple(v * 2 if i in (0, 2, 4, 5) else v for i, v in enumerate(K))
-    outputs = client.request(_frame(image), _camera_info(128, 96, doubled))
+    outputs = client.request(image_message(image), info_message(128, 96, doubled))
     cloud = pointcloud2_to_array(outputs['points'])
     depth = image_to_array(outputs['depth/image'])
     expected = backproject(torch.from_numpy(depth.copy()),
@@ -406,22 +312,22 @@ def test_a_camera_info_of_a_larger_stream_is_rescaled_to_the_image(client, image
 
 
 def _bad_frames(image: np.ndarray) -> dict[str, tuple[Image, CameraInfo | None]]:
-    unknown = _frame(image)
+    unknown = image_message(image)
     unknown.encoding = 'yuv420'
     empty = Image(height=0, width=0, encoding='rgb8', step=0)
-    truncated = _frame(image)
+    truncated = image_message(image)
     truncated.data = truncated.data[:100]
     depth_image = array_to_image(np.full((48, 64), np.nan, np.float32), '32FC1', Header())
     return {
-        'unknown encoding': (unknown, _camera_info()),
-        'zero-size image': (empty, _camera_info()),
-        'data shorter than height*step': (truncated, _camera_info()),
-        'camera_info of another aspect ratio': (_frame(image), _camera_info(64, 64)),
-        'all-zero K': (_frame(image), _camera_info(k=(0.0,) * 9)),
-        'NaN depth image on the camera topic': (depth_image, _camera_info()),
-        'principal point far outside the image': (_frame(image), _camera_info(
+        'unknown encoding': (unknown, info_message()),
+        'zero-size image': (empty, info_message()),
+        'data shorter than height*step': (truncated, info_message()),
+        'camera_info of another aspect ratio': (image_message(image), info_message(64, 64)),
+        'all-zero K': (image_message(image), info_message(k=(0.0,) * 9)),
+        'NaN depth image on the camera topic': (depth_image, info_message()),
+        'principal point far outside the image': (image_message(image), info_message(
             k=(60.0, 0.0, 1e30, 0.0, 58.0, 23.5, 0.0, 0.0, 1.0))),
-        'focal length near zero': (_frame(image), _camera_info(
+        'focal length near zero': (image_message(image), info_message(
             k=(1e-30, 0.0, 31.5, 0.0, 58.0, 23.5, 0.0, 0.0, 1.0))),
     }
 
@@ -431,8 +337,8 @@ def test_bad_frames_are_skipped_and_the_node_keeps_serving_correctly(client, nod
     for frame, info in _bad_frames(image).values():
         client.send(frame, info)
         client.spin(0.3)
-    assert node_process.poll() is None
-    outputs = client.request(_frame(image), _camera_info())
+    assert node_process.process.poll() is None
+    outputs = client.request(image_message(image), info_message())
     depth = image_to_array(outputs['depth/image'])
     expected = backproject(torch.from_numpy(depth.copy()), Intrinsics.from_matrix(K, 64, 48))
     np.testing.assert_allclose(pointcloud2_to_array(outputs['points'])['z'],
@@ -442,13 +348,13 @@ def test_bad_frames_are_skipped_and_the_node_keeps_serving_correctly(client, nod
 def test_a_burst_far_above_the_processing_rate_is_dropped_not_queued(client, node_process,
                                                                      image):
     for _ in range(200):
-        client.send(_frame(image), _camera_info())
+        client.send(image_message(image), info_message())
     client.spin(3.0)
-    assert node_process.poll() is None
+    assert node_process.process.poll() is None
     values = {kv.key: kv.value for kv in client.fresh_status().values}
     assert int(values['frames_dropped']) > 0
     assert int(values['frames_bad']) >= len(_bad_frames(image)) - 1
-    assert client.request(_frame(image), _camera_info(), outputs=('segmentation',))
+    assert client.request(image_message(image), info_message(), outputs=('segmentation',))
 
 
 def test_diagnostics_report_rate_latency_drops_device_and_backend(client, node_process):
@@ -466,7 +372,7 @@ def test_diagnostics_report_rate_latency_drops_device_and_backend(client, node_p
 
 
 def test_without_camera_info_or_fallback_no_cloud_is_published_but_images_are(client, image):
-    outputs = client.request(_frame(image), None, outputs=('segmentation', 'depth/image'),
+    outputs = client.request(image_message(image), None, outputs=('segmentation', 'depth/image'),
                              frame='uncalibrated_frame')
     stamp = outputs['depth/image'].header.stamp.sec * 10**9
     client.spin(1.0)
@@ -489,7 +395,7 @@ def test_a_parameter_set_at_run_time_changes_the_next_cloud(client, image):
     results = _set_parameters(client, point_stride=4)
     assert results[0].successful, results[0].reason
     try:
-        outputs = client.request(_frame(image), _camera_info(), outputs=('points',))
+        outputs = client.request(image_message(image), info_message(), outputs=('points',))
         assert (outputs['points'].height, outputs['points'].width) == (12, 16)
     finally:
         assert _set_parameters(client, point_stride=1)[0].successful
@@ -500,14 +406,14 @@ def test_a_parameter_set_at_run_time_changes_the_next_cloud(client, image):
     assert contradiction[0].successful and not contradiction[1].successful
     assert 'need depth_min < depth_max' in contradiction[1].reason
     assert _set_parameters(client, depth_min=0.0)[0].successful
-    outputs = client.request(_frame(image), _camera_info(), outputs=('points',))
+    outputs = client.request(image_message(image), info_message(), outputs=('points',))
     assert (outputs['points'].height, outputs['points'].width) == (48, 64)
 
 
 def test_sigterm_stops_the_node_cleanly(node_process, client):
-    node_process.send_signal(signal.SIGTERM)
-    assert node_process.wait(timeout=300) == 0
-    output = node_process.stdout.read()
+    node_process.signal(signal.SIGTERM)
+    code, output = node_process.finish()
+    assert code == 0
     assert 'Traceback' not in output
     assert 'skipped a frame' in output
     ready = rf'ready: model .* on {node_process.backend} \({PROVIDERS[node_process.backend]}\)'
@@ -525,9 +431,8 @@ def test_an_unusable_model_stops_the_node_with_a_clear_message(
         middle = len(data) // 2
         data[middle:middle + 64] = bytes(b ^ 0xFF for b in data[middle:middle + 64])
         path.write_bytes(bytes(data))
-    process = _start_node(path)
-    output, _ = process.communicate(timeout=120)
-    assert process.returncode == 1
+    code, output = _start_node(path).finish(timeout=120)
+    assert code == 1
     assert 'cannot load model' in output and model in output
     assert 'Traceback' not in output
     if model == 'flipped.pt':

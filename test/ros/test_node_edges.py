@@ -11,9 +11,8 @@ import sys
 
 import numpy as np
 import pytest
-import rclpy
-from ros_fixtures import domain_id
-from test_node import _camera_info, _frame, Client
+from ros_fixtures import (Client, domain_id, image_message, info_message, ros_domain,
+                          start_node)
 
 NAMESPACE = '/edges_test'
 
@@ -22,14 +21,9 @@ def _domain_id() -> str:
     return str(domain_id('node_edges'))
 
 
-def _node(model, *parameters: str) -> subprocess.Popen:
-    arguments = [item for parameter in parameters for item in ('-p', parameter)]
-    return subprocess.Popen(
-        [sys.executable, '-m', 'mtl_perception.ros.entry', '--ros-args', '-r',
-         f'__ns:={NAMESPACE}', '-p', f'model:={model}', '-p', 'device:=cpu', '-p',
-         'backend:=torch', *arguments],
-        env={**os.environ, 'ROS_DOMAIN_ID': _domain_id(), 'PYTHONUNBUFFERED': '1'},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def _node(model, *parameters: str):
+    return start_node(model, 'backend:=torch', *parameters, namespace=NAMESPACE,
+                      domain=_domain_id())
 
 
 @pytest.mark.parametrize(('parameter', 'message'), [
@@ -51,9 +45,8 @@ def _node(model, *parameters: str) -> subprocess.Popen:
 ])
 def test_a_bad_parameter_stops_the_node_with_one_fatal_line(checkpoint_path, parameter,
                                                             message):
-    process = _node(checkpoint_path, parameter)
-    output, _ = process.communicate(timeout=120)
-    assert process.returncode == 1
+    code, output = _node(checkpoint_path, parameter).finish(timeout=120)
+    assert code == 1
     lines = [line for line in output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith('[FATAL]'), output
     assert message in lines[0]
@@ -63,37 +56,33 @@ def test_a_bad_parameter_stops_the_node_with_one_fatal_line(checkpoint_path, par
 def edge_node(checkpoint_path):
     """Start a node that accepts at most 2048 pixels a frame, and a client for it."""
     process = _node(checkpoint_path, 'max_input_pixels:=2048', 'point_stride:=1')
-    os.environ['ROS_DOMAIN_ID'] = _domain_id()
-    rclpy.init()
-    client = Client(NAMESPACE)
-    yield process, client
-    client.node.destroy_node()
-    rclpy.shutdown()
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=300)
+    with ros_domain(int(_domain_id())):
+        client = Client(NAMESPACE)
+        yield process, client
+        client.node.destroy_node()
+    process.stop()
 
 
 def test_floods_of_distinct_bad_input_are_logged_boundedly_and_frames_too_large_skipped(
         edge_node):
     process, client = edge_node
     small = np.random.default_rng(1).integers(0, 256, (32, 48, 3), dtype=np.uint8)
-    client.request(_frame(small), _camera_info(48, 32), outputs=('segmentation',))
-    client.send(_frame(np.zeros((48, 64, 3), np.uint8)), None)  # 3072 > 2048 pixels
+    client.request(image_message(small), info_message(48, 32), outputs=('segmentation',))
+    client.send(image_message(np.zeros((48, 64, 3), np.uint8)), None)  # 3072 > 2048 pixels
     client.spin(0.5)  # let it be processed before the next frame replaces it
-    client.send(_frame(small), None, frame='x' * 5_000)  # no camera_info: warned about
+    client.send(image_message(small), None, frame='x' * 5_000)  # no camera_info: warned about
     client.spin(1.0)
     for index in range(60):  # distinct causes: numbers alone would be one cause
-        unknown = _frame(small)
+        unknown = image_message(small)
         unknown.encoding = f'made_up_{chr(97 + index // 26)}{chr(97 + index % 26)}'
         client.send(unknown, None)
         client.spin(0.1)  # one at a time: a burst would be dropped by design, not processed
     client.spin(1.0)
-    outputs = client.request(_frame(small), _camera_info(48, 32), outputs=('segmentation',))
+    outputs = client.request(image_message(small), info_message(48, 32), outputs=('segmentation',))
     assert outputs['segmentation'].width == 48
-    process.send_signal(signal.SIGTERM)
-    log, _ = process.communicate(timeout=300)
-    assert process.returncode == 0
+    process.signal(signal.SIGTERM)
+    code, log = process.finish()
+    assert code == 0
     warnings = [line for line in log.splitlines() if line.startswith('[WARN]')]
     assert len(warnings) <= 34
     assert any('further ones are counted in /diagnostics' in line for line in warnings)
@@ -103,39 +92,10 @@ def test_floods_of_distinct_bad_input_are_logged_boundedly_and_frames_too_large_
     assert any("for frame 'xxxx" in line and '(5000 characters)' in line for line in warnings)
 
 
-def _entry(model) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, '-m', 'mtl_perception.ros.entry', '--ros-args', '-r',
-         f'__ns:={NAMESPACE}', '-p', f'model:={model}', '-p', 'device:=cpu', '-p',
-         'backend:=torch'],
-        env={**os.environ, 'ROS_DOMAIN_ID': _domain_id(), 'PYTHONUNBUFFERED': '1'},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-@pytest.mark.parametrize('delay', [0.2, 1.0, 2.5])
-def test_sigint_at_any_instant_of_the_start_up_ends_the_node_cleanly(checkpoint_path, delay):
-    import time
-    process = _entry(checkpoint_path)
-    time.sleep(delay)  # importing, initialising rclpy, loading or warming up the model
-    process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=120)
-    assert process.returncode == 0, output
-    assert 'Traceback' not in output and 'KeyboardInterrupt' not in output
-
-
-def test_more_signals_during_the_shutdown_do_not_kill_the_node(checkpoint_path):
-    process = _entry(checkpoint_path)
-    assert 'ready: model' in process.stdout.readline()
-    for number in (signal.SIGTERM, signal.SIGTERM, signal.SIGINT, signal.SIGINT):
-        process.send_signal(number)
-    output, _ = process.communicate(timeout=300)
-    assert process.returncode == 0
-    assert 'Traceback' not in output
-
-
 _FAILING_CALLBACK = '''
-import sys, threading
+import sys
 from rclpy.node import Node
+from mtl_perception.process_signals import StopFlag
 from mtl_perception.ros.entry import run_node
 
 class BrokenNode(Node):
@@ -150,7 +110,7 @@ class BrokenNode(Node):
     def serve(self, stop):
         stop.wait()
 
-sys.exit(run_node(BrokenNode, None, threading.Event()))
+sys.exit(run_node(BrokenNode, None, StopFlag()))
 '''
 
 

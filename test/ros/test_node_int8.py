@@ -52,7 +52,7 @@ def node(int8_model):
     with ros_domain(domain_id('node_int8')) as domain:
         env = {**os.environ, 'ROS_DOMAIN_ID': domain, 'PYTHONUNBUFFERED': '1'}
         process = subprocess.Popen(
-            [sys.executable, '-m', 'mtl_perception.ros.entry', '--ros-args', '-r',
+            [sys.executable, '-m', 'mtl_perception', 'perception_node', '--ros-args', '-r',
              f'__ns:={NAMESPACE}', '-p', f'model:={int8_model}', '-p', 'precision:=int8',
              '-p', 'point_stride:=1', '-p', 'diagnostics_period:=0.5',
              '-p', 'input_reliability:=reliable'],

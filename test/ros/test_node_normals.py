@@ -49,7 +49,7 @@ def three_task_model(tmp_path_factory) -> Path:
 def node_process(three_task_model):
     env = {**os.environ, 'ROS_DOMAIN_ID': _domain_id(), 'PYTHONUNBUFFERED': '1'}
     process = subprocess.Popen(
-        [sys.executable, '-m', 'mtl_perception.ros.entry', '--ros-args', '-r',
+        [sys.executable, '-m', 'mtl_perception', 'perception_node', '--ros-args', '-r',
          f'__ns:={NAMESPACE}', '-p', f'model:={three_task_model}', '-p', 'device:=cpu'],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     yield process

@@ -8,6 +8,7 @@ import json
 import logging
 from pathlib import Path
 import shutil
+import signal
 
 import cv2
 from mtl_perception.formats.ros_clouds import pointcloud2_to_array
@@ -21,6 +22,7 @@ from mtl_perception.tools.kitti_to_bag import main as kitti_to_bag, optical_fram
 import numpy as np
 import pytest
 from rclpy.serialization import deserialize_message, serialize_message
+from ros_fixtures import start_command
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from std_msgs.msg import Header
@@ -208,3 +210,27 @@ def test_a_bag_of_which_no_image_can_be_processed_exits_1_and_leaves_nothing(
     assert 'nothing written: none of the 2 image(s) on /cam/image_raw could be processed' in \
         capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ['in']
+
+
+@pytest.mark.parametrize(('point', 'number', 'complete'), [
+    ('start', signal.SIGTERM, False),  # before its modules are imported
+    ('frame 1', signal.SIGINT, False),  # while it writes
+    ('frame 2', signal.SIGTERM, False),
+    ('written', signal.SIGTERM, True),  # after the summary: the output is already whole
+])
+def test_a_signal_at_any_point_stops_it_with_one_line_and_no_half_written_bag(
+        bag, tmp_path, checkpoint_path, point, number, complete):
+    out_bag = tmp_path / 'out'
+    process = start_command('mtl_process_bag', str(bag[0]), str(out_bag), '--model',
+                            str(checkpoint_path), '--device', 'cpu', '--backend', 'torch',
+                            '--no-progress', hold=point)
+    process.wait_for(f'holding at {point}')
+    process.signal(number)
+    code, output = process.finish()
+    assert code == 130, output
+    assert output.splitlines()[-1] == f'mtl_process_bag: stopped by {number.name}', output
+    assert 'Traceback' not in output
+    assert sorted(path.name for path in tmp_path.iterdir()) == (['out'] if complete else [])
+    if complete:
+        with Reader(out_bag) as reader:
+            assert reader.message_count == 12

@@ -17,7 +17,7 @@ import pytest
 
 
 def run_infer(*args):
-    return subprocess.run([sys.executable, '-m', 'mtl_perception.tools.infer', *map(str, args)],
+    return subprocess.run([sys.executable, '-m', 'mtl_perception', 'mtl_infer', *map(str, args)],
                           capture_output=True, text=True, timeout=300)
 
 
@@ -235,7 +235,7 @@ def _infer_with_cache(cache, *args, file_size_limit=None):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes then fail with EFBIG
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
     return subprocess.run(
-        [sys.executable, '-m', 'mtl_perception.tools.infer', *map(str, args)],
+        [sys.executable, '-m', 'mtl_perception', 'mtl_infer', *map(str, args)],
         capture_output=True, text=True, timeout=600,
         env={**os.environ, 'MTL_PERCEPTION_CACHE': str(cache)},
         preexec_fn=limit_file_size if file_size_limit else None)

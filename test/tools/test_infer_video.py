@@ -23,7 +23,7 @@ import torch
 
 
 def run_infer(*args, preexec_fn=None):
-    return subprocess.run([sys.executable, '-m', 'mtl_perception.tools.infer', *map(str, args)],
+    return subprocess.run([sys.executable, '-m', 'mtl_perception', 'mtl_infer', *map(str, args)],
                           capture_output=True, text=True, timeout=300, preexec_fn=preexec_fn)
 
 

@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 from mtl_perception.checkpoint import load_checkpoint
-from mtl_perception.training.holds import HOLD_ENV
+from mtl_perception.holds import HOLD_ENV
 import pytest
 from test_train import TINY
 import torch
@@ -29,7 +29,7 @@ TIMING_COLUMNS = ('seconds', 'images_per_second')
 
 def _command(run: Path, resume: bool) -> list[str]:
     sets = [item for override in OVERRIDES for item in ('--set', override)]
-    return [sys.executable, '-m', 'mtl_perception.training.train', '--output', str(run),
+    return [sys.executable, '-m', 'mtl_perception', 'mtl_train', '--output', str(run),
             '--no-progress', *(['--resume'] if resume else sets)]
 
 

@@ -76,7 +76,7 @@ def test_the_seed_layout_trains_and_evaluates_with_data_root_alone(
     assert len((run / 'metrics.csv').read_text().splitlines()) == 2  # header + one epoch
     for option in ('--root', '--data-root'):
         result = subprocess.run(
-            [sys.executable, '-m', 'mtl_perception.training.evaluate', '--checkpoint',
+            [sys.executable, '-m', 'mtl_perception', 'mtl_eval', '--checkpoint',
              str(run / 'best.pt'), '--dataset', 'nyud', option, str(root), '--device', 'cpu',
              '--json'], capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr

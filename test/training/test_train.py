@@ -134,7 +134,7 @@ def test_mtl_eval_prints_one_json_object_with_the_metrics(tmp_path):
     assert main(['--output', str(tmp_path), '--no-progress', *[
         item for override in TINY + ['train.epochs=1'] for item in ('--set', override)]]) == 0
     result = subprocess.run(
-        [sys.executable, '-m', 'mtl_perception.training.evaluate', '--checkpoint',
+        [sys.executable, '-m', 'mtl_perception', 'mtl_eval', '--checkpoint',
          str(tmp_path / 'best.pt'), '--dataset', 'synthetic', '--seed', '5', '--frames', '2',
          '--size', '96x32', '--device', 'cpu', '--json'],
         capture_output=True, text=True, timeout=300, check=True)
@@ -146,7 +146,7 @@ def test_mtl_eval_prints_one_json_object_with_the_metrics(tmp_path):
 
 def test_mtl_eval_names_a_missing_checkpoint(tmp_path):
     result = subprocess.run(
-        [sys.executable, '-m', 'mtl_perception.training.evaluate', '--checkpoint',
+        [sys.executable, '-m', 'mtl_perception', 'mtl_eval', '--checkpoint',
          str(tmp_path / 'nope.pt'), '--json'], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert 'nope.pt: checkpoint file not found' in result.stderr
@@ -158,7 +158,7 @@ def test_two_process_distributed_training_writes_one_run_from_rank_zero(tmp_path
                  for item in ('--set', override)]
     result = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
-         '--master_port', str(29400 + os.getpid() % 500), '-m', 'mtl_perception.training.train',
+         '--master_port', str(29400 + os.getpid() % 500), '-m', 'mtl_perception', 'mtl_train',
          '--output', str(tmp_path), '--no-progress', *overrides],
         capture_output=True, text=True, timeout=600, env={**os.environ, 'OMP_NUM_THREADS': '1'})
     assert result.returncode == 0, result.stderr[-2000:]
@@ -180,7 +180,7 @@ def test_mtl_eval_reads_a_nyud_root_with_its_validation_list(tmp_path, checkpoin
     cv2.imwrite(str(tmp_path / 'depth.png'), np.full((48, 64), 3 * 5000, np.uint16))
     (tmp_path / 'val_list_depth.txt').write_text('rgb.png\tmask.png\tdepth.png\n')
     result = subprocess.run(
-        [sys.executable, '-m', 'mtl_perception.training.evaluate', '--checkpoint',
+        [sys.executable, '-m', 'mtl_perception', 'mtl_eval', '--checkpoint',
          str(checkpoint_path), '--dataset', 'nyud', '--root', str(tmp_path), '--device', 'cpu',
          '--json'], capture_output=True, text=True, timeout=300, check=True)
     metrics = json.loads(result.stdout)
@@ -205,12 +205,12 @@ def test_exporting_a_run_gives_half_size_weights_with_held_out_metrics(tmp_path)
 
 def test_mtl_eval_refuses_zero_frames_and_writes_strict_json(tmp_path, checkpoint_path):
     refused = subprocess.run(
-        [sys.executable, '-m', 'mtl_perception.training.evaluate', '--checkpoint',
+        [sys.executable, '-m', 'mtl_perception', 'mtl_eval', '--checkpoint',
          str(checkpoint_path), '--frames', '0'], capture_output=True, text=True, timeout=300)
     assert refused.returncode == 2
     assert "'0': evaluate at least 1 frame" in refused.stderr
     result = subprocess.run(
-        [sys.executable, '-m', 'mtl_perception.training.evaluate', '--checkpoint',
+        [sys.executable, '-m', 'mtl_perception', 'mtl_eval', '--checkpoint',
          str(checkpoint_path), '--frames', '1', '--size', '96x32', '--device', 'cpu', '--json',
          '--output', str(tmp_path / 'metrics.json')],
         capture_output=True, text=True, timeout=300, check=True)

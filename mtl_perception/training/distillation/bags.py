@@ -83,6 +83,7 @@ class BagSource:
             raise DistillError(f'{path}: no PointCloud2 topic {lidar_topic!r} in this bag')
         self.image_topics = image_topics or cameras
         self.prefixes = {topic: stream_key(path, topic) for topic in self.image_topics}
+        self.damage: list[str] = []
 
     def estimated_frames(self) -> int:
         """About how many frames ``--every`` keeps over the image topics."""

@@ -62,7 +62,7 @@ def _sources(args: argparse.Namespace) -> list[Any]:
         if is_bag(path):
             sources.append(BagSource(path, every, args.image_topic, args.lidar_topic))
         else:
-            sources.append(open_source(path, every))
+            sources.append(open_source(path, every, args.max_pixels))
     if (args.image_topic or args.lidar_topic) and not any(is_bag(p) for p in args.source):
         raise DistillError('--image-topic and --lidar-topic apply to rosbag2 sources; none '
                            'was given')
@@ -135,6 +135,7 @@ def distill_sources(args: argparse.Namespace, command: str) -> dict[str, Any] | 
                   total=sum(source.estimated_frames() for source in sources),
                   progress=not args.no_progress and context.is_main)
     context.barrier()
-    manifest = output.finish(command) if context.is_main else None
+    damage = [problem for source in sources for problem in source.damage]
+    manifest = output.finish(command, damage) if context.is_main else None
     context.close()
     return manifest

@@ -96,8 +96,13 @@ class DistillOutput:
         write_atomically(self.folder / RECORDS / f'{key}.json',
                          lambda stream: stream.write(_json_bytes({'key': key, **record})))
 
-    def finish(self, command: str) -> dict[str, Any]:
-        """Write the list and the manifest (with the ``command``) from every record."""
+    def finish(self, command: str, damaged: list[str] | None = None) -> dict[str, Any]:
+        """Write the list and the manifest from every record.
+
+        Args:
+            command: The command line, recorded.
+            damaged: What the sources lacked (a truncated video), recorded as ``damaged``.
+        """
         records = sorted((json.loads(path.read_text())
                           for path in (self.folder / RECORDS).glob('*.json')),
                          key=lambda record: record['key'])
@@ -112,7 +117,7 @@ class DistillOutput:
                     'list': LIST_NAME, 'counts': {'written': len(written),
                                                   'skipped': sum(skipped.values()),
                                                   'skipped_by_reason': skipped},
-                    'frames': records}
+                    'damaged': list(damaged or []), 'frames': records}
         write_atomically(self.folder / LIST_NAME, lambda stream: stream.write(lines.encode()))
         write_atomically(self.folder / MANIFEST,
                          lambda stream: stream.write(_json_bytes(manifest)))

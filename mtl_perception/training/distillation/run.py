@@ -18,6 +18,7 @@ import itertools
 import math
 from typing import Any
 
+from mtl_perception.holds import hold_if_asked
 from mtl_perception.labels import ClassSet, IGNORE_ID
 from mtl_perception.training.distillation.alignment import (
     apply_fit, fit_inverse_depth, ground_anchors, GROUND_CLASSES, points_to_anchors
@@ -25,7 +26,6 @@ from mtl_perception.training.distillation.alignment import (
 from mtl_perception.training.distillation.output import DistillOutput
 from mtl_perception.training.distillation.sources import Frame
 from mtl_perception.training.distributed import DistributedContext
-from mtl_perception.training.holds import hold_if_asked
 from mtl_perception.training.teachers.base import DepthTeacher, SegmentationTeacher
 from mtl_perception.training.teachers.class_maps import ClassMap
 import numpy as np
@@ -90,7 +90,7 @@ class Distiller:
         readable = [f for f in batch if f.rgb.size]
         for frame in batch:
             if not frame.rgb.size:
-                self.output.skip(frame.key, self._record(frame), 'unreadable frame')
+                self.output.skip(frame.key, self._record(frame), frame.problem)
         if not readable:
             return
         images = [frame.rgb for frame in readable]

@@ -15,16 +15,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 import hashlib
 import math
-import os
 from pathlib import Path
 import re
 
-import cv2
+from mtl_perception.errors import FrameTooLargeError, MediaFileError
+from mtl_perception.formats.media_files import (IMAGE_SUFFIXES, read_image_file,
+                                                VIDEO_SUFFIXES, VideoFile)
+from mtl_perception.formats.ros_images import MAX_FRAME_PIXELS
 from mtl_perception.training.errors import DistillError
 import numpy as np
 
-IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
-VIDEO_SUFFIXES = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.mpg', '.mpeg', '.m4v')
 Wanted = Callable[[str], bool]
 
 
@@ -41,6 +41,7 @@ class Frame:
         stamp_ns: Stream time in nanoseconds (bags: header stamp; videos: frame time).
         intrinsics: ``(fx, fy, cx, cy)`` of the frame when known (a bag's CameraInfo).
         points: ``(N, 3)`` LiDAR points in the camera's optical frame, when the bag has them.
+        problem: Why ``rgb`` is empty (the frame is skipped with this reason).
     """
 
     key: str
@@ -51,6 +52,7 @@ class Frame:
     stamp_ns: int | None = None
     intrinsics: tuple[float, float, float, float] | None = None
     points: np.ndarray | None = None
+    problem: str = 'unreadable frame'
 
 
 @dataclass(frozen=True)
@@ -105,9 +107,12 @@ def stream_key(path: Path, stream: str = '') -> str:
 
 
 class ImageFolder:
-    """The images of a folder (sorted by name), or one image file."""
+    """The images of a folder (sorted by name), or one image file.
 
-    def __init__(self, path: Path, every: Every) -> None:
+    An image is decoded only when its header declares at most ``max_pixels`` pixels.
+    """
+
+    def __init__(self, path: Path, every: Every, max_pixels: int = MAX_FRAME_PIXELS) -> None:
         if every.seconds is not None:
             raise DistillError(f'{path}: --every in seconds needs a video or a bag; images in '
                                'a folder have no time')
@@ -115,8 +120,9 @@ class ImageFolder:
                  sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES))
         if not files:
             raise DistillError(f'{path}: no images ({", ".join(IMAGE_SUFFIXES)}) in this folder')
-        self.path, self.files, self.every = path, files, every
+        self.path, self.files, self.every, self.max_pixels = path, files, every, max_pixels
         self.prefix = stream_key(path)
+        self.damage: list[str] = []  # an image folder has frames, not a stream to cut short
 
     def estimated_frames(self) -> int:
         """How many frames ``--every`` keeps."""
@@ -129,36 +135,40 @@ class ImageFolder:
             key = f'{self.prefix}-{index:06d}'
             if not keep(index, None) or not wanted(key):
                 continue
-            bgr = cv2.imread(str(file), cv2.IMREAD_COLOR)
-            rgb = np.empty((0, 0, 3), np.uint8) if bgr is None else bgr[..., ::-1].copy()
+            try:
+                rgb = read_image_file(file, self.max_pixels)[..., ::-1].copy()
+            except FrameTooLargeError:
+                yield Frame(key, _NO_PIXELS, str(file), index=index,
+                            problem=f'larger than --max-pixels {self.max_pixels}')
+                continue
+            except MediaFileError:
+                yield Frame(key, _NO_PIXELS, str(file), index=index)
+                continue
             yield Frame(key, rgb, str(file), index=index)
 
 
-def quiet_ffmpeg() -> None:
-    """Keep FFmpeg's own messages off stderr (a damaged file is reported once, by us).
-
-    OpenCV reads ``OPENCV_FFMPEG_LOGLEVEL`` when a capture opens; a value the user set wins.
-    """
-    os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')
-
-
 class Video:
-    """The frames of a video file (decoded with OpenCV)."""
+    """The frames of a video file (decoded with OpenCV).
+
+    A video that ends before the frame count its container lists is truncated or damaged:
+    the frames that decoded are distilled, and :attr:`damage` says what is missing.
+    """
 
     def __init__(self, path: Path, every: Every) -> None:
-        quiet_ffmpeg()
-        capture = cv2.VideoCapture(str(path))
-        readable = capture.isOpened() and capture.read()[0]
-        self.fps = capture.get(cv2.CAP_PROP_FPS) if readable else 0.0
-        self.count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if readable else 0
-        capture.release()
+        try:
+            video = VideoFile(path)
+            readable = next(video.frames(lambda index: index == 0), None) is not None
+        except MediaFileError:
+            readable = False
         if not readable:
             raise DistillError(f'{path}: not a readable video (OpenCV cannot decode a frame)')
+        self.fps, self.count = video.fps, video.stated_frames
         if every.seconds is not None and not self.fps > 0:
             raise DistillError(f'{path}: the video states no frame rate; give --every as a '
                                'number of frames')
         self.path, self.every = path, every
         self.prefix = stream_key(path)
+        self.damage: list[str] = []
 
     def estimated_frames(self) -> int:
         """About how many frames ``--every`` keeps (from the container's frame count)."""
@@ -167,19 +177,27 @@ class Video:
     def frames(self, wanted: Wanted) -> Iterator[Frame]:
         """Yield the selected, wanted frames; the others are only grabbed, not decoded."""
         keep = self.every.selector()
-        capture = cv2.VideoCapture(str(self.path))
-        try:
-            index = 0
-            while capture.grab():
-                stamp = int(index / self.fps * 1e9) if self.fps > 0 else None
-                key = f'{self.prefix}-{index:06d}'
-                if keep(index, stamp) and wanted(key):
-                    ok, bgr = capture.retrieve()
-                    rgb = bgr[..., ::-1].copy() if ok else np.empty((0, 0, 3), np.uint8)
-                    yield Frame(key, rgb, str(self.path), index=index, stamp_ns=stamp)
-                index += 1
-        finally:
-            capture.release()
+        video = VideoFile(self.path)
+        chosen: dict[int, tuple[str, int | None]] = {}
+
+        def decode(index: int) -> bool:
+            stamp = int(index / self.fps * 1e9) if self.fps > 0 else None
+            key = f'{self.prefix}-{index:06d}'
+            if keep(index, stamp) and wanted(key):
+                chosen[index] = key, stamp
+                return True
+            return False
+
+        for index, bgr in video.frames(decode):
+            if index in chosen:
+                key, stamp = chosen.pop(index)
+                yield Frame(key, bgr[..., ::-1].copy(), str(self.path), index=index,
+                            stamp_ns=stamp)
+        problem = video.shortfall()
+        self.damage = [problem] if problem else []
+
+
+_NO_PIXELS = np.empty((0, 0, 3), np.uint8)
 
 
 def is_bag(path: Path) -> bool:
@@ -187,7 +205,8 @@ def is_bag(path: Path) -> bool:
     return path.is_dir() and (path / 'metadata.yaml').is_file()
 
 
-def open_source(path: Path, every: Every) -> ImageFolder | Video:
+def open_source(path: Path, every: Every,
+                max_pixels: int = MAX_FRAME_PIXELS) -> ImageFolder | Video:
     """Open an image folder, an image or a video.
 
     Raises:
@@ -196,7 +215,7 @@ def open_source(path: Path, every: Every) -> ImageFolder | Video:
     if not path.exists():
         raise DistillError(f'--source {path}: no such file or folder')
     if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
-        return ImageFolder(path, every)
+        return ImageFolder(path, every, max_pixels)
     if path.suffix.lower() in VIDEO_SUFFIXES:
         return Video(path, every)
     raise DistillError(f'--source {path}: not an image folder, an image, a video '

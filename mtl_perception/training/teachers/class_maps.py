@@ -93,17 +93,49 @@ class ClassMap:
         return self.table[teacher_ids]
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice (YAML itself keeps the last one)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        """Build a mapping; a repeated key is an error naming it and its lines."""
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f'{key!r} is given twice (lines {seen[key]} and {line}); '
+                    'give each teacher class once', key_node.start_mark)
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """Say in one line what is wrong in a YAML text and where (line, column)."""
+    problem = getattr(error, 'problem', None) or str(error)
+    mark = getattr(error, 'problem_mark', None)
+    where = f' at line {mark.line + 1}, column {mark.column + 1}' if mark is not None else ''
+    return ' '.join(f'{problem}{where}'.split())
+
+
 def read_user_map(path: str | Path) -> dict[str, str]:
     """Read a YAML mapping ``teacher name: student name | ignore``.
 
     Raises:
-        TrainingConfigError: Unreadable file or not a flat mapping of names; names the file.
+        TrainingConfigError: Unreadable file, not UTF-8, not YAML, a key given twice, or not
+            a flat mapping of names; names the file.
     """
     path = Path(path)
     try:
-        loaded = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as error:
+        loaded = yaml.load(path.read_text(encoding='utf-8'), Loader=_UniqueKeyLoader)
+    except UnicodeDecodeError as error:
+        raise TrainingConfigError(f'class map {path}: not UTF-8 text (byte {error.start} is '
+                                  f'0x{error.object[error.start]:02x})') from None
+    except OSError as error:
         raise TrainingConfigError(f'class map {path}: cannot read it: {error}') from None
+    except yaml.YAMLError as error:
+        raise TrainingConfigError(f'class map {path}: not valid YAML: '
+                                  f'{yaml_problem(error)}') from None
     if not isinstance(loaded, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in loaded.items()):
         raise TrainingConfigError(f'class map {path}: expected a mapping "teacher class name: '

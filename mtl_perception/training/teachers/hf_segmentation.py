@@ -36,7 +36,7 @@ class HfSegmentationTeacher:
     def __init__(self, spec: str, device: torch.device, *, half: bool = False) -> None:
         self.model, self.processor, self._description = load_pretrained(
             spec, ('AutoModelForSemanticSegmentation', 'AutoModelForUniversalSegmentation'),
-            '--teacher-segmentation')
+            '--teacher-segmentation', labelled=True)
         self.device, self.dtype = device, torch.float16 if half else torch.float32
         self.model.to(device, self.dtype)
         labels = self.model.config.id2label

@@ -15,9 +15,9 @@ import time
 
 import cv2
 from distill_fixtures import frames, image_folder, lidar_to_camera, rig_bag, SIZE, video
+from mtl_perception.holds import HOLD_ENV
 from mtl_perception.labels import get_class_set, IGNORE_ID
 from mtl_perception.training.distillation.alignment import points_to_anchors
-from mtl_perception.training.holds import HOLD_ENV
 import numpy as np
 import pytest
 from teacher_fixtures import CITYSCAPES_NAMES, tiny_depth_anything, tiny_segformer
@@ -42,7 +42,7 @@ def teachers(tmp_path_factory):
 
 
 def _command(sources, output, teachers, *extra, depth='metric'):
-    return [sys.executable, '-m', 'mtl_perception.training.distill', '--source',
+    return [sys.executable, '-m', 'mtl_perception', 'mtl_distill', '--source',
             *map(str, sources), '--teacher-segmentation', str(teachers['segmentation']),
             '--teacher-depth', str(teachers[depth]), '--classes', 'synthetic',
             '--output', str(output), '--no-progress', '--device', 'cpu', *extra]
@@ -189,7 +189,7 @@ def test_under_torchrun_two_ranks_write_one_output_equal_to_one_process(tmp_path
     distributed = _command([source], tmp_path / 'ranks', teachers)
     distributed[1:3] = ['-m', 'torch.distributed.run', '--nproc_per_node', '2',
                         '--master_port', str(29500 + os.getpid() % 1000), '-m',
-                        'mtl_perception.training.distill']
+                        'mtl_perception', 'mtl_distill']
     result = _run(distributed, OMP_NUM_THREADS='1')
     assert result.returncode == 0, result.stderr
     ranks, single = _outputs(tmp_path / 'ranks'), _outputs(tmp_path / 'single')
