@@ -62,19 +62,26 @@ def run(program: str, argv: list[str] | None = None) -> int:
     command = COMMANDS[program]
     argv = sys.argv[1:] if argv is None else list(argv)
     flag = own_signals(command.mode)
+    started = False
     try:
         hold_if_asked('start', flag)
         if not flag.is_set():
             main = getattr(importlib.import_module(command.module), command.function)
         if flag.is_set():
-            sys.stderr.write(f'{program}: stopped by {flag.signal_name} before it started\n')
-            return command.stopped_exit
+            return _stopped(program, flag.signal_name, command.stopped_exit, True)
+        started = True
         return main(argv)
     except KeyboardInterrupt:
-        sys.stderr.write(f'{program}: stopped by {flag.signal_name or "SIGINT"}\n')
-        return INTERRUPTED_EXIT
+        return _stopped(program, flag.signal_name or 'SIGINT', INTERRUPTED_EXIT, not started)
     finally:
         ignore_signals()
+
+
+def _stopped(program: str, signal_name: str, code: int, before_main: bool) -> int:
+    """Say in one line that a signal stopped ``program``; return ``code``."""
+    when = ' before it started' if before_main else ''
+    sys.stderr.write(f'{program}: stopped by {signal_name}{when}\n')
+    return code
 
 
 def _console_script(program: str):

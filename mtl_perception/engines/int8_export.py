@@ -29,6 +29,7 @@ from typing import Any
 from mtl_perception.engines.calibration import CalibrationFrames
 from mtl_perception.engines.onnx_export import EXPORT_KEY, export_onnx, METADATA_KEY
 from mtl_perception.errors import EngineError
+from mtl_perception.holds import hold_if_asked
 from mtl_perception.safe_output import write_atomically
 import numpy as np
 import onnx
@@ -114,6 +115,7 @@ def export_int8(checkpoint: str | Path, output: str | Path, frames: CalibrationF
         core = openvino.Core()
         model = core.read_model(str(fp32))
         kept_float = float_operators(proto, model)
+        hold_if_asked('quantising')  # tests signal it here, its temporary files in place
         quantized, figures = _quantize(nncf, core, model, frames, kept_float)
         record = {**record, 'precision': 'int8', 'quantization': {
             'tool': f'nncf {nncf.__version__}, openvino {openvino.__version__}',

@@ -46,7 +46,8 @@ def image_file_size(path: Path) -> tuple[int, int]:
         raise FrameTooLargeError(f'{path}: declares more than {Image.MAX_IMAGE_PIXELS} '
                                  'pixels; it was not decoded') from None
     except (OSError, UnidentifiedImageError, ValueError) as error:
-        raise MediaFileError(f'{path}: not a readable image ({_first_line(error)})') from None
+        raise MediaFileError(f'{path}: cannot be decoded as an image ({_first_line(error)})'
+                             ) from None
 
 
 def read_image_file(path: Path, max_pixels: int) -> np.ndarray:

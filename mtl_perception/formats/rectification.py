@@ -68,9 +68,12 @@ class Rectifier:
 
 
 def _geometry_key(info: Any) -> tuple:
-    return (str(info.distortion_model), tuple(info.d), tuple(info.k), tuple(info.r),
-            tuple(info.p), int(info.width), int(info.height), int(info.binning_x),
-            int(info.binning_y), int(info.roi.width), int(info.roi.height))
+    """Key a camera geometry by its values' bytes (NaN equals NaN there, unlike in floats)."""
+    arrays = tuple(np.asarray(values, dtype=np.float64).tobytes()
+                   for values in (info.d, info.k, info.r, info.p))
+    return (str(info.distortion_model), *arrays, int(info.width), int(info.height),
+            int(info.binning_x), int(info.binning_y), int(info.roi.width),
+            int(info.roi.height))
 
 
 def _build_maps(info: Any, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:

@@ -62,15 +62,14 @@ def lifecycle_main(argv: list[str] | None = None) -> int:
 
 
 def run(node_class: Callable[[], type], program: str, argv: list[str] | None) -> int:
-    """Import (``node_class()``) and serve the node; ``--help`` only prints the help."""
+    """Import (``node_class()``), make and serve the node; ``--help`` only prints the help."""
     argv = sys.argv[1:] if argv is None else list(argv)
     own = argv[:argv.index('--ros-args')] if '--ros-args' in argv else argv
     if {'-h', '--help'} & set(own):
         sys.stdout.write(help_text(program))
         return 0
-    stop = stop_flag()
-    chosen = node_class()
-    return run_node(chosen, [program, *argv], stop)
+    # rclpy first, the node's modules (seconds of PyTorch) after: bad --ros-args fail at once
+    return run_node(node_class, [program, *argv], stop_flag())
 
 
 def help_text(program: str) -> str:
@@ -95,9 +94,10 @@ def _lifecycle_node_class() -> type:
     return PerceptionLifecycleNode
 
 
-def run_node(node_class: Callable[[], object], argv: list[str] | None,
-             stop: StopFlag) -> int:
-    """Serve ``node_class()`` until ``stop`` is set; 1 with one FATAL line on a failure.
+def run_node(node_class: Callable[[], type], argv: list[str] | None, stop: StopFlag) -> int:
+    """Serve a node of the class ``node_class()`` imports until ``stop`` is set.
+
+    Exit code 1 with one FATAL line on a failure.
 
     The failures: ``--ros-args`` are malformed, the node cannot start, or its executor ends
     with an exception.
@@ -120,7 +120,10 @@ def run_node(node_class: Callable[[], object], argv: list[str] | None,
         hold_if_asked('init', stop)
         if stop.is_set():
             return _stopped(logger, stop, 'before it started')
-        node = node_class()
+        kind = node_class()
+        if stop.is_set():  # a signal while importing
+            return _stopped(logger, stop, 'before it started')
+        node = kind()
         if stop.is_set():  # a signal during the start-up: leave without serving
             return _stopped(logger, stop, 'while starting')
         executor = SingleThreadedExecutor()

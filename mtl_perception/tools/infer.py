@@ -26,6 +26,7 @@ from mtl_perception.engines.torch_engine import Predictor
 from mtl_perception.errors import ExportCacheError, MtlPerceptionError
 from mtl_perception.formats.images import write_png
 from mtl_perception.geometry import Intrinsics
+from mtl_perception.holds import hold_if_asked
 from mtl_perception.labels import get_class_set
 from mtl_perception.model import build_model
 from mtl_perception.process_signals import INTERRUPTED_EXIT, signals_deferred
@@ -300,6 +301,7 @@ def _run_sequence(args: argparse.Namespace, sequence: Sequence, predictor: Engin
                 sink.add(frame)
             taken += 1
             progress.update()
+            hold_if_asked(f'frame {taken}')  # tests signal it here, with a video half-written
         for sink in sinks:
             sink.close()
             finished += 1

@@ -13,17 +13,13 @@ from collections.abc import Iterator
 import contextlib
 import os
 from pathlib import Path
-import signal
-import subprocess
-import sys
-import threading
 import time
 
-from mtl_perception.holds import HOLD_ENV
 from mtl_perception.ros.conversions import array_to_image
 from mtl_perception.synthetic.kitti_layout import write_kitti_drive
 from mtl_perception.tools.kitti_to_bag import main as kitti_to_bag
 import numpy as np
+from process_holds import RunningProcess, start_command
 import rclpy
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
@@ -68,89 +64,6 @@ def kitti_bag(root: Path, *, seed: int, frames: int, width: int, height: int,
                               with_depth=False, sensors=sensors, progress=False)
     assert kitti_to_bag([str(drive), str(root / 'bag'), '--no-progress']) == 0
     return root / 'bag', drive
-
-
-class RunningProcess:
-    """A command of the package in a child process, its output read line by line meanwhile.
-
-    Reading in a thread means a test can wait for a line (a hold point's announcement, the
-    ready line) without a sleep and without the child blocking on a full pipe.
-    """
-
-    def __init__(self, command: list[str], env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True)
-        self.lines: list[str] = []
-        self._new_line = threading.Condition()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            with self._new_line:
-                self.lines.append(line.rstrip('\n'))
-                self._new_line.notify_all()
-        with self._new_line:
-            self._new_line.notify_all()
-
-    @property
-    def output(self) -> str:
-        """Everything the process printed so far."""
-        return '\n'.join(self.lines)
-
-    def has_line(self, text: str) -> bool:
-        """Whether a line containing ``text`` was printed."""
-        return any(text in line for line in self.lines)
-
-    def wait_for(self, text: str, timeout: float = 180.0) -> None:
-        """Block until a line containing ``text`` appears; fail if the process ends first."""
-        deadline = time.monotonic() + timeout
-        with self._new_line:
-            while not self.has_line(text):
-                if not self._reader.is_alive() or time.monotonic() > deadline:
-                    raise AssertionError(f'no line with {text!r} (exit code '
-                                         f'{self.process.poll()}):\n{self.output[-3000:]}')
-                self._new_line.wait(timeout=0.5)
-
-    def signal(self, number: int) -> None:
-        """Send signal ``number`` to the process."""
-        self.process.send_signal(number)
-
-    def finish(self, timeout: float = 300.0) -> tuple[int, str]:
-        """Wait for the process to end; return its exit code and output."""
-        code = self.process.wait(timeout=timeout)
-        self._reader.join(timeout=30)
-        return code, self.output
-
-    def stop(self) -> None:
-        """End the process if it still runs (SIGTERM, then SIGKILL after 300 s)."""
-        if self.process.poll() is None:
-            self.signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=300)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def start_command(program: str, *arguments: str, domain: str | int | None = None,
-                  hold: str | None = None, **env: str) -> RunningProcess:
-    """Start ``python -m mtl_perception PROGRAM ARGUMENTS`` (its console script's process).
-
-    Args:
-        program: The console script, e.g. ``mtl_bag_play``.
-        arguments: Its arguments.
-        domain: ``ROS_DOMAIN_ID`` for the child.
-        hold: A hold point (``MTL_HOLD_AT``) to stop at.
-        env: Further environment variables.
-    """
-    environment = {**os.environ, 'PYTHONUNBUFFERED': '1', **env}
-    if domain is not None:
-        environment['ROS_DOMAIN_ID'] = str(domain)
-    if hold is not None:
-        environment[HOLD_ENV] = hold
-    return RunningProcess([sys.executable, '-m', 'mtl_perception', program, *arguments],
-                          environment)
 
 
 def start_node(model: Path | str, *parameters: str, namespace: str, domain: str | int,

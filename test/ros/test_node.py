@@ -23,7 +23,7 @@ from mtl_perception.visualize import colourise_depth
 import numpy as np
 import pytest
 import rclpy
-from ros_fixtures import (Client, domain_id, FRAME, image_message, info_message, K,
+from ros_fixtures import (Client, domain_id, FRAME, image_message, info_message, K, OUTPUTS,
                           RunningProcess, start_node, street_frame)
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
@@ -167,6 +167,29 @@ def test_rectify_undistorts_a_raw_frame_with_its_camera_info(client, image, chec
     assert np.median(np.abs(depth[both] / expected.depth[both] - 1)) < 0.01
     unrectified = client.request(image_message(raw), info, outputs=('segmentation',))
     assert (image_to_array(unrectified['segmentation']) != expected.labels).any()
+
+
+@pytest.mark.parametrize(('d', 'said'), [
+    ([float('nan'), 0.0, 0.0, 0.0, 0.0], 'camera_info D holds a value that is not finite'),
+    ([1e30, 0.0, 0.0, 0.0, 0.0], 'camera_info D/R/P are implausible for this camera')])
+def test_rectify_refuses_a_distortion_that_cannot_be_undone_and_publishes_nothing_for_it(
+        client, node_process, image, d, said):
+    broken, sound = _rectified_info(), _rectified_info()
+    broken.distortion_model, broken.d = 'plumb_bob', d
+    sound.distortion_model, sound.d = 'plumb_bob', list(D)
+    assert _set_parameters(client, rectify=True)[0].successful
+    try:
+        first = client.stamp + 1
+        client.pump_until(lambda: node_process.has_line(said), image_message(image), broken)
+        refused = range(first, client.stamp + 1)
+        client.request(image_message(image), sound, outputs=('segmentation',))
+    finally:
+        assert _set_parameters(client, rectify=False)[0].successful
+    assert not any(stamp * 10**9 in client.received[name]
+                   for name in OUTPUTS for stamp in refused)  # no confident false scene
+    assert len([line for line in node_process.lines if said in line]) == 1
+    values = {kv.key: kv.value for kv in client.fresh_status().values}
+    assert int(values['frames_bad']) >= 1
 
 
 def test_class_info_is_latched_for_late_subscribers(client, checkpoint_path):

@@ -59,3 +59,46 @@ def test_an_unsupported_distortion_model_or_size_is_named():
     ('/camera/image_rect', False), ('/camera/image', False), ('/raw_images/image', False)])
 def test_raw_topics_are_told_from_rectified_ones_by_name(topic, raw):
     assert looks_raw(topic) is raw
+
+
+NAN, INF = float('nan'), float('inf')
+IDENTITY = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+
+
+def _with(**fields) -> CameraInfo:
+    info = _info()
+    for name, value in fields.items():
+        setattr(info, name, value)
+    return info
+
+
+@pytest.mark.parametrize(('info', 'message'), [
+    (_with(d=[NAN, 0.0, 0.0, 0.0, 0.0]), r'camera_info D holds a value that is not finite'),
+    (_with(d=[INF, 0.0, 0.0, 0.0, 0.0]), r'camera_info D holds a value that is not finite'),
+    (_with(r=[NAN] * 9), r'camera_info R holds a value that is not finite'),
+    (_with(p=[NAN] * 12), r'camera_info P holds a value that is not finite'),
+    (_with(d=[1e30, 0.0, 0.0, 0.0, 0.0]), r'implausible for this camera: only 0% of the '
+                                          r'rectified image comes from inside the frame'),
+    (_with(r=[2.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]), r'camera_info R is not a rotation'),
+    (_with(k=[0.0] * 9), r'camera_info K is not a camera matrix'),
+    (_with(d=[-0.3, 0.1, 0.0]), r'D has 3 coefficient\(s\) but plumb_bob takes 4 or 5'),
+    (_with(d=[0.1, 0.0], distortion_model='equidistant'), r'but equidistant takes 4'),
+    (_with(d=[0.1] * 5, distortion_model='rational_polynomial'),
+     r'but rational_polynomial takes 8'),
+])
+def test_a_calibration_that_cannot_rectify_is_refused_naming_the_field(info, message):
+    raw = np.zeros((96, 320, 3), np.uint8)
+    rectifier = Rectifier()
+    with pytest.raises(ConversionError, match=message) as first:
+        rectifier.rectify(raw, info)
+    assert '\n' not in str(first.value) and 'OpenCV' not in str(first.value)
+    with pytest.raises(ConversionError) as again:  # remembered: no maps built each frame
+        rectifier.rectify(raw, info)
+    assert again.value is first.value
+
+
+def test_a_rotation_and_an_all_zero_r_are_accepted():
+    raw = np.zeros((96, 320, 3), np.uint8)
+    turned = cv2.Rodrigues(np.array([0.0, 0.02, 0.0]))[0].reshape(-1).tolist()
+    for r in (turned, [0.0] * 9, IDENTITY):
+        assert Rectifier().rectify(raw, _with(r=r)).shape == raw.shape

@@ -10,6 +10,8 @@ model at a second, fixed size that agrees with FP32 on frames it never saw.
 from __future__ import annotations
 
 from pathlib import Path
+import signal
+import subprocess
 
 import cv2
 from mtl_perception.default_model import default_model_path
@@ -21,6 +23,7 @@ from mtl_perception.tools.calibration_sources import read_calibration_frames
 from mtl_perception.tools.export_onnx import main
 from mtl_perception.tools.kitti_to_bag import camera_topics, main as kitti_to_bag
 import numpy as np
+from process_holds import run_until_held
 import pytest
 
 SIZE = (256, 832)  # a second size, not the trained 640x192
@@ -145,3 +148,47 @@ def test_a_bag_gives_frames_of_its_image_topic_spread_over_the_drive(tmp_path):
     np.testing.assert_array_equal(frames[0][1], first)
     with pytest.raises(Exception, match="no image topic '/nope'"):
         read_calibration_frames(tmp_path / 'bag', 4, '/nope')
+
+
+def test_an_output_folder_that_cannot_be_made_is_refused_before_quantising(capsys, tmp_path):
+    (tmp_path / 'out').write_text('a file where the folder should be')
+    code, errors = _run(capsys, tmp_path, '--precision', 'int8')
+    assert code == 1
+    assert errors.splitlines() == [
+        f'mtl_export_onnx: error: --output {tmp_path / "out" / "model.xml"}: {tmp_path / "out"} '
+        'is not writable (File exists)']
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """Mount a 1 MB tmpfs (the INT8 model needs about 13 MB); skip where mounting is denied."""
+    mount = tmp_path / 'tiny'
+    mount.mkdir()
+    mounted = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', str(mount)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip('mounting a small tmpfs needs root in a machine that allows it')
+    yield mount
+    subprocess.run(['umount', str(mount)], check=True)
+
+
+def test_a_disk_too_small_for_the_model_is_refused_before_quantising(capsys, tiny_disk):
+    output = tiny_disk / 'model.xml'
+    code = main([str(default_model_path()), '--output', str(output), '--precision', 'int8'])
+    errors = capsys.readouterr().err
+    assert code == 1
+    assert errors.startswith(f'mtl_export_onnx: error: --output {output}: {tiny_disk} has '
+                             '1.0 MB free, and about '), errors
+    assert list(tiny_disk.iterdir()) == []
+
+
+@pytest.mark.parametrize(('point', 'number'), [('start', signal.SIGINT),
+                                               ('quantising', signal.SIGTERM)])
+def test_a_signal_mid_export_is_one_line_and_leaves_nothing(tmp_path, point, number):
+    output = tmp_path / 'out' / 'model.xml'
+    code, text = run_until_held(['mtl_export_onnx', default_model_path(), '--output', output,
+                                 '--precision', 'int8'], point, number)
+    assert code == 130
+    assert text.splitlines()[-1].startswith(f'mtl_export_onnx: stopped by {number.name}')
+    assert 'Traceback' not in text
+    assert _nothing_written(tmp_path)

@@ -18,6 +18,7 @@ from mtl_perception.tools.infer_outputs import FramePictures, StackedFrames
 from mtl_perception.visualize import render_cloud
 import numpy as np
 from PIL import Image
+from process_holds import run_until_held
 import pytest
 import torch
 
@@ -210,7 +211,8 @@ def test_a_disk_that_fills_up_during_the_video_leaves_no_video(tmp_path, checkpo
     errors = [line for line in result.stderr.splitlines() if 'ERROR' in line]
     assert len(errors) == 1 and 'noise.mp4: only' in errors[0], result.stderr
     assert 'reached the file (is the disk full?); nothing written' in errors[0]
-    assert sorted(p.name for p in output.iterdir()) == ['depth_scale.png', 'legend.png']
+    assert 'wrote 0 frame(s)' in result.stderr  # none reached a file
+    assert sorted(p.name for p in output.iterdir()) == []
 
 
 def test_selection_arguments_are_checked(tmp_path, clip, checkpoint_path):
@@ -222,3 +224,45 @@ def test_selection_arguments_are_checked(tmp_path, clip, checkpoint_path):
                            *args)
         assert result.returncode == 2 and message in result.stderr, result.stderr
     assert not (tmp_path / 'out').exists()
+
+
+def test_a_truncated_video_is_named_as_damaged_and_gives_no_video(tmp_path, clip,
+                                                                  checkpoint_path):
+    cut = tmp_path / 'cut.avi'
+    data = clip[0].read_bytes()
+    cut.write_bytes(data[:len(data) // 2])
+    output = tmp_path / 'out'
+    result = run_infer(cut, '--model', checkpoint_path, '--output', output)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if 'ERROR' in line]
+    assert len(errors) == 1 and errors[0].startswith(
+        f'mtl_infer: ERROR: {cut}: truncated or damaged: its container lists 12 frames but '
+        'only '), result.stderr
+    assert all(line.startswith('mtl_') for line in result.stderr.splitlines()), result.stderr
+    assert sorted(p.name for p in output.iterdir()) == []
+
+
+def test_an_empty_video_writes_nothing(tmp_path, checkpoint_path):
+    empty = tmp_path / 'zero.mp4'
+    empty.write_bytes(b'')
+    result = run_infer(empty, '--model', checkpoint_path, '--output', tmp_path / 'out')
+    assert result.returncode == 1
+    assert f'mtl_infer: ERROR: {empty}: cannot be opened as a video' in result.stderr
+    assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == []
+
+
+@pytest.mark.parametrize(('point', 'number'), [('start', signal.SIGINT),
+                                               ('frame 2', signal.SIGTERM)])
+def test_a_signal_mid_video_leaves_no_partial_video_and_says_so_once(
+        tmp_path, clip, checkpoint_path, point, number):
+    output = tmp_path / 'out'
+    code, stderr = run_until_held(
+        ['mtl_infer', clip[0], '--model', checkpoint_path, '--output', output, '--device',
+         'cpu'], point, number)
+    assert code == 130, stderr
+    assert 'Traceback' not in stderr and 'KeyboardInterrupt' not in stderr
+    assert stderr.splitlines()[-1].startswith('mtl_infer: ')
+    assert len([line for line in stderr.splitlines() if 'interrupted' in line
+                or 'stopped by' in line]) == 1
+    left = sorted(p.name for p in output.iterdir()) if output.exists() else []
+    assert not [name for name in left if name.endswith('.mp4')], left

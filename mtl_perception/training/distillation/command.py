@@ -14,6 +14,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from mtl_perception.holds import hold_if_asked
 from mtl_perception.training.distillation.bags import BagSource, info_topic
 from mtl_perception.training.distillation.output import DistillOutput
 from mtl_perception.training.distillation.run import DepthOptions, Distiller
@@ -125,6 +126,7 @@ def distill_sources(args: argparse.Namespace, command: str) -> dict[str, Any] | 
         'min_confidence': options.min_confidence, 'depth_range': list(options.depth_range),
         'camera_height': options.camera_height, 'camera_pitch': options.camera_pitch,
         'intrinsics': options.intrinsics, 'max_fit_residual': options.max_residual}
+    hold_if_asked('teachers loaded')
     output = DistillOutput(args.output, settings)
     output.check()
     if context.is_main:

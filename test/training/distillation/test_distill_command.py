@@ -8,10 +8,14 @@ import json
 import os
 from pathlib import Path
 import re
+import resource
+import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
+import zlib
 
 import cv2
 from distill_fixtures import frames, image_folder, lidar_to_camera, rig_bag, SIZE, video
@@ -19,6 +23,7 @@ from mtl_perception.holds import HOLD_ENV
 from mtl_perception.labels import get_class_set, IGNORE_ID
 from mtl_perception.training.distillation.alignment import points_to_anchors
 import numpy as np
+from process_holds import run_until_held
 import pytest
 from teacher_fixtures import CITYSCAPES_NAMES, tiny_depth_anything, tiny_segformer
 import torch
@@ -158,7 +163,7 @@ def test_a_signal_mid_run_is_one_line_and_the_frames_done_are_kept(tmp_path, tea
     assert process.wait(timeout=300) == 130
     lines = process.stderr.read().strip().splitlines()
     assert lines == ['holding at frame 1',  # the test's hold point, then the one line
-                     f'mtl_distill: interrupted; the frames done so far are kept in '
+                     f'mtl_distill: interrupted; the 1 frame(s) done so far are kept in '
                      f'{tmp_path / "out"}: run the same command again to go on']
     assert _run(command).returncode == 0
     assert len((tmp_path / 'out' / 'distilled_list.txt').read_text().splitlines()) == 3
@@ -187,7 +192,7 @@ def test_under_torchrun_two_ranks_write_one_output_equal_to_one_process(tmp_path
     single = _run(_command([source], tmp_path / 'single', teachers))
     assert single.returncode == 0, single.stderr
     distributed = _command([source], tmp_path / 'ranks', teachers)
-    distributed[1:3] = ['-m', 'torch.distributed.run', '--nproc_per_node', '2',
+    distributed[1:4] = ['-m', 'torch.distributed.run', '--nproc_per_node', '2',
                         '--master_port', str(29500 + os.getpid() % 1000), '-m',
                         'mtl_perception', 'mtl_distill']
     result = _run(distributed, OMP_NUM_THREADS='1')
@@ -204,6 +209,130 @@ def test_under_torchrun_two_ranks_write_one_output_equal_to_one_process(tmp_path
             assert (pair[0] == pair[1]).mean() > 0.999
         else:
             assert np.abs(pair[0].astype(int) - pair[1]).max() <= 1  # 1/256 m
+
+
+@pytest.fixture(scope='module')
+def damaged_teachers(teachers, tmp_path_factory):
+    """Make copies of the segmentation teacher, each with one thing wrong."""
+    root = tmp_path_factory.mktemp('damaged_teachers')
+    made = {}
+    for case in ('truncated', 'no_id2label', 'no_processor', 'no_weights'):
+        made[case] = shutil.copytree(teachers['segmentation'], root / case)
+    weights = made['truncated'] / 'model.safetensors'
+    weights.write_bytes(weights.read_bytes()[:weights.stat().st_size // 2])
+    config = json.loads((made['no_id2label'] / 'config.json').read_text())
+    config.pop('id2label')
+    config.pop('label2id')
+    (made['no_id2label'] / 'config.json').write_text(json.dumps(config))
+    (made['no_processor'] / 'preprocessor_config.json').unlink()
+    (made['no_weights'] / 'model.safetensors').unlink()
+    return made
+
+
+@pytest.mark.parametrize(('case', 'message'), [
+    ('truncated', r"--teacher-segmentation '.*truncated': cannot load .*: its "
+                  r'model.safetensors is damaged \(truncated\?\): SafetensorError'),
+    ('no_id2label', r"'.*no_id2label': config.json has no id2label, so the teacher's class "
+                    'names are unknown'),
+    ('no_processor', r"'.*no_processor': no preprocessor_config.json"),
+    ('no_weights', r"'.*no_weights': no weights in the folder \(none of model.safetensors"),
+])
+def test_a_damaged_teacher_folder_is_one_line_naming_what_is_wrong(tmp_path, teachers,
+                                                                   damaged_teachers, case,
+                                                                   message):
+    result = _run(_command([image_folder(tmp_path / 'images', 1)], tmp_path / 'out',
+                           {**teachers, 'segmentation': damaged_teachers[case]}))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and re.search(message, lines[0]), lines
+    assert not (tmp_path / 'out').exists()
+
+
+@pytest.mark.parametrize(('text', 'message'), [
+    (b'road: \xff\xfe road\n', r'map.yaml: not UTF-8 text \(byte 6 is 0xff\)$'),
+    (b'car: car\ncar: road\n', r"map.yaml: not valid YAML: 'car' is given twice \(lines 1 and "
+                               r'2\); give each teacher class once at line 2, column 1$'),
+    (b'car: [road\n  x: : y\n', r"map.yaml: not valid YAML: expected ',' or '\]', but got ':' "
+                                r'at line 2, column 4$'),
+])
+def test_a_class_map_that_is_not_one_clean_mapping_is_one_line(tmp_path, teachers, text,
+                                                               message):
+    (tmp_path / 'map.yaml').write_bytes(text)
+    result = _run(_command([image_folder(tmp_path / 'images', 1)], tmp_path / 'out', teachers,
+                           '--class-map', str(tmp_path / 'map.yaml')))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and re.search(message, lines[0]), lines
+
+
+def _image_bomb(path: Path, side: int = 20000) -> Path:
+    """Write a PNG of ``side`` x ``side`` black pixels: about 1 MB on disk, 1.2 GB decoded."""
+    row = b'\x00' * (1 + 3 * side)
+    packer = zlib.compressobj(9)
+    data = b''.join(packer.compress(row) for _ in range(side)) + packer.flush()
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack('>I', len(body)) + kind + body
+                + struct.pack('>I', zlib.crc32(kind + body)))
+    path.write_bytes(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack(
+        '>IIBBBBB', side, side, 8, 2, 0, 0, 0)) + chunk(b'IDAT', data) + chunk(b'IEND', b''))
+    return path
+
+
+def test_an_image_bomb_is_skipped_by_its_header_and_the_rest_is_distilled(tmp_path, teachers):
+    source = image_folder(tmp_path / 'images', 2)
+    _image_bomb(source / 'zz_bomb.png')
+    result = _run(_command([source], tmp_path / 'out', teachers))
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / 'out' / 'manifest.json').read_text())
+    assert manifest['counts'] == {'written': 2, 'skipped': 1, 'skipped_by_reason': {
+        'larger than --max-pixels 16777216': 1}}
+
+
+def test_a_truncated_video_is_damage_named_in_the_manifest_unless_accepted(tmp_path,
+                                                                           teachers):
+    whole = video(tmp_path / 'drive.avi', 12)
+    cut = tmp_path / 'cut.avi'
+    cut.write_bytes(whole.read_bytes()[:whole.stat().st_size // 2])
+    result = _run(_command([cut], tmp_path / 'out', teachers))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith(f'mtl_distill: error: output incomplete, a source is damaged: '
+                                f'{cut}: truncated or damaged: its container lists 12 frames '
+                                'but only ')
+    assert 'Traceback' not in result.stderr and '@' not in result.stderr  # no FFmpeg lines
+    manifest = json.loads((tmp_path / 'out' / 'manifest.json').read_text())
+    assert manifest['damaged'] and 0 < manifest['counts']['written'] < 12
+    accepted = _run(_command([cut], tmp_path / 'out', teachers, '--skip-damaged'))
+    assert accepted.returncode == 0 and 'accepted with --skip-damaged' in accepted.stderr
+
+
+def test_a_full_disk_is_one_line_and_the_same_command_then_finishes(tmp_path, teachers):
+    source = image_folder(tmp_path / 'images', 3)
+    command = _command([source], tmp_path / 'out', teachers, '--batch-size', '1')
+
+    def small_files_only():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes then fail with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+    full = subprocess.run(command, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, 'HF_HUB_OFFLINE': '1'},
+                          preexec_fn=small_files_only)
+    assert full.returncode == 1
+    lines = full.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        f'mtl_distill: error: cannot write {tmp_path / "out"}: [Errno 27] File too large'), lines
+    assert _run(command).returncode == 0
+    assert len((tmp_path / 'out' / 'distilled_list.txt').read_text().splitlines()) == 3
+
+
+@pytest.mark.parametrize(('point', 'said'), [
+    ('start', 'mtl_distill: stopped by SIGTERM before it started'),  # still importing
+    ('teachers loaded', 'mtl_distill: interrupted; no frame was finished, nothing to keep')])
+def test_a_signal_before_any_frame_says_nothing_was_kept(tmp_path, teachers, point, said):
+    command = _command([image_folder(tmp_path / 'images', 1)], tmp_path / 'out', teachers)
+    code, output = run_until_held(command[3:], point, signal.SIGTERM)
+    assert code == 130
+    assert output.splitlines()[-1] == said and 'Traceback' not in output
 
 
 @pytest.mark.parametrize(('case', 'message'), [
