@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Image and video files read as the tools need them: size first, damage named.
 
-An image's size is read from its header (Pillow reads no pixels for that) and checked before
+An image's size is read from its header (no pixel is decoded for that) and checked before
 it is decoded: a 1 MB PNG can declare 20000 x 20000 pixels, 1.2 GB decoded and tens of GB in
 a teacher. A video is decoded with OpenCV (FFmpeg), whose own complaints ("overread",
 "moov atom not found") are kept off the terminal; a video that ends before the frame count
@@ -12,11 +12,13 @@ its container states is truncated or damaged, which :meth:`VideoFile.shortfall` 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+import io
 from pathlib import Path
 import warnings
 
 import cv2
-from mtl_perception.errors import FrameTooLargeError, MediaFileError
+from mtl_perception.errors import ConversionError, FrameTooLargeError, MediaFileError
+from mtl_perception.formats.compressed import JPEG_START, PNG_SIGNATURE, read_header
 from mtl_perception.native_stderr import native_stderr_silenced
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -30,23 +32,32 @@ ESTIMATED_COUNT_SUFFIXES = frozenset({'.mkv', '.webm', '.mpg', '.mpeg'})
 ESTIMATE_TOLERANCE = 2
 
 
-def image_file_size(path: Path) -> tuple[int, int]:
-    """Return ``(width, height)`` of an image file from its header, decoding no pixel.
+def image_size(data: bytes, name: str) -> tuple[int, int]:
+    """Return ``(width, height)`` an encoded image declares in its header, decoding no pixel.
+
+    PNG and JPEG headers are read by :func:`~mtl_perception.formats.compressed.read_header`
+    (exact, whatever the size); other formats by Pillow.
 
     Raises:
-        FrameTooLargeError: It declares more pixels than Pillow will even size.
-        MediaFileError: The file is missing, unreadable or not an image.
+        FrameTooLargeError: Pillow refuses even to size it (hundreds of megapixels).
+        MediaFileError: Not an image of a known format, or a damaged header; names ``name``.
     """
+    if data.startswith((PNG_SIGNATURE, JPEG_START)):
+        try:
+            header = read_header(data)
+        except ConversionError as error:
+            raise MediaFileError(f'{name}: cannot be decoded as an image ({error})') from None
+        return header.width, header.height
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', Image.DecompressionBombWarning)  # sized below
-            with Image.open(path) as image:
+            with Image.open(io.BytesIO(data)) as image:
                 return image.size
     except Image.DecompressionBombError:
-        raise FrameTooLargeError(f'{path}: declares more than {Image.MAX_IMAGE_PIXELS} '
+        raise FrameTooLargeError(f'{name}: declares more than {2 * Image.MAX_IMAGE_PIXELS} '
                                  'pixels; it was not decoded') from None
     except (OSError, UnidentifiedImageError, ValueError) as error:
-        raise MediaFileError(f'{path}: cannot be decoded as an image ({_first_line(error)})'
+        raise MediaFileError(f'{name}: cannot be decoded as an image ({_first_line(error)})'
                              ) from None
 
 
@@ -55,14 +66,18 @@ def read_image_file(path: Path, max_pixels: int) -> np.ndarray:
 
     Raises:
         FrameTooLargeError: It declares more than ``max_pixels`` pixels (nothing decoded).
-        MediaFileError: It is not an image, or it does not decode.
+        MediaFileError: It cannot be read, is not an image, or does not decode.
     """
-    width, height = image_file_size(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise MediaFileError(f'{path}: cannot be read ({error.strerror or error})') from None
+    width, height = image_size(data, str(path))
     if width * height > max_pixels:
         raise FrameTooLargeError(f'{path}: a {width}x{height} image has more than '
                                  f'{max_pixels} pixels (the limit); it was not decoded')
     with native_stderr_silenced():
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if bgr is None:
         raise MediaFileError(f'{path}: cannot be decoded as an image')
     return bgr

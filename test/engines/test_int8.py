@@ -124,8 +124,10 @@ def test_damaged_or_missing_weights_are_refused(int8_model, tmp_path):
     with pytest.raises(EngineError, match='damaged model: model.bin no longer matches'):
         OpenVinoEngine(xml)
     xml.write_text('<net>not closed')
-    with pytest.raises(EngineError, match='not a loadable OpenVINO IR'):
+    with pytest.raises(EngineError, match='not a loadable OpenVINO IR') as unloadable:
         OpenVinoEngine(xml)
+    reason = str(unloadable.value).split('(damaged, or not IR): ', 1)[1]
+    assert reason.strip(), 'the reason must not be blank'
 
 
 def test_a_foreign_ir_is_refused(int8_model, tmp_path):

@@ -9,9 +9,13 @@ import signal
 import subprocess
 import sys
 
+from mtl_perception.ros import NODE_NAME
+from mtl_perception.ros.errors import SettingsError
+from mtl_perception.ros.parameters import declare_settings
 import numpy as np
 import pytest
 import rclpy
+from rclpy.node import Node
 from ros_fixtures import (Client, domain_id, image_message, info_message, ros_domain,
                           start_command, start_node)
 
@@ -43,6 +47,25 @@ def _node(model, *parameters: str):
     ('cameras:=[front, front]', 'parameter cameras: front given more than once'),
     ('cameras:=[front, 2nd]', "parameter cameras: '2nd' is not a camera name"),
     ('cameras:=[front, ""]', "parameter cameras: '' is not a camera name"),
+])
+def test_a_bad_parameter_is_refused_with_one_line_naming_it(parameter, message):
+    # the node's own parameter layer, fed through rcl's real -p parser, in this process:
+    # a node process per value would cost seconds of imports each
+    context = rclpy.Context()
+    rclpy.init(args=['perception_node', '--ros-args', '-p', parameter], context=context)
+    node = Node(NODE_NAME, context=context)
+    try:
+        with pytest.raises(SettingsError) as refused:
+            declare_settings(node)
+    finally:
+        node.destroy_node()
+        rclpy.shutdown(context=context)
+    assert message in str(refused.value) and '\n' not in str(refused.value)
+
+
+@pytest.mark.parametrize(('parameter', 'message'), [
+    ('point_stride:=0', 'parameter point_stride: Parameter point_stride out of range. Min: 1'),
+    ('cameras:=[front, front]', 'parameter cameras: front given more than once'),
 ])
 def test_a_bad_parameter_stops_the_node_with_one_fatal_line(checkpoint_path, parameter,
                                                             message):

@@ -23,6 +23,7 @@ from mtl_perception.tools.calibration_sources import read_calibration_frames
 from mtl_perception.tools.export_onnx import main
 from mtl_perception.tools.kitti_to_bag import camera_topics, main as kitti_to_bag
 import numpy as np
+from PIL import Image
 from process_holds import run_until_held
 import pytest
 
@@ -191,4 +192,16 @@ def test_a_signal_mid_export_is_one_line_and_leaves_nothing(tmp_path, point, num
     assert code == 130
     assert text.splitlines()[-1].startswith(f'mtl_export_onnx: stopped by {number.name}')
     assert 'Traceback' not in text
+    assert _nothing_written(tmp_path)
+
+
+def test_a_calibration_image_bomb_is_refused_by_its_header_before_decoding(capsys, tmp_path):
+    frames = _write_frames(tmp_path / 'camera', MIN_FRAMES, (192, 640))
+    bomb = frames / 'frame_zzz.png'
+    with Image.new('1', (20000, 20000)) as picture:  # 1-bit: a few kB on disk and in memory
+        picture.save(bomb)
+    code, errors = _run(capsys, tmp_path, '--precision', 'int8', '--calibration', str(frames))
+    assert code == 1
+    assert errors.splitlines() == [f'mtl_export_onnx: error: {bomb}: a 20000x20000 image has '
+                                   'more than 16777216 pixels (the limit); it was not decoded']
     assert _nothing_written(tmp_path)
