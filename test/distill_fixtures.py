@@ -84,8 +84,12 @@ def lidar_to_camera(points: np.ndarray) -> np.ndarray:
 
 
 def rig_bag(path: Path, count: int, points: np.ndarray, *, storage: str = 'sqlite3',
-            compressed: bool = False) -> Path:
-    """Write a bag: a camera (image + CameraInfo, P != K), a LiDAR and the rig's /tf_static."""
+            compressed: bool = False, calibrated_scale: int = 1) -> Path:
+    """Write a bag: a camera (image + CameraInfo, P != K), a LiDAR and the rig's /tf_static.
+
+    ``calibrated_scale`` > 1 makes the stream a resized one: its CameraInfo describes the
+    sensor at that many times the frames' size.
+    """
     types = TYPESTORE.types
     plugin = StoragePlugin.MCAP if storage == 'mcap' else StoragePlugin.SQLITE3
     image_type = 'sensor_msgs/msg/CompressedImage' if compressed else 'sensor_msgs/msg/Image'
@@ -102,7 +106,8 @@ def rig_bag(path: Path, count: int, points: np.ndarray, *, storage: str = 'sqlit
             _transform('base_link', 'camera_optical', *CAMERA_IN_BASE),
             _transform('base_link', 'velodyne', *LIDAR_IN_BASE)])
         writer.write(tf_static, 1, TYPESTORE.serialize_cdr(rig, 'tf2_msgs/msg/TFMessage'))
-        fx, fy, cx, cy = INTRINSICS_P
+        fx, fy, cx, cy = (value * calibrated_scale for value in INTRINSICS_P)
+        height, width = (side * calibrated_scale for side in SIZE)
         for index, rgb in enumerate(frames(count)):
             stamp = (index + 1) * 100_000_000
             header = _header(stamp, 'camera_optical')
@@ -110,7 +115,7 @@ def rig_bag(path: Path, count: int, points: np.ndarray, *, storage: str = 'sqlit
             writer.write(lidar, stamp - 5_000_000,
                          TYPESTORE.serialize_cdr(scan, 'sensor_msgs/msg/PointCloud2'))
             camera = types['sensor_msgs/msg/CameraInfo'](
-                header=header, height=SIZE[0], width=SIZE[1], distortion_model='plumb_bob',
+                header=header, height=height, width=width, distortion_model='plumb_bob',
                 d=np.zeros(5), k=np.array([1.0, 0, 2, 0, 1.0, 2, 0, 0, 1]), r=np.eye(3).ravel(),
                 p=np.array([fx, 0, cx, 0, 0, fy, cy, 0, 0, 0, 1, 0], float), binning_x=0,
                 binning_y=0, roi=types['sensor_msgs/msg/RegionOfInterest'](

@@ -136,3 +136,14 @@ def test_every_error_class_lives_in_an_errors_module():
                     for base in node.bases):
                 misplaced.append(f'{name}.{node.name}')
     assert misplaced == []
+
+
+def test_only_the_camera_model_reads_a_camera_infos_geometry():
+    """Region of interest and binning change intrinsics; one module applies them."""
+    readers = set()
+    for name, path in _sources().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load)
+                    and node.attr in ('roi', 'binning_x', 'binning_y')):
+                readers.add(name)
+    assert readers == {'mtl_perception.camera_model'}

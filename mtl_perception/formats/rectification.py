@@ -13,8 +13,8 @@ from collections import OrderedDict
 from typing import Any
 
 import cv2
+from mtl_perception.camera_model import delivered_size, has_projection, is_reduced
 from mtl_perception.errors import ConversionError
-from mtl_perception.formats.camera_info import delivered_size, has_projection
 import numpy as np
 
 PINHOLE_MODELS = ('plumb_bob', 'rational_polynomial')
@@ -72,13 +72,12 @@ def _geometry_key(info: Any) -> tuple:
     arrays = tuple(np.asarray(values, dtype=np.float64).tobytes()
                    for values in (info.d, info.k, info.r, info.p))
     return (str(info.distortion_model), *arrays, int(info.width), int(info.height),
-            int(info.binning_x), int(info.binning_y), int(info.roi.width),
-            int(info.roi.height))
+            is_reduced(info))
 
 
 def _build_maps(info: Any, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """Build OpenCV's undistort-rectify maps of ``info`` (fixed-point: the fast remap)."""
-    if (info.roi.width and info.roi.height) or max(info.binning_x, info.binning_y) > 1:
+    if is_reduced(info):
         raise ConversionError('rectify: camera_info with a region of interest or binning is '
                               'not supported; rectify the full image (image_proc) instead')
     if delivered_size(info) != (width, height):

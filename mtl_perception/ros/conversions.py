@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import array
 
+from mtl_perception.camera_model import has_projection, output_projection
 from mtl_perception.errors import ConversionError
-from mtl_perception.formats.camera_info import has_projection, output_projection
 from mtl_perception.formats.ros_images import encoding_layout
 from mtl_perception.geometry import Intrinsics
 import numpy as np

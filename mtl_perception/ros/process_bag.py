@@ -21,6 +21,7 @@ import logging
 from pathlib import Path
 import sys
 
+from mtl_perception.camera_model import frame_intrinsics
 from mtl_perception.cli import positive_metres, usage_error
 from mtl_perception.default_model import default_model_path
 from mtl_perception.depth_score_plot import plot_drive
@@ -35,7 +36,6 @@ from mtl_perception.holds import hold_if_asked
 from mtl_perception.metrics import DepthMetrics
 from mtl_perception.ros import NODE_NAME
 from mtl_perception.ros.bag_reading import readable_messages
-from mtl_perception.ros.camera import frame_intrinsics
 from mtl_perception.ros.errors import NothingProducedError, ProcessBagError
 from mtl_perception.ros.health import cause_of, ProblemLog
 from mtl_perception.ros.lidar_scoring import LidarScoring

@@ -21,13 +21,12 @@ import threading
 import time
 from typing import Protocol
 
+from mtl_perception.camera_model import frame_intrinsics, has_distortion
 from mtl_perception.engines.contract import DevicePrediction, Engine
 from mtl_perception.errors import ConversionError, MtlPerceptionError
-from mtl_perception.formats.camera_info import has_distortion
 from mtl_perception.formats.ros_images import frame_to_rgb
 from mtl_perception.geometry import Intrinsics
 from mtl_perception.holds import hold_if_asked
-from mtl_perception.ros.camera import frame_intrinsics
 from mtl_perception.ros.cameras import camera_label, CameraChannel
 from mtl_perception.ros.frame_slot import LatestFrames
 from mtl_perception.ros.health import ProblemLog, short

@@ -9,14 +9,14 @@ from bad_frames import (
     encode, jpeg_declaring, png_declaring, truncated_jpeg, truncated_png, with_exif_orientation
 )
 import cv2
+from mtl_perception.camera_model import camera_info_intrinsics
+from mtl_perception.camera_model import frame_intrinsics
 from mtl_perception.errors import ConversionError, FrameTooLargeError
-from mtl_perception.formats.camera_info import camera_info_intrinsics
 from mtl_perception.formats.compressed import decode_compressed
 from mtl_perception.formats.ros_clouds import pointcloud2_to_array
 from mtl_perception.formats.ros_images import (
     compressed_to_rgb, image_to_array, image_to_rgb, MAX_FRAME_PIXELS
 )
-from mtl_perception.ros.camera import frame_intrinsics
 from mtl_perception.ros.conversions import (
     array_to_image, cloud_to_pointcloud2, intrinsics_to_camera_info, pack_rgb,
     semantic_cloud_array

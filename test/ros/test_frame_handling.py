@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import threading
 
+from mtl_perception.camera_model import frame_intrinsics
 from mtl_perception.errors import ConversionError
-from mtl_perception.ros.camera import frame_intrinsics
 from mtl_perception.ros.frame_slot import LatestFrames
 from mtl_perception.ros.stats import FrameStats
 import pytest

@@ -4,8 +4,8 @@
 
 from bad_frames import distort
 import cv2
+from mtl_perception.camera_model import camera_info_intrinsics
 from mtl_perception.errors import ConversionError
-from mtl_perception.formats.camera_info import camera_info_intrinsics
 from mtl_perception.formats.rectification import Rectifier
 from mtl_perception.ros.serving import looks_raw
 from mtl_perception.synthetic import render_frame

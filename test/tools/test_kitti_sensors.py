@@ -9,7 +9,7 @@ from pathlib import Path
 
 import cv2
 from mcap.reader import make_reader
-from mtl_perception.formats.camera_info import camera_info_intrinsics
+from mtl_perception.camera_model import camera_info_intrinsics
 from mtl_perception.formats.kitti_oxts import parse_record
 from mtl_perception.formats.ros_clouds import pointcloud2_to_array
 from mtl_perception.formats.transform_tree import quaternion_matrix, TransformTree

@@ -16,8 +16,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from mtl_perception.camera_model import frame_intrinsics
 from mtl_perception.errors import ConversionError
-from mtl_perception.formats.camera_info import camera_info_intrinsics
 from mtl_perception.formats.ros_clouds import pointcloud2_to_array
 from mtl_perception.formats.ros_images import frame_to_rgb, MAX_FRAME_PIXELS
 from mtl_perception.formats.transform_tree import TransformTree
@@ -40,16 +40,18 @@ def info_topic(image_topic: str) -> str:
     return f'{base.rsplit("/", 1)[0]}/camera_info'
 
 
-def intrinsics_of(info: Any) -> tuple[float, float, float, float] | None:
-    """Return ``(fx, fy, cx, cy)`` of a CameraInfo as the node reads it, None if unusable.
+def intrinsics_of(info: Any, width: int, height: int) -> tuple[float, float, float, float] | None:
+    """Return ``(fx, fy, cx, cy)`` of a ``width x height`` frame as the node reads them.
 
-    P when set, else K; region of interest and binning applied.
+    Through the camera model (:func:`~mtl_perception.camera_model.frame_intrinsics`): P
+    when set, else K; region of interest and binning; a resized stream rescaled. None when
+    the CameraInfo does not describe the frame (another aspect ratio, unusable matrices).
     """
     try:
-        k = camera_info_intrinsics(info)
+        k = frame_intrinsics(info, (), width, height)
     except ConversionError:
         return None
-    return k.fx, k.fy, k.cx, k.cy
+    return (k.fx, k.fy, k.cx, k.cy) if k is not None else None
 
 
 class BagSource:
@@ -127,8 +129,9 @@ class BagSource:
             LOGGER.warning('%s: frame %d of %s does not decode: %s', self.path, index, topic,
                            error)
             rgb = np.empty((0, 0, 3), np.uint8)
-        frame = Frame(key, rgb, str(self.path), topic, index, stamp,
-                      intrinsics_of(info) if info is not None else None)
+        intrinsics = (intrinsics_of(info, rgb.shape[1], rgb.shape[0])
+                      if info is not None and rgb.size else None)
+        frame = Frame(key, rgb, str(self.path), topic, index, stamp, intrinsics)
         if scan is not None:
             cloud = self._decode(scan[1], 'sensor_msgs/msg/PointCloud2')
             camera = message.header.frame_id

@@ -45,7 +45,8 @@ def check_model_folder(folder: Path, role: str, *, labelled: bool) -> None:
     """Refuse a model folder that lacks a file loading needs, naming the file.
 
     ``transformers`` reports a missing weight or processor file as an unrecognised
-    configuration class, and a config without ``id2label`` as mismatched weight sizes.
+    configuration class, a config without ``id2label`` as mismatched weight sizes, and a
+    depth model named as the segmentation teacher as a missing ``id2label``.
 
     Raises:
         TeacherError: Names the folder and what is missing or damaged.
@@ -65,6 +66,11 @@ def check_model_folder(folder: Path, role: str, *, labelled: bool) -> None:
     except (OSError, ValueError) as error:
         raise TeacherError(f'{role} {str(folder)!r}: config.json is unreadable: '
                            f'{" ".join(str(error).split())[:160]}') from None
+    architectures = config.get('architectures') if isinstance(config, dict) else None
+    if labelled and architectures and not any('Segmentation' in str(name)
+                                              for name in architectures):
+        raise TeacherError(f'{role} {str(folder)!r}: holds a {architectures[0]}, not a '
+                           'segmentation model (its config.json says so)')
     if labelled and not (isinstance(config, dict) and config.get('id2label')):
         raise TeacherError(f'{role} {str(folder)!r}: config.json has no id2label, so the '
                            "teacher's class names are unknown; restore it from the model's "

@@ -5,8 +5,9 @@
 from __future__ import annotations
 
 from distill_fixtures import (
-    frames, image_folder, INTRINSICS_P, lidar_to_camera, rig_bag, SIZE, video
+    frames, image_folder, INTRINSICS_P, lidar_to_camera, rig_bag, SIZE, TYPESTORE, video
 )
+from mtl_perception.camera_model import frame_intrinsics
 from mtl_perception.formats.kitti_raw import read_calibration
 from mtl_perception.synthetic.kitti_layout import write_kitti_drive
 from mtl_perception.tools.kitti_to_bag import main as kitti_to_bag
@@ -15,6 +16,7 @@ from mtl_perception.training.distillation.sources import Every, open_source
 from mtl_perception.training.errors import DistillError
 import numpy as np
 import pytest
+from rosbags.highlevel import AnyReader
 
 POINTS = np.array([[8.0, 0.5, -1.0], [12.0, -2.0, 0.0], [20.0, 1.0, -1.5], [-5.0, 0.0, 0.0]])
 
@@ -66,6 +68,22 @@ def test_a_bag_frame_carries_the_projection_p_and_lidar_points_moved_by_tf_stati
     assert frame.intrinsics == INTRINSICS_P  # P, not K
     np.testing.assert_array_equal(frame.rgb, frames(3)[1])
     np.testing.assert_allclose(frame.points, lidar_to_camera(POINTS), atol=1e-9)
+
+
+def test_a_resized_stream_gets_the_intrinsics_the_node_computes_for_it(tmp_path):
+    bag = rig_bag(tmp_path / 'resized', 1, POINTS, calibrated_scale=2)
+    frame, = _all(BagSource(bag, Every(1), [], None))
+    info = next(message for topic, message in _messages(bag) if topic == '/cam/camera_info')
+    node = frame_intrinsics(info, (), SIZE[1], SIZE[0])
+    assert frame.intrinsics == (node.fx, node.fy, node.cx, node.cy)
+    assert frame.intrinsics[:2] == INTRINSICS_P[:2]  # the sensor's focal length, halved
+    assert abs(frame.intrinsics[2] - INTRINSICS_P[2]) < 0.5
+
+
+def _messages(bag):
+    with AnyReader([bag], default_typestore=TYPESTORE) as reader:
+        for connection, _, raw in reader.messages():
+            yield connection.topic, reader.deserialize(raw, connection.msgtype)
 
 
 @pytest.mark.parametrize('storage', ['mcap', 'sqlite3'])

@@ -101,8 +101,8 @@ def test_a_checkpoint_of_ours_teaches_both_tasks_as_the_predictor_predicts(check
     ('absent_folder', r"--teacher-segmentation '.*absent_folder': no such model folder"),
     ('empty', r"--teacher-segmentation '.*empty': not a transformers model folder \(no "
               r'config.json'),
-    ('depth_as_segmentation', r'cannot load a AutoModelForSemanticSegmentation or '
-                              r'AutoModelForUniversalSegmentation from its folder'),
+    ('depth_as_segmentation', r"--teacher-segmentation '.*metric': holds a "
+                              r'DepthAnythingForDepthEstimation, not a segmentation model'),
 ])
 def test_a_bad_teacher_is_one_line_naming_it(tmp_path, teachers, spec, message):
     (tmp_path / 'empty').mkdir()
